@@ -1,0 +1,133 @@
+"""``Route`` (one registered template + handler + metadata) and ``Match`` (a lookup result)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ._converters import Converter
+from ._template import Template
+
+__all__ = ["HTTP_METHODS", "Match", "Route", "merge_meta", "normalize_methods"]
+
+HTTP_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "QUERY"}
+)
+
+
+def normalize_methods(methods: str | Iterable[str] | None) -> frozenset[str] | None:
+    """Upper-case HTTP verbs; keep other labels as given. ``None`` means any method."""
+    if methods is None:
+        return None
+    if isinstance(methods, str):
+        methods = (methods,)
+    result = set()
+    for method in methods:
+        if not isinstance(method, str) or not method:
+            raise ValueError(f"a method must be a non-empty str, got {method!r}")
+        upper = method.upper()
+        result.add(upper if upper in HTTP_METHODS else method)
+    if not result:
+        raise ValueError("methods is empty; pass None to accept any method")
+    return frozenset(result)
+
+
+def merge_meta(parent: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
+    """Child keys win, except lists (and tuples), which concatenate parent first."""
+    merged = dict(parent)
+    for key, value in child.items():
+        inherited = merged.get(key)
+        if isinstance(inherited, list) and isinstance(value, list):
+            merged[key] = [*inherited, *value]
+        elif isinstance(inherited, tuple) and isinstance(value, tuple):
+            merged[key] = (*inherited, *value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _params_builder(names: tuple[str, ...]) -> Callable[[list[Any]], dict[str, Any]]:
+    """A function turning matched values (in template order) into the params dict."""
+    # PERF: dict(zip(...)) costs several times a dict display for one or two names.
+    if len(names) == 1:
+        (a,) = names
+        return lambda values: {a: values[0]}
+    if len(names) == 2:
+        a, b = names
+        return lambda values: {a: values[0], b: values[1]}
+    if len(names) == 3:
+        a, b, c = names
+        return lambda values: {a: values[0], b: values[1], c: values[2]}
+    return lambda values: dict(zip(names, values, strict=True))
+
+
+class Route:
+    """One registered route. Read-only by convention; the router builds it."""
+
+    __slots__ = ("build_params", "handler", "meta", "methods", "name", "param_names", "template")
+
+    def __init__(
+        self,
+        template: Template,
+        handler: Any,
+        methods: frozenset[str] | None,
+        name: str | None,
+        meta: dict[str, Any],
+    ) -> None:
+        self.template = template
+        self.handler = handler
+        self.methods = methods
+        self.name = name
+        self.meta = meta
+        self.param_names = tuple(template.params)
+        self.build_params = _params_builder(self.param_names)
+
+    @property
+    def path(self) -> str:
+        """The template string, e.g. ``/users/{user_id:int}``."""
+        return self.template.path
+
+    @property
+    def params(self) -> Mapping[str, Converter]:
+        """Parameter name → converter, in template order."""
+        return self.template.params
+
+    def url_for(self, **params: Any) -> str:
+        """The percent-encoded path for these parameter values."""
+        return self.template.format(self.name or self.path, params)
+
+    def describe(self) -> str:
+        methods = "ANY" if self.methods is None else ",".join(sorted(self.methods))
+        named = f" (name {self.name!r})" if self.name else ""
+        return f"'{methods} {self.path}'{named}"
+
+    def __repr__(self) -> str:
+        return f"<Route {self.describe()} -> {self.handler!r}>"
+
+
+class Match:
+    """The result of ``Router.match``: the route and its converted parameters.
+
+    Treat it as read-only: for static routes the router returns one shared instance
+    whose ``params`` is an empty read-only mapping.
+    """
+
+    __slots__ = ("params", "route")
+
+    def __init__(self, route: Route, params: Mapping[str, Any]) -> None:
+        self.route = route
+        self.params = params
+
+    @property
+    def handler(self) -> Any:
+        return self.route.handler
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Match):
+            return NotImplemented
+        return self.route is other.route and dict(self.params) == dict(other.params)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Match(route={self.route!r}, params={dict(self.params)!r})"

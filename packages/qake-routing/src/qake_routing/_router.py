@@ -1,0 +1,311 @@
+"""``Router``: register routes, refuse conflicts, compile lazily, match, reverse."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import MappingProxyType
+from typing import Any, Final, TypeVar
+
+from ._converters import BUILTIN_CONVERTERS, Converter
+from ._errors import MethodNotAllowed, NotFound, RouteConflict, URLBuildError
+from ._paths import split_path
+from ._route import Match, Route, merge_meta, normalize_methods
+from ._template import Template, parse_template
+from ._tree import Node, StaticLeaf, find
+
+__all__ = ["Router"]
+
+H = TypeVar("H")
+Methods = str | Iterable[str] | None
+
+# Shared by every Match of a static route: read-only, so sharing is safe.
+_EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
+
+
+class _Compiled:
+    __slots__ = ("root", "static")
+
+    def __init__(self, root: Node, static: dict[str, StaticLeaf]) -> None:
+        self.root = root
+        self.static = static
+
+
+class Router:
+    """A compiled path router. ``Router(**meta)`` or ``Router(meta={...})``.
+
+    * ``auto_head``: a GET route also answers HEAD unless HEAD is registered explicitly.
+    * ``prefix``: prepended to every path added to this router (no trailing '/').
+    * ``converters``: extra converters by name, on top of str/int/float/uuid/path.
+    * ``meta`` / extra keywords: inherited by this router's routes (route keys win,
+      lists concatenate parent first).
+    """
+
+    def __init__(
+        self,
+        *,
+        prefix: str = "",
+        auto_head: bool = True,
+        converters: Mapping[str, Converter] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        **extra_meta: Any,
+    ) -> None:
+        self.auto_head = auto_head
+        self.meta: dict[str, Any] = {**(meta or {}), **extra_meta}
+        self._converters: dict[str, Converter] = dict(BUILTIN_CONVERTERS)
+        for name, converter in (converters or {}).items():
+            self.register_converter(name, converter)
+        self._prefix = self._parse_prefix(prefix)
+        self._routes: list[Route] = []
+        self._names: dict[str, Route] = {}
+        self._root = Node()
+        self._compiled: _Compiled | None = None
+
+    # -- registration -------------------------------------------------------------------
+
+    def register_converter(
+        self,
+        name: str,
+        converter: Converter | None = None,
+        *,
+        regex: str | None = None,
+        parse: Callable[[str], Any] | None = None,
+        format: Callable[[Any], str] | None = None,
+        priority: int | None = None,
+    ) -> Converter:
+        """Register a converter for ``{param:name}``: an instance, or regex/parse/format."""
+        if not name.isidentifier():
+            raise ValueError(f"converter name {name!r} must be a Python identifier")
+        if name in self._converters:
+            raise ValueError(f"a converter named {name!r} is already registered; pick another")
+        if converter is None:
+            if regex is None and parse is None:
+                raise ValueError(f"converter {name!r} needs a regex, a parse function or both")
+            converter = Converter(regex, parse, format, priority=priority)
+        elif regex is not None or parse is not None or format is not None:
+            raise ValueError("pass either a Converter instance or regex/parse/format, not both")
+        self._converters[name] = converter
+        return converter
+
+    def add(
+        self,
+        path: str,
+        handler: Any,
+        methods: Methods = None,
+        *,
+        name: str | None = None,
+        **meta: Any,
+    ) -> Route:
+        """Register ``handler`` for ``path``; ``methods=None`` accepts any method/label."""
+        template = parse_template(path, self._converters)
+        if self._prefix is not None:
+            template = self._prefix + template
+        route = Route(
+            template, handler, normalize_methods(methods), name, merge_meta(self.meta, meta)
+        )
+        self._add_route(route)
+        return route
+
+    def route(
+        self, path: str, methods: Methods = None, *, name: str | None = None, **meta: Any
+    ) -> Callable[[H], H]:
+        """Decorator form of ``add``; returns the handler unchanged."""
+
+        def decorator(handler: H) -> H:
+            self.add(path, handler, methods, name=name, **meta)
+            return handler
+
+        return decorator
+
+    def get(self, path: str, *, name: str | None = None, **meta: Any) -> Callable[[H], H]:
+        return self.route(path, ["GET"], name=name, **meta)
+
+    def head(self, path: str, *, name: str | None = None, **meta: Any) -> Callable[[H], H]:
+        return self.route(path, ["HEAD"], name=name, **meta)
+
+    def post(self, path: str, *, name: str | None = None, **meta: Any) -> Callable[[H], H]:
+        return self.route(path, ["POST"], name=name, **meta)
+
+    def put(self, path: str, *, name: str | None = None, **meta: Any) -> Callable[[H], H]:
+        return self.route(path, ["PUT"], name=name, **meta)
+
+    def patch(self, path: str, *, name: str | None = None, **meta: Any) -> Callable[[H], H]:
+        return self.route(path, ["PATCH"], name=name, **meta)
+
+    def delete(self, path: str, *, name: str | None = None, **meta: Any) -> Callable[[H], H]:
+        return self.route(path, ["DELETE"], name=name, **meta)
+
+    def options(self, path: str, *, name: str | None = None, **meta: Any) -> Callable[[H], H]:
+        return self.route(path, ["OPTIONS"], name=name, **meta)
+
+    def include(
+        self, router: Router, prefix: str = "", *, name: str | None = None, **meta: Any
+    ) -> None:
+        """Copy ``router``'s routes into this one, under ``prefix``.
+
+        A snapshot: routes added to ``router`` later are not seen. Each route's meta
+        becomes ``this router's meta < meta given here < the route's own meta``. With
+        ``name="api"`` route names become ``"api:<name>"``.
+        """
+        if router is self:
+            raise ValueError("a router cannot include itself")
+        prefix_template = self._parse_prefix(prefix)
+        if self._prefix is not None:
+            prefix_template = (
+                self._prefix if prefix_template is None else self._prefix + prefix_template
+            )
+        parent_meta = merge_meta(self.meta, meta)
+        for route in router._routes:
+            template = route.template
+            if prefix_template is not None:
+                template = prefix_template + template
+            route_name = route.name
+            if name is not None and route_name is not None:
+                route_name = f"{name}:{route_name}"
+            copy = Route(
+                template,
+                route.handler,
+                route.methods,
+                route_name,
+                merge_meta(parent_meta, route.meta),
+            )
+            self._add_route(copy)
+
+    def _parse_prefix(self, prefix: str) -> Template | None:
+        if not prefix:
+            return None
+        if not prefix.startswith("/") or prefix.endswith("/"):
+            raise ValueError(
+                f"prefix {prefix!r} must start with '/' and must not end with '/', "
+                f"e.g. {'/' + prefix.strip('/')!r}"
+            )
+        template = parse_template(prefix, self._converters)
+        if any(not isinstance(s, str) and s.converter.catch_all for s in template.segments):
+            raise ValueError(f"prefix {prefix!r} cannot contain a catch-all parameter")
+        return template
+
+    def _add_route(self, route: Route) -> None:
+        if route.name is not None:
+            other = self._names.get(route.name)
+            if other is not None and other.path != route.path:
+                raise RouteConflict(
+                    route,
+                    other,
+                    f"name {route.name!r} is already used by another path; "
+                    "names must be unique per path (one name may cover several methods)",
+                )
+        self._root.insert(route)  # raises RouteConflict before anything is recorded
+        self._routes.append(route)
+        if route.name is not None:
+            self._names.setdefault(route.name, route)
+        self._compiled = None
+
+    # -- compile & match ----------------------------------------------------------------
+
+    def compile(self) -> None:
+        """Build the matching structures now (``match`` does it on first use otherwise)."""
+        self._build()
+
+    def _build(self) -> _Compiled:
+        root = self._root
+        root.compile(self.auto_head)
+        static: dict[str, StaticLeaf] = {}
+        for route in self._routes:
+            path = route.path
+            # Only keys that a raw path can be compared with verbatim: no escapes, ASCII.
+            if route.template.params or "%" in path or not path.isascii() or path in static:
+                continue
+            node = root
+            for segment in route.template.segments:
+                node = node.static[str(segment)]
+            assert node.leaf is not None
+            static[path] = StaticLeaf(node.leaf, _EMPTY)
+        compiled = self._compiled = _Compiled(root, static)
+        return compiled
+
+    def match(self, method: str | None, path: str, *, decoded: bool = False) -> Match:
+        """The route for ``method`` and ``path``, with converted parameters.
+
+        ``path`` is the raw, still percent-encoded path (ASGI ``raw_path`` decoded as
+        latin-1, no query string); pass ``decoded=True`` for an already-decoded path.
+        ``method=None`` matches only routes registered with ``methods=None``.
+        Raises ``NotFound`` or ``MethodNotAllowed``.
+        """
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._build()
+        # PERF: fully static paths are one dict lookup and a prebuilt Match.
+        static = compiled.static.get(path)
+        if static is not None:
+            found = static.table.get(method, static.any)
+            if found is not None:
+                return found
+            raise MethodNotAllowed(method, path, static.allowed)
+        if path[:1] != "/":
+            raise NotFound(path)
+        if decoded or ("%" not in path and path.isascii()):
+            segments = path[1:].split("/")  # PERF: no decoding work when there is none to do
+        else:
+            segments = split_path(path)
+        values: list[Any] = []
+        leaf = find(compiled.root, segments, values)
+        if leaf is None:
+            raise NotFound(path)
+        route = leaf.table.get(method, leaf.any)
+        if route is None:
+            raise MethodNotAllowed(method, path, leaf.allowed)
+        return Match(route, route.build_params(values))
+
+    def redirect_slashes(
+        self, method: str | None, path: str, *, decoded: bool = False
+    ) -> str | None:
+        """The same path with the trailing '/' toggled, if only that one matches.
+
+        ``None`` when ``path`` itself matches (or 405s), or when neither does. Matching is
+        strict; a framework calls this after a ``NotFound`` to answer with a redirect.
+        """
+        try:
+            self.match(method, path, decoded=decoded)
+            return None
+        except MethodNotAllowed:
+            return None
+        except NotFound:
+            pass
+        if path == "/" or not path.startswith("/"):
+            return None
+        other = path[:-1] if path.endswith("/") else path + "/"
+        try:
+            self.match(method, other, decoded=decoded)
+        except LookupError:
+            return None
+        return other
+
+    # -- reverse & introspection ------------------------------------------------------
+
+    def url_for(self, name: str, /, **params: Any) -> str:
+        """The percent-encoded path of the route called ``name``."""
+        route = self._names.get(name)
+        if route is None:
+            close = difflib.get_close_matches(name, self._names, n=3)
+            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            known = ", ".join(sorted(self._names)) or "(none)"
+            raise URLBuildError(f"no route named {name!r}{hint} (known names: {known})")
+        return route.url_for(**params)
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """Every route, in registration order."""
+        return tuple(self._routes)
+
+    @property
+    def converters(self) -> Mapping[str, Converter]:
+        return MappingProxyType(self._converters)
+
+    def __iter__(self) -> Iterator[Route]:
+        return iter(tuple(self._routes))
+
+    def __len__(self) -> int:
+        return len(self._routes)
+
+    def __repr__(self) -> str:
+        return f"<Router with {len(self._routes)} route(s)>"

@@ -1,0 +1,226 @@
+"""The segment tree: built at registration (refusing conflicts), compiled for matching.
+
+Each node holds a dict of static children, typed-parameter children, at most one plain
+``str`` child and catch-all children. Matching walks one node per path segment, trying
+static > typed (by converter priority, then name) > plain > catch-all and backtracking
+when a branch dead-ends, so cost depends on the path's length, not on the route count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ._converters import NO_MATCH, Converter, StrConverter
+from ._errors import RouteConflict
+from ._route import Match, Route
+from ._template import Param
+
+__all__ = ["Leaf", "Node", "StaticLeaf", "find"]
+
+
+class Leaf:
+    """The routes of one path shape, by method. Built by ``Node.compile``."""
+
+    __slots__ = ("allowed", "any", "table")
+
+    def __init__(self, routes: list[Route], auto_head: bool) -> None:
+        table: dict[str | None, Route] = {}
+        self.any: Route | None = None
+        for route in routes:
+            if route.methods is None:
+                self.any = route
+            else:
+                for method in route.methods:
+                    table[method] = route
+        if auto_head and "GET" in table and "HEAD" not in table:
+            table["HEAD"] = table["GET"]
+        self.table = table
+        self.allowed = frozenset(m for m in table if m is not None)
+
+
+class StaticLeaf:
+    """A fully static path's routes with their ``Match`` objects built once."""
+
+    __slots__ = ("allowed", "any", "table")
+
+    def __init__(self, leaf: Leaf, empty: Any) -> None:
+        self.table = {method: Match(route, empty) for method, route in leaf.table.items()}
+        self.any = Match(leaf.any, empty) if leaf.any is not None else None
+        self.allowed = leaf.allowed
+
+
+def _sort_key(item: tuple[tuple[str, Converter], Node]) -> tuple[int, str]:
+    (name, converter), _ = item
+    return converter.priority, name
+
+
+class Node:
+    __slots__ = (
+        "catch_all",
+        "catch_seq",
+        "leaf",
+        "plain",
+        "routes",
+        "static",
+        "typed",
+        "typed_seq",
+    )
+
+    def __init__(self) -> None:
+        self.static: dict[str, Node] = {}
+        # Keyed by (converter name, converter): two routers may register different
+        # converters under one name, and included routes keep their own.
+        self.typed: dict[tuple[str, Converter], Node] = {}
+        self.plain: Node | None = None
+        self.catch_all: dict[tuple[str, Converter], Node] = {}
+        self.routes: list[Route] = []
+        # Filled by compile():
+        self.typed_seq: tuple[tuple[Any, Node], ...] = ()
+        self.catch_seq: tuple[tuple[Any, Leaf], ...] = ()
+        self.leaf: Leaf | None = None
+
+    def insert(self, route: Route) -> None:
+        """Add ``route``; raise ``RouteConflict`` if it overlaps an equivalent one."""
+        node = self
+        for segment in route.template.segments:
+            if isinstance(segment, str):
+                node = node.static.setdefault(segment, Node())
+            elif type(segment.converter) is StrConverter:
+                if node.plain is None:
+                    node.plain = Node()
+                node = node.plain
+            else:
+                children = node.catch_all if segment.converter.catch_all else node.typed
+                node = _child(children, segment, route)
+        for other in node.routes:
+            if route.methods is None or other.methods is None:
+                reason = "same path shape, and a route without methods accepts every method"
+            elif route.methods & other.methods:
+                shared = ", ".join(sorted(route.methods & other.methods))
+                reason = f"same path shape and overlapping methods ({shared})"
+            else:
+                continue
+            raise RouteConflict(
+                route, other, reason + "; change one of the paths or split the methods"
+            )
+        node.routes.append(route)
+
+    def compile(self, auto_head: bool) -> None:
+        self.leaf = Leaf(self.routes, auto_head) if self.routes else None
+        for child in self.static.values():
+            child.compile(auto_head)
+        if self.plain is not None:
+            self.plain.compile(auto_head)
+        typed = sorted(self.typed.items(), key=_sort_key)
+        for _, child in typed:
+            child.compile(auto_head)
+        # PERF: keep the bound ``convert`` so matching makes one call per candidate.
+        self.typed_seq = tuple((conv.convert, child) for (_, conv), child in typed)
+        catch: list[tuple[Any, Leaf]] = []
+        for (_, conv), child in sorted(self.catch_all.items(), key=_sort_key):
+            child.compile(auto_head)
+            if child.leaf is not None:
+                catch.append((conv.convert, child.leaf))
+        self.catch_seq = tuple(catch)
+
+    def iter_routes(self) -> Iterator[Route]:
+        yield from self.routes
+        for child in self.static.values():
+            yield from child.iter_routes()
+        for child in self.typed.values():
+            yield from child.iter_routes()
+        if self.plain is not None:
+            yield from self.plain.iter_routes()
+        for child in self.catch_all.values():
+            yield from child.iter_routes()
+
+
+def _child(children: dict[tuple[str, Converter], Node], segment: Param, route: Route) -> Node:
+    key = (segment.converter_name, segment.converter)
+    node = children.get(key)
+    if node is not None:
+        return node
+    for (name, conv), sibling in children.items():
+        # Same name and priority but a different converter object: the order between
+        # them would be arbitrary, so refuse instead of guessing.
+        if name == key[0] and conv.priority == segment.converter.priority:
+            other = next(sibling.iter_routes())
+            raise RouteConflict(
+                route,
+                other,
+                f"two different converters named {name!r} at the same position; "
+                "register one of them under another name",
+            )
+    node = children[key] = Node()
+    return node
+
+
+def find(root: Node, segments: list[str], values: list[Any]) -> Leaf | None:
+    """The first leaf, in precedence order, matching ``segments``; values go to ``values``.
+
+    PERF: a loop takes the first viable branch at each node, which is exactly the first
+    path the full depth-first search would try; only when it dead-ends (a fall-through,
+    or a 404) does the recursive search run from the root.
+    """
+    node = root
+    for segment in segments:
+        child = node.static.get(segment)
+        if child is None:
+            if segment:
+                for convert, typed_child in node.typed_seq:
+                    value = convert(segment)
+                    if value is not NO_MATCH:
+                        values.append(value)
+                        child = typed_child
+                        break
+                else:
+                    child = node.plain
+                    if child is not None:
+                        values.append(segment)
+            if child is None:
+                break  # a dead end: backtracking and catch-alls are the full search's job
+        node = child
+    else:
+        if node.leaf is not None:
+            return node.leaf
+    values.clear()
+    return _search(root, segments, 0, len(segments), values)
+
+
+def _search(
+    node: Node, segments: list[str], index: int, count: int, values: list[Any]
+) -> Leaf | None:
+    """Depth-first search: static > typed > plain > catch-all, backtracking on dead ends."""
+    if index == count:
+        return node.leaf
+    segment = segments[index]
+    child = node.static.get(segment)
+    if child is not None:
+        found = _search(child, segments, index + 1, count, values)
+        if found is not None:
+            return found
+    if segment:
+        for convert, child in node.typed_seq:
+            value = convert(segment)
+            if value is not NO_MATCH:
+                values.append(value)
+                found = _search(child, segments, index + 1, count, values)
+                if found is not None:
+                    return found
+                values.pop()
+        child = node.plain
+        if child is not None:
+            values.append(segment)
+            found = _search(child, segments, index + 1, count, values)
+            if found is not None:
+                return found
+            values.pop()
+    if node.catch_seq and (segment or index + 1 < count):
+        rest = "/".join(segments[index:])
+        for convert, leaf in node.catch_seq:
+            value = convert(rest)
+            if value is not NO_MATCH:
+                values.append(value)
+                return leaf
+    return None

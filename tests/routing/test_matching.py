@@ -1,0 +1,207 @@
+import pytest
+
+from qake_routing import MethodNotAllowed, NotFound, Router
+
+
+def test_precedence_static_typed_plain_catch_all() -> None:
+    r = Router()
+    r.add("/x/{rest:path}", "catch")
+    r.add("/x/{name}", "plain")
+    r.add("/x/{n:int}", "typed")
+    r.add("/x/me", "static")
+    assert r.match(None, "/x/me").handler == "static"
+    assert r.match(None, "/x/7").handler == "typed"
+    assert r.match(None, "/x/bob").handler == "plain"
+    assert r.match(None, "/x/a/b").handler == "catch"
+
+
+def test_precedence_is_per_segment_left_to_right() -> None:
+    r = Router()
+    r.add("/{a}/static", "plain-then-static")
+    r.add("/static/{b}", "static-then-plain")
+    assert r.match(None, "/static/static").handler == "static-then-plain"
+
+
+def test_typed_converters_have_a_fixed_order() -> None:
+    # "5" is both an int and a float: int (priority 10) beats float (30), in either order.
+    for order in (["int", "float"], ["float", "int"]):
+        r = Router()
+        for conv in order:
+            r.add(f"/v/{{x:{conv}}}", conv)
+        assert r.match(None, "/v/5").handler == "int"
+        assert r.match(None, "/v/5.5").handler == "float"
+
+
+def test_404_vs_405() -> None:
+    r = Router()
+    r.add("/items", "list", methods=["GET"])
+    r.add("/items", "create", methods=["POST"])
+    assert r.match("GET", "/items").handler == "list"
+    assert r.match("POST", "/items").handler == "create"
+    with pytest.raises(MethodNotAllowed) as exc:
+        r.match("DELETE", "/items")
+    assert exc.value.allowed == {"GET", "HEAD", "POST"}
+    with pytest.raises(NotFound):
+        r.match("GET", "/items/1")
+    with pytest.raises(NotFound):
+        r.match("GET", "items")
+    with pytest.raises(NotFound):
+        r.match("GET", "")
+
+
+def test_405_is_decided_by_the_winning_path() -> None:
+    # The path picks the route group first; the method then picks within it.
+    r = Router()
+    r.add("/users/me", "me", methods=["GET"])
+    r.add("/users/{id}", "delete", methods=["DELETE"])
+    with pytest.raises(MethodNotAllowed) as exc:
+        r.match("DELETE", "/users/me")
+    assert exc.value.allowed == {"GET", "HEAD"}
+    assert r.match("DELETE", "/users/42").handler == "delete"
+
+
+def test_405_on_parametrised_route() -> None:
+    r = Router()
+    r.add("/items/{id:int}", "get", methods=["GET"])
+    with pytest.raises(MethodNotAllowed) as exc:
+        r.match("PUT", "/items/3")
+    assert exc.value.allowed == {"GET", "HEAD"}
+
+
+def test_auto_head() -> None:
+    r = Router()
+    r.add("/a", "get-a", methods=["GET"])
+    assert r.match("HEAD", "/a").handler == "get-a"
+    r.add("/a", "head-a", methods=["HEAD"])
+    assert r.match("HEAD", "/a").handler == "head-a"
+    assert r.match("GET", "/a").handler == "get-a"
+
+
+def test_auto_head_off() -> None:
+    r = Router(auto_head=False)
+    r.add("/a", "get-a", methods=["GET"])
+    with pytest.raises(MethodNotAllowed) as exc:
+        r.match("HEAD", "/a")
+    assert exc.value.allowed == {"GET"}
+
+
+def test_methods_none_accepts_any_label_and_none() -> None:
+    r = Router()
+    r.add("/topic/{name}", "any")
+    assert r.match("GET", "/topic/a").handler == "any"
+    assert r.match("publish", "/topic/a").handler == "any"
+    assert r.match(None, "/topic/a").handler == "any"
+
+
+def test_method_none_needs_a_route_without_methods() -> None:
+    r = Router()
+    r.add("/a", "get", methods=["GET"])
+    with pytest.raises(MethodNotAllowed):
+        r.match(None, "/a")
+
+
+def test_method_normalisation() -> None:
+    r = Router()
+    r.add("/a", "a", methods="get")
+    r.add("/b", "b", methods=["publish", "Delete"])
+    assert r.routes[0].methods == {"GET"}
+    assert r.routes[1].methods == {"publish", "DELETE"}
+    assert r.match("publish", "/b").handler == "b"
+    with pytest.raises(ValueError, match="methods is empty"):
+        r.add("/c", "c", methods=[])
+    with pytest.raises(ValueError, match="non-empty str"):
+        r.add("/c", "c", methods=[""])
+
+
+def test_percent_decoding_happens_once_and_keeps_segments() -> None:
+    r = Router()
+    r.add("/files/{name}", "one")
+    r.add("/files/{dir}/{name}", "two")
+    r.add("/static/{rest:path}", "rest")
+    m = r.match("GET", "/files/a%2Fb")
+    assert m.handler == "one"
+    assert m.params == {"name": "a/b"}
+    assert r.match("GET", "/files/a%252Fb").params == {"name": "a%2Fb"}
+    assert r.match("GET", "/files/a/b").params == {"dir": "a", "name": "b"}
+    assert r.match("GET", "/files/caf%C3%A9").params == {"name": "café"}
+    assert r.match("GET", "/files/100%").params == {"name": "100%"}
+    assert r.match("GET", "/files/%zz").params == {"name": "%zz"}
+    assert r.match("GET", "/static/a%2Fb/c").params == {"rest": "a/b/c"}
+
+
+def test_percent_encoded_static_segments() -> None:
+    r = Router()
+    r.add("/hello world", "space")
+    assert r.match("GET", "/hello%20world").handler == "space"
+    assert r.match("GET", "/hello world", decoded=True).handler == "space"
+
+
+def test_decoded_paths_are_not_decoded_again() -> None:
+    r = Router()
+    r.add("/files/{name}", "one")
+    assert r.match("GET", "/files/a%2Fb", decoded=True).params == {"name": "a%2Fb"}
+    assert r.match("GET", "/files/café", decoded=True).params == {"name": "café"}
+
+
+def test_raw_latin1_utf8_bytes_are_recovered() -> None:
+    r = Router()
+    r.add("/files/{name}", "one")
+    raw = "/files/café".encode().decode("latin-1")  # what raw_path.decode("latin-1") gives
+    assert r.match("GET", raw).params == {"name": "café"}
+    assert r.match("GET", raw + "%20").params == {"name": "café "}
+
+
+def test_trailing_slash_is_strict() -> None:
+    r = Router()
+    r.add("/users", "list", methods=["GET"])
+    r.add("/docs/", "docs", methods=["GET"])
+    r.add("/items/{id}/", "item", methods=["GET"])
+    with pytest.raises(NotFound):
+        r.match("GET", "/users/")
+    with pytest.raises(NotFound):
+        r.match("GET", "/docs")
+    with pytest.raises(NotFound):
+        r.match("GET", "/items/1")
+    assert r.match("GET", "/items/1/").params == {"id": "1"}
+
+
+def test_redirect_slashes_helper() -> None:
+    r = Router()
+    r.add("/users", "list", methods=["GET"])
+    r.add("/docs/", "docs", methods=["GET"])
+    r.add("/items/{id}/", "item", methods=["GET"])
+    assert r.redirect_slashes("GET", "/users/") == "/users"
+    assert r.redirect_slashes("GET", "/docs") == "/docs/"
+    assert r.redirect_slashes("GET", "/items/a%20b") == "/items/a%20b/"
+    assert r.redirect_slashes("GET", "/users") is None  # matches as is
+    assert r.redirect_slashes("POST", "/users") is None  # 405, not a slash problem
+    assert r.redirect_slashes("POST", "/users/") is None  # the other one would 405
+    assert r.redirect_slashes("GET", "/nothing") is None
+    assert r.redirect_slashes("GET", "/") is None
+
+
+def test_empty_segments_do_not_match_parameters() -> None:
+    r = Router()
+    r.add("/a/{x}/b", "x")
+    with pytest.raises(NotFound):
+        r.match("GET", "/a//b")
+
+
+def test_lazy_compile_sees_new_routes() -> None:
+    r = Router()
+    r.add("/a", "a")
+    assert r.match(None, "/a").handler == "a"
+    r.add("/b/{x}", "b")
+    assert r.match(None, "/b/1").handler == "b"
+    r.compile()
+    r.add("/c", "c")
+    assert r.match(None, "/c").handler == "c"
+
+
+def test_static_matches_have_empty_read_only_params() -> None:
+    r = Router()
+    r.add("/a", "a")
+    m = r.match(None, "/a")
+    assert m.params == {}
+    assert m == r.match(None, "/a")
+    assert "Match(" in repr(m)

@@ -1,0 +1,70 @@
+import pytest
+
+from qake_routing import InvalidTemplate, Router
+
+
+def h() -> None:
+    return None
+
+
+@pytest.mark.parametrize(
+    ("template", "problem", "fix"),
+    [
+        ("users/{id}", "must start with '/'", "write '/users/{id}'"),
+        ("/users/{id", "unbalanced", "write each parameter as"),
+        ("/users/id}", "unbalanced", "write each parameter as"),
+        ("/users/{{id}}", "unbalanced", "write each parameter as"),
+        ("/users/}id{", "unbalanced", "write each parameter as"),
+        ("/a/{x}/{x}", "duplicate parameter name 'x'", "distinct name"),
+        ("/a/{x:nope}", "unknown converter 'nope'", "register_converter('nope'"),
+        ("/a/{rest:path}/b", "not the last segment", "move it to the end"),
+        ("/a/{}", "empty parameter name", "name it"),
+        ("/a/{:int}", "empty parameter name", "name it"),
+        ("/a/{1x}", "not a Python identifier", "letters, digits and '_'"),
+        ("/a/{my-id}", "not a Python identifier", "letters, digits and '_'"),
+        ("/a/{ id }", "not a Python identifier", "letters, digits and '_'"),
+        ("/files/{name}.txt", "does not span the whole segment", "segment of its own"),
+        ("/a//b", "empty segment", "remove the duplicate '/'"),
+        ("/a?x=1", "not part of a path", "remove the query string"),
+    ],
+)
+def test_invalid_templates_name_template_and_fix(template: str, problem: str, fix: str) -> None:
+    r = Router()
+    with pytest.raises(InvalidTemplate) as exc:
+        r.add(template, h)
+    message = str(exc.value)
+    assert repr(template) in message
+    assert problem in message
+    assert fix in message
+    assert exc.value.template == template
+    assert len(r) == 0
+
+
+def test_unknown_converter_lists_known_ones() -> None:
+    with pytest.raises(InvalidTemplate, match="float, int, path, str, uuid"):
+        Router().add("/a/{x:nope}", h)
+
+
+def test_valid_edge_templates() -> None:
+    r = Router()
+    r.add("/", "root")
+    r.add("/trailing/", "trailing")
+    r.add("/café/{x}", "unicode")
+    r.add("/100%/{x}", "percent")
+    assert r.match(None, "/").handler == "root"
+    assert r.match(None, "/trailing/").handler == "trailing"
+    assert r.match(None, "/caf%C3%A9/1").handler == "unicode"
+    assert r.match(None, "/100%25/1").handler == "percent"
+    assert r.url_for is not None
+
+
+def test_bad_prefix() -> None:
+    r = Router()
+    api = Router()
+    for prefix in ("api", "/api/"):
+        with pytest.raises(ValueError, match="must start with '/' and must not end with '/'"):
+            r.include(api, prefix=prefix)
+    with pytest.raises(ValueError, match="catch-all"):
+        r.include(api, prefix="/x/{p:path}")
+    with pytest.raises(ValueError, match="itself"):
+        r.include(r)
