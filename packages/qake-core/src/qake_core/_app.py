@@ -1,0 +1,312 @@
+"""The ASGI application: routes, middleware stack, errors and lifespan, built once."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import anyio
+from qake_routing import MethodNotAllowed, NotFound
+
+from qake_core._datastructures import State
+from qake_core._exceptions import HTTPException
+from qake_core._handler import compile_endpoint
+from qake_core._lifespan import Lifespan, combine, run_lifespan
+from qake_core._limits import DEFAULT_LIMITS, Limits
+from qake_core._middleware import CallNext, HookMiddleware, Middleware, build_hook_chain
+from qake_core._problem import problem_response, response_for_http_exception
+from qake_core._requests import ClientDisconnect, Request
+from qake_core._responses import Response
+from qake_core._routing import APIRoute, Router, WebSocketRoute
+from qake_core._scope import route_path
+from qake_core._server_errors import ServerErrorMiddleware, error_response
+from qake_core.types import ASGIApp, Receive, Scope, Send
+
+__all__ = ["App", "ExceptionHandler"]
+
+logger = logging.getLogger("qake.error")
+
+F = TypeVar("F", bound=Callable[..., Any])
+ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
+WebSocketCompiler = Callable[[WebSocketRoute, Any], Any]
+RouteHandle = Callable[[Scope, Receive, Send, dict[str, Any]], Awaitable[None]]
+
+
+class App(Router):
+    """An ASGI 3 application.
+
+    Routes, middleware and handlers are compiled once, when the app first receives
+    a scope (the lifespan startup under a server): a request only walks the
+    pre-built stack, the route tree and the route's compiled plan.
+    """
+
+    def __init__(
+        self,
+        *,
+        debug: bool = False,
+        middleware: Sequence[Middleware] | None = None,
+        hooks: Sequence[HookMiddleware] | None = None,
+        exception_handlers: Mapping[type[BaseException] | int, ExceptionHandler] | None = None,
+        lifespan: Lifespan | None = None,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        dependencies: Sequence[Any] | None = None,
+        limits: Limits | None = None,
+        redirect_slashes: bool = True,
+        default_response_class: type | None = None,
+    ) -> None:
+        super().__init__(
+            limits=(limits or Limits()).merged_over(DEFAULT_LIMITS),
+            default_response_class=default_response_class,
+        )
+        self.debug = debug
+        self.user_middleware: list[Middleware] = list(middleware or [])
+        self.hooks: list[HookMiddleware] = list(hooks or [])
+        self.exception_handlers: dict[type[BaseException] | int, ExceptionHandler] = dict(
+            exception_handlers or {}
+        )
+        self.app_dependencies: list[Any] = list(dependencies or [])
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self.lifespan_context = lifespan
+        self.on_startup: list[Callable[[], Any]] = list(on_startup or [])
+        self.on_shutdown: list[Callable[[], Any]] = list(on_shutdown or [])
+        self.redirect_slashes = redirect_slashes
+        self.state = State()
+        self.websocket_compiler: WebSocketCompiler | None = None
+        self._stack: ASGIApp | None = None
+
+    # -- configuration ----------------------------------------------------------------
+
+    def _check_not_built(self, what: str) -> None:
+        if self._stack is not None:
+            raise RuntimeError(
+                f"cannot {what} after the application has started; do it before serving "
+                "(at import time or in a factory)"
+            )
+
+    def add_middleware(self, cls: Callable[..., ASGIApp], *args: Any, **kwargs: Any) -> None:
+        """Add a pure ASGI middleware; the last one added is the outermost."""
+        self._check_not_built("add middleware")
+        self.user_middleware.insert(0, Middleware(cls, *args, **kwargs))
+
+    def middleware(self, kind: str = "http") -> Callable[[F], F]:
+        """Decorator: ``async def mw(request, call_next) -> Response`` around every route."""
+        if kind != "http":
+            raise ValueError(f"middleware kind {kind!r} is not supported; use 'http'")
+
+        def decorator(func: F) -> F:
+            self.add_hook(func)
+            return func
+
+        return decorator
+
+    def add_hook(self, hook: HookMiddleware) -> None:
+        """Add an app-level hook middleware (runs before router- and route-level ones)."""
+        self._check_not_built("add middleware")
+        self.hooks.append(hook)
+
+    def add_exception_handler(
+        self, exc_class_or_status: type[BaseException] | int, handler: ExceptionHandler
+    ) -> None:
+        """Answer an exception class (and subclasses) or an HTTP status with ``handler``."""
+        self.exception_handlers[exc_class_or_status] = handler
+
+    def exception_handler(self, exc_class_or_status: type[BaseException] | int) -> Callable[[F], F]:
+        """Decorator form of :meth:`add_exception_handler`."""
+
+        def decorator(func: F) -> F:
+            self.add_exception_handler(exc_class_or_status, func)
+            return func
+
+        return decorator
+
+    def on_event(self, event: str) -> Callable[[F], F]:
+        """Decorator registering a ``"startup"`` or ``"shutdown"`` hook."""
+        if event not in ("startup", "shutdown"):
+            raise ValueError(f"unknown event {event!r}; use 'startup' or 'shutdown'")
+
+        def decorator(func: F) -> F:
+            (self.on_startup if event == "startup" else self.on_shutdown).append(func)
+            return func
+
+        return decorator
+
+    # -- build --------------------------------------------------------------------------
+
+    def build(self) -> ASGIApp:
+        """Compile every route and the middleware stack (idempotent)."""
+        if self._stack is not None:
+            return self._stack
+        for route in self.routes:
+            if isinstance(route, APIRoute):
+                route.handle = self._compile_route(route)
+            elif self.websocket_compiler is not None:
+                route.handle = self.websocket_compiler(route, self)
+            else:
+                raise RuntimeError(
+                    f"websocket route {route.path!r}: no WebSocket support is installed; "
+                    "use qakeapi.QakeAPI or install qake-ws and set app.websocket_compiler"
+                )
+        stack: ASGIApp = self._dispatch
+        for mw in reversed(self.user_middleware):
+            stack = mw.wrap(stack)
+        if self.user_middleware:
+            stack = ServerErrorMiddleware(stack, debug=self.debug)
+        self._stack = stack
+        return stack
+
+    def _compile_route(self, route: APIRoute) -> RouteHandle:
+        endpoint = compile_endpoint(route, self)
+        chain = build_hook_chain(endpoint, [*self.hooks, *route.middleware])
+        return self._runner(chain, route.limits.max_body_size)
+
+    def _runner(self, chain: CallNext, max_body_size: int | None) -> RouteHandle:
+        handle_error = self._handle_error
+
+        async def handle(scope: Scope, receive: Receive, send: Send, params: dict[str, Any]) -> None:
+            request = Request(scope, receive, send, params, max_body_size)
+            try:
+                response = await chain(request)
+            except Exception as exc:
+                await handle_error(request, exc)
+                return
+            try:
+                await response(scope, receive, send)
+            finally:
+                if request.cleanups is not None or request._form is not None:
+                    with anyio.CancelScope(shield=True):
+                        await request.close(None)
+
+        return handle
+
+    async def _handle_error(self, request: Request, exc: Exception) -> None:
+        scope, receive, send = request.scope, request._receive, request._send
+        unhandled = False
+        try:
+            response = await self._response_for(request, exc)
+            if response is None:
+                unhandled = True
+                logger.error(
+                    "unhandled error in %s %s", scope.get("method"), scope.get("path"), exc_info=exc
+                )
+                response = error_response(exc, scope, self.debug)
+            await response(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await request.close(exc)
+        if unhandled:
+            raise exc
+
+    async def _response_for(self, request: Request, exc: Exception) -> Response | None:
+        handlers = self.exception_handlers
+        handler: ExceptionHandler | None = None
+        if handlers:
+            if isinstance(exc, HTTPException):
+                handler = handlers.get(exc.status_code)
+            if handler is None:
+                for cls in type(exc).__mro__:
+                    handler = handlers.get(cls)
+                    if handler is not None:
+                        break
+        if handler is not None:
+            result = handler(request, exc)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+        if isinstance(exc, HTTPException):
+            return response_for_http_exception(exc)
+        if isinstance(exc, ClientDisconnect):
+            return Response(b"", status_code=499)
+        return None
+
+    # -- ASGI ---------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        stack = self._stack
+        if stack is None:
+            stack = self.build()
+        await stack(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            raw = scope.get("raw_path")
+            try:
+                if raw is not None and not scope.get("root_path"):
+                    match = self._tree.match(scope["method"], raw.decode("latin-1"))
+                else:
+                    match = self._tree.match(scope["method"], route_path(scope), decoded=True)
+            except NotFound:
+                await self._not_found(scope, receive, send)
+                return
+            except MethodNotAllowed as exc:
+                await self._not_allowed(scope, receive, send, exc.allowed)
+                return
+            await match.handler.handle(scope, receive, send, match.params)
+        elif kind == "websocket":
+            try:
+                match = self._ws_tree.match(None, route_path(scope), decoded=True)
+            except LookupError:
+                if not await self._to_mount(scope, receive, send):
+                    await send({"type": "websocket.close", "code": 1000})
+                return
+            await match.handler.handle(scope, receive, send, match.params)
+        elif kind == "lifespan":
+            await run_lifespan(
+                self, combine(self.lifespan_context, self.on_startup, self.on_shutdown),
+                scope, receive, send,
+            )
+        else:
+            raise RuntimeError(f"unsupported ASGI scope type {kind!r}")
+
+    async def _to_mount(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        if not self.mounts:
+            return False
+        path = route_path(scope)
+        for mount in self.mounts:
+            prefix = mount.path
+            if path == prefix or path.startswith(prefix + "/"):
+                child = dict(scope)
+                child["root_path"] = scope.get("root_path", "") + prefix
+                if path == prefix:
+                    child["path"] = scope["path"] + "/"
+                await mount.app(child, receive, send)
+                return True
+        return False
+
+    async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if await self._to_mount(scope, receive, send):
+            return
+        if self.redirect_slashes and scope["method"] in ("GET", "HEAD"):
+            path = route_path(scope)
+            other = path[:-1] if path.endswith("/") and path != "/" else path + "/"
+            try:
+                self._tree.match(scope["method"], other, decoded=True)
+            except LookupError:
+                pass
+            else:
+                from qake_core._responses import RedirectResponse
+
+                root = scope.get("root_path", "")
+                query = scope.get("query_string", b"").decode("latin-1")
+                target = root + other + (f"?{query}" if query else "")
+                await RedirectResponse(target, 308)(scope, receive, send)
+                return
+        response = await self._response_for(Request(scope, receive, send), HTTPException(404))
+        assert response is not None
+        await response(scope, receive, send)
+
+    async def _not_allowed(
+        self, scope: Scope, receive: Receive, send: Send, allowed: Any
+    ) -> None:
+        allow = ", ".join(sorted({*allowed, "OPTIONS"}))
+        if scope["method"] == "OPTIONS":
+            await Response(b"", 204, headers={"allow": allow})(scope, receive, send)
+            return
+        exc = HTTPException(405, headers={"allow": allow})
+        response = await self._response_for(Request(scope, receive, send), exc)
+        assert response is not None
+        await response(scope, receive, send)

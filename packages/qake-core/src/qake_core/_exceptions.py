@@ -1,0 +1,65 @@
+"""HTTP errors and their RFC 9457 problem+json representation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+__all__ = ["HTTPException", "RequestValidationError"]
+
+
+class HTTPException(Exception):
+    """Raise to answer with ``status_code`` and a problem+json body.
+
+    ``detail`` is a human-readable explanation (a string, or any JSON-serialisable
+    value); ``headers`` are added to the response; ``extra`` members extend the
+    problem document (RFC 9457 allows extension members).
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: Any = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        type: str = "about:blank",
+        title: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        if title is None:
+            try:
+                title = HTTPStatus(status_code).phrase
+            except ValueError:
+                title = "Error"
+        if detail is None:
+            detail = title
+        super().__init__(status_code, detail)
+        self.status_code = status_code
+        self.detail = detail
+        self.headers = dict(headers) if headers else None
+        self.type = type
+        self.title = title
+        self.extra = dict(extra) if extra else None
+
+    def __str__(self) -> str:
+        return f"{self.status_code}: {self.detail}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status_code={self.status_code!r}, detail={self.detail!r})"
+
+
+class RequestValidationError(HTTPException):
+    """The request's parameters or body failed validation: a 422 listing every error.
+
+    ``errors`` is a list of ``{"loc": [...], "msg": "...", "type": "..."}``.
+    """
+
+    def __init__(self, errors: list[dict[str, Any]], status_code: int = 422) -> None:
+        super().__init__(
+            status_code,
+            "The request did not validate.",
+            title="Request validation failed",
+            extra={"errors": errors},
+        )
+        self.errors = errors

@@ -1,0 +1,40 @@
+"""Request limits with safe defaults, configurable per app, router and route."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+__all__ = ["Limits"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Upper bounds on what a request may send.
+
+    Unset (``None``) fields inherit from the enclosing router or application; the
+    application's values default to the safe numbers below.
+    """
+
+    max_body_size: int | None = None  # bytes; 1 MiB by default, 413 above it
+    max_form_fields: int | None = None  # 1,000 by default
+    max_files: int | None = None  # 100 by default
+    max_file_size: int | None = None  # 16 MiB per uploaded file by default
+    max_part_header_size: int | None = None  # 16 KiB per multipart part's headers
+
+    def merged_over(self, outer: Limits) -> Limits:
+        """These limits, with unset fields taken from ``outer``."""
+        changes = {
+            f.name: getattr(outer, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) is None and getattr(outer, f.name) is not None
+        }
+        return replace(self, **changes) if changes else self
+
+
+DEFAULT_LIMITS = Limits(
+    max_body_size=1024 * 1024,
+    max_form_fields=1000,
+    max_files=100,
+    max_file_size=16 * 1024 * 1024,
+    max_part_header_size=16 * 1024,
+)

@@ -1,0 +1,59 @@
+"""Build RFC 9457 ``application/problem+json`` responses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+
+from qake_core._exceptions import HTTPException
+from qake_core._responses import Response
+
+__all__ = ["PROBLEM_JSON", "problem_response", "response_for_http_exception"]
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_response(
+    status: int,
+    detail: Any = None,
+    *,
+    title: str | None = None,
+    type: str = "about:blank",
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
+    """A problem+json response with ``type``, ``title``, ``status``, ``detail``, ``instance``."""
+    if title is None:
+        try:
+            title = HTTPStatus(status).phrase
+        except ValueError:
+            title = "Error"
+    doc: dict[str, Any] = {"type": type, "title": title, "status": status}
+    if detail is not None:
+        doc["detail"] = detail
+    if instance is not None:
+        doc["instance"] = instance
+    if extra:
+        for key, value in extra.items():
+            doc.setdefault(key, value)
+    body = orjson.dumps(doc, default=str)
+    return Response(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def response_for_http_exception(exc: HTTPException, instance: str | None = None) -> Response:
+    """The problem+json response that answers ``exc``."""
+    if exc.status_code in (204, 304) or exc.status_code < 200:
+        return Response(b"", status_code=exc.status_code, headers=exc.headers)
+    return problem_response(
+        exc.status_code,
+        exc.detail,
+        title=exc.title,
+        type=exc.type,
+        instance=instance,
+        headers=exc.headers,
+        extra=exc.extra,
+    )

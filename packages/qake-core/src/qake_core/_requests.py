@@ -1,0 +1,304 @@
+"""The incoming request: ``HTTPConnection`` (shared with WebSockets) and ``Request``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from qake_core._cookies import parse_cookie_header
+from qake_core._datastructures import URL, Address, Headers, QueryParams, State
+from qake_core._exceptions import HTTPException
+from qake_core.types import Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from qake_core._forms import FormData
+
+__all__ = ["ClientDisconnect", "HTTPConnection", "Request"]
+
+_BODY_KEY = "qake.body"
+_CONSUMED_KEY = "qake.body_consumed"
+
+
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(413, f"The request body exceeds the limit of {limit} bytes.")
+
+
+class ClientDisconnect(Exception):
+    """The client went away before the request body was complete."""
+
+
+async def _no_receive() -> Any:
+    raise RuntimeError("this connection has no receive channel")
+
+
+async def _no_send(message: Any) -> None:
+    raise RuntimeError("this connection has no send channel")
+
+
+class HTTPConnection:
+    """What HTTP requests and WebSocket connections share: scope-derived data."""
+
+    __slots__ = (
+        "_client",
+        "_cookies",
+        "_headers",
+        "_query",
+        "_state",
+        "_url",
+        "path_params",
+        "scope",
+    )
+
+    def __init__(self, scope: Scope, path_params: dict[str, Any] | None = None) -> None:
+        self.scope = scope
+        self.path_params: dict[str, Any] = (
+            path_params if path_params is not None else scope.get("path_params", {})
+        )
+        self._headers: Headers | None = None
+        self._query: QueryParams | None = None
+        self._cookies: dict[str, str] | None = None
+        self._url: URL | None = None
+        self._state: State | None = None
+        self._client: Address | None | bool = False
+
+    @property
+    def app(self) -> Any:
+        """The application that received this connection."""
+        return self.scope.get("app")
+
+    @property
+    def path(self) -> str:
+        return str(self.scope["path"])
+
+    @property
+    def url(self) -> URL:
+        if self._url is None:
+            self._url = URL(scope=self.scope)
+        return self._url
+
+    @property
+    def base_url(self) -> URL:
+        url = self.url
+        root = self.scope.get("root_path", "")
+        return URL(f"{url.scheme}://{url.netloc}{root}/")
+
+    @property
+    def headers(self) -> Headers:
+        if self._headers is None:
+            self._headers = Headers(raw=self.scope["headers"])
+        return self._headers
+
+    @property
+    def query_params(self) -> QueryParams:
+        if self._query is None:
+            self._query = QueryParams(self.scope.get("query_string", b""))
+        return self._query
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        if self._cookies is None:
+            cookies: dict[str, str] = {}
+            for k, v in self.scope["headers"]:
+                if k == b"cookie":
+                    for key, val in parse_cookie_header(v.decode("latin-1")).items():
+                        cookies.setdefault(key, val)
+            self._cookies = cookies
+        return self._cookies
+
+    @property
+    def client(self) -> Address | None:
+        """The peer address (after the trusted-proxy rewrite, when enabled)."""
+        if self._client is False:
+            c = self.scope.get("client")
+            self._client = Address(c[0], c[1]) if c else None
+        return self._client  # type: ignore[return-value]
+
+    @property
+    def state(self) -> State:
+        """Per-request state, pre-filled with the lifespan state."""
+        if self._state is None:
+            self._state = State(self.scope.setdefault("state", {}))
+        return self._state
+
+    def url_for(self, name: str, /, **params: Any) -> str:
+        """The path of route ``name`` with ``params`` (see ``App.url_path_for``)."""
+        return str(self.app.url_path_for(name, **params))
+
+
+class Request(HTTPConnection):
+    """An HTTP request. The body is read from ASGI once; later reads reuse it."""
+
+    __slots__ = ("_form", "_json", "_receive", "_send", "cleanups", "max_body_size")
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive = _no_receive,
+        send: Send = _no_send,
+        path_params: dict[str, Any] | None = None,
+        max_body_size: int | None = None,
+    ) -> None:
+        super().__init__(scope, path_params)
+        self._receive = receive
+        self._send = send
+        self._json: Any = _UNSET
+        self._form: FormData | None = None
+        self.max_body_size = max_body_size
+        # Callbacks run after the response was sent (yield-dependency exits, file
+        # clean-up); each receives the exception the handler raised, or None.
+        self.cleanups: list[Callable[[BaseException | None], Awaitable[None]]] | None = None
+
+    @property
+    def method(self) -> str:
+        return str(self.scope["method"])
+
+    @property
+    def receive(self) -> Receive:
+        return self._receive
+
+    def _limit(self) -> int | None:
+        if self.max_body_size is not None:
+            return self.max_body_size
+        app = self.scope.get("app")
+        limits = getattr(app, "limits", None)
+        return getattr(limits, "max_body_size", None)
+
+    def _declared_length(self) -> int | None:
+        for k, v in self.scope["headers"]:
+            if k == b"content-length":
+                try:
+                    return int(v)
+                except ValueError:
+                    raise HTTPException(400, "Content-Length is not a number.") from None
+        return None
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """Yield the body in chunks as they arrive, enforcing the body-size limit.
+
+        If the body was already read (``body()``, ``json()``...) it is yielded from
+        the cache; a body consumed by an earlier ``stream()`` cannot be read again.
+        """
+        scope = self.scope
+        if _BODY_KEY in scope:
+            if scope[_BODY_KEY]:
+                yield scope[_BODY_KEY]
+            return
+        if scope.get(_CONSUMED_KEY):
+            raise RuntimeError("the request body was already consumed by stream()")
+        scope[_CONSUMED_KEY] = True
+        limit = self._check_declared_length()
+        seen = 0
+        while True:
+            message = await self._receive()
+            kind = message["type"]
+            if kind == "http.request":
+                chunk = message.get("body", b"")
+                if chunk:
+                    seen += len(chunk)
+                    if limit is not None and seen > limit:
+                        raise _too_large(limit)
+                    yield chunk
+                if not message.get("more_body", False):
+                    return
+            elif kind == "http.disconnect":
+                raise ClientDisconnect
+
+    def _check_declared_length(self) -> int | None:
+        limit = self._limit()
+        if limit is not None:
+            declared = self._declared_length()
+            if declared is not None and declared > limit:
+                raise _too_large(limit)
+        return limit
+
+    async def body(self) -> bytes:
+        """The whole body (cached: a middleware and the handler may both read it)."""
+        scope = self.scope
+        cached = scope.get(_BODY_KEY)
+        if cached is not None:
+            return bytes(cached)
+        if scope.get(_CONSUMED_KEY):
+            raise RuntimeError("the request body was already consumed by stream()")
+        limit = self._check_declared_length()
+        message = await self._receive()
+        kind = message["type"]
+        # PERF: the usual case is one http.request message holding the whole body.
+        if kind == "http.request" and not message.get("more_body", False):
+            body = message.get("body", b"")
+            if limit is not None and len(body) > limit:
+                raise _too_large(limit)
+        elif kind == "http.disconnect":
+            raise ClientDisconnect
+        else:
+            chunks = [message.get("body", b"")]
+            seen = len(chunks[0])
+            while True:
+                if limit is not None and seen > limit:
+                    raise _too_large(limit)
+                message = await self._receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientDisconnect
+                chunk = message.get("body", b"")
+                seen += len(chunk)
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+            if limit is not None and seen > limit:
+                raise _too_large(limit)
+            body = b"".join(chunks)
+        scope[_BODY_KEY] = body
+        return body
+
+    async def json(self) -> Any:
+        """The body parsed as JSON; malformed JSON answers 400 (problem+json)."""
+        if self._json is _UNSET:
+            raw = await self.body()
+            try:
+                self._json = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise HTTPException(400, f"Malformed JSON body: {exc.msg}.") from None
+        return self._json
+
+    async def form(self) -> FormData:
+        """The body parsed as a URL-encoded or multipart form, within the form limits."""
+        if self._form is None:
+            from qake_core._forms import parse_form
+
+            self._form = await parse_form(self)
+        return self._form
+
+    def add_cleanup(self, callback: Callable[[BaseException | None], Awaitable[None]]) -> None:
+        """Run ``callback(exc)`` after the response was sent (last added runs first)."""
+        if self.cleanups is None:
+            self.cleanups = []
+        self.cleanups.append(callback)
+
+    async def close(self, exc: BaseException | None = None) -> None:
+        """Run the clean-ups (newest first) and release uploaded files of the form."""
+        try:
+            cleanups = self.cleanups
+            while cleanups:
+                await cleanups.pop()(exc)
+        finally:
+            if self._form is not None:
+                await self._form.close()
+
+    async def is_disconnected(self) -> bool:
+        """Whether the client has gone (checks without waiting)."""
+        import anyio
+
+        with anyio.CancelScope() as cs:
+            cs.cancel()
+            message = await self._receive()
+            if message.get("type") == "http.disconnect":
+                return True
+        return False
+
+
+class _Unset:
+    __slots__ = ()
+
+
+_UNSET: Any = _Unset()

@@ -1,0 +1,294 @@
+"""The response family: bytes, text, HTML, JSON, redirects and streams."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Iterable, Mapping
+from typing import Any, Literal
+
+import anyio
+import orjson
+
+from qake_core._background import BackgroundTasks
+from qake_core._concurrency import iterate_in_threadpool
+from qake_core._cookies import format_set_cookie
+from qake_core._datastructures import MutableHeaders
+from qake_core.types import Receive, Scope, Send
+
+__all__ = [
+    "HTMLResponse",
+    "JSONResponse",
+    "PlainTextResponse",
+    "RedirectResponse",
+    "Response",
+    "StreamingResponse",
+]
+
+_CT = b"content-type"
+_CL = b"content-length"
+
+
+class Response:
+    """A complete HTTP response: status, headers and a body of bytes.
+
+    ``content`` may be ``bytes``, ``str`` (encoded with ``charset``) or ``None``.
+    ``background`` runs after the body has been sent.
+    """
+
+    media_type: str | None = None
+    charset = "utf-8"
+
+    __slots__ = ("background", "body", "raw_headers", "status_code")
+
+    def __init__(
+        self,
+        content: Any = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTasks | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.background = background
+        self.body = self.render(content)
+        raw: list[tuple[bytes, bytes]] = []
+        if headers:
+            raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        self.raw_headers = raw
+        self._init_headers(media_type or self.media_type, headers)
+
+    def _init_headers(self, media_type: str | None, headers: Mapping[str, str] | None) -> None:
+        raw = self.raw_headers
+        lower = {k.lower() for k in headers} if headers else ()
+        body = self.body
+        status = self.status_code
+        if "content-length" not in lower and status >= 200 and status not in (204, 304):
+            raw.append((_CL, str(len(body)).encode()))
+        if media_type is not None and "content-type" not in lower:
+            if media_type.startswith("text/") and "charset=" not in media_type:
+                media_type = f"{media_type}; charset={self.charset}"
+            raw.append((_CT, media_type.encode("latin-1")))
+
+    def render(self, content: Any) -> bytes:
+        """Turn ``content`` into the body bytes."""
+        if content is None:
+            return b""
+        if isinstance(content, bytes):
+            return content
+        if isinstance(content, str):
+            return content.encode(self.charset)
+        if isinstance(content, bytearray | memoryview):
+            return bytes(content)
+        raise TypeError(
+            f"{type(self).__name__} content must be bytes or str, not {type(content).__name__}; "
+            "use JSONResponse for data"
+        )
+
+    @property
+    def headers(self) -> MutableHeaders:
+        """The response headers (changes write through to the raw header list)."""
+        return MutableHeaders.sharing(self.raw_headers)
+
+    @property
+    def media(self) -> str | None:
+        """The Content-Type header value, if any."""
+        for k, v in self.raw_headers:
+            if k == _CT:
+                return v.decode("latin-1")
+        return None
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        *,
+        max_age: int | None = None,
+        expires: int | str | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+        partitioned: bool = False,
+    ) -> None:
+        """Add a ``Set-Cookie`` header. See :func:`qake_core.format_set_cookie`."""
+        line = format_set_cookie(
+            key,
+            value,
+            max_age=max_age,
+            expires=expires,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+            partitioned=partitioned,
+        )
+        self.raw_headers.append((b"set-cookie", line.encode("latin-1")))
+
+    def delete_cookie(
+        self,
+        key: str,
+        *,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+        partitioned: bool = False,
+    ) -> None:
+        """Expire cookie ``key`` in the client (same path/domain as when it was set)."""
+        self.set_cookie(
+            key,
+            "",
+            max_age=0,
+            expires=0,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+            partitioned=partitioned,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        if scope.get("method") == "HEAD":
+            await send({"type": "http.response.body", "body": b""})
+        else:
+            await send({"type": "http.response.body", "body": self.body})
+        if self.background is not None:
+            await self.background()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.status_code}>"
+
+
+class PlainTextResponse(Response):
+    """A ``text/plain; charset=utf-8`` response."""
+
+    __slots__ = ()
+    media_type = "text/plain"
+
+
+class HTMLResponse(Response):
+    """A ``text/html; charset=utf-8`` response."""
+
+    __slots__ = ()
+    media_type = "text/html"
+
+
+_JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+def _json_default(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    if dump is not None:
+        return dump(mode="json")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+class JSONResponse(Response):
+    """A JSON response serialised with orjson (pydantic models, dataclasses, datetimes...)."""
+
+    __slots__ = ()
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, default=_json_default, option=_JSON_OPTIONS)
+
+
+class RedirectResponse(Response):
+    """A redirect (307 by default) to ``url``.
+
+    The target is sent as given: never pass a URL taken from the request without
+    checking it with :func:`qake_core.is_safe_redirect` (open redirects).
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        url: str,
+        status_code: int = 307,
+        headers: Mapping[str, str] | None = None,
+        background: BackgroundTasks | None = None,
+    ) -> None:
+        super().__init__(b"", status_code, headers, None, background)
+        from urllib.parse import quote
+
+        location = quote(str(url), safe=":/%#?=@[]!$&'()*+,;~")
+        self.raw_headers.append((b"location", location.encode("latin-1")))
+
+
+class StreamingResponse(Response):
+    """A response whose body comes from an async or sync iterable of ``bytes``/``str``.
+
+    Sync iterables run in a worker thread so they never block the event loop. If the
+    client disconnects, iteration stops.
+    """
+
+    __slots__ = ("body_iterator",)
+
+    def __init__(
+        self,
+        content: AsyncIterable[bytes | str] | Iterable[bytes | str],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTasks | None = None,
+    ) -> None:
+        if isinstance(content, AsyncIterable):
+            self.body_iterator: AsyncIterable[bytes | str] = content
+        else:
+            self.body_iterator = iterate_in_threadpool(content)
+        self.status_code = status_code
+        self.background = background
+        self.body = b""
+        raw: list[tuple[bytes, bytes]] = []
+        if headers:
+            raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        self.raw_headers = raw
+        mt = media_type or self.media_type
+        if mt is not None and not any(k == _CT for k, _ in raw):
+            if mt.startswith("text/") and "charset=" not in mt:
+                mt = f"{mt}; charset={self.charset}"
+            raw.append((_CT, mt.encode("latin-1")))
+
+    async def _stream(self, send: Send) -> None:
+        charset = self.charset
+        async for chunk in self.body_iterator:
+            data = chunk.encode(charset) if isinstance(chunk, str) else chunk
+            await send({"type": "http.response.body", "body": data, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _watch_disconnect(self, receive: Receive) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        if scope.get("method") == "HEAD":
+            await send({"type": "http.response.body", "body": b""})
+        else:
+            async with anyio.create_task_group() as tg:
+
+                async def stream_then_stop() -> None:
+                    await self._stream(send)
+                    tg.cancel_scope.cancel()
+
+                async def watch_then_stop() -> None:
+                    await self._watch_disconnect(receive)
+                    tg.cancel_scope.cancel()
+
+                tg.start_soon(stream_then_stop)
+                tg.start_soon(watch_then_stop)
+        if self.background is not None:
+            await self.background()

@@ -1,0 +1,349 @@
+"""The framework's router: route declarations, verb decorators and nesting.
+
+Matching itself belongs to ``qake_routing``: each ``Router`` here keeps a
+``qake_routing.Router`` that receives every route as soon as it is declared, so
+a bad template or a conflict fails at the decorator line, naming both routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+import qake_routing
+
+from qake_core._limits import Limits
+from qake_core._middleware import HookMiddleware
+from qake_core.types import ASGIApp
+
+__all__ = ["APIRoute", "Mount", "Router", "WebSocketRoute"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_UNSET: Any = object()
+
+
+@dataclass(eq=False, slots=True)
+class APIRoute:
+    """One HTTP operation as declared: path template, methods, handler and options.
+
+    Routers copy routes when they are included (like FastAPI), so a route's
+    ``path``, ``dependencies``, ``tags`` and ``middleware`` are the merged values
+    of every router it passed through, outermost first.
+    """
+
+    path: str
+    endpoint: Callable[..., Any]
+    methods: frozenset[str]
+    name: str
+    status_code: int | None = None
+    response_model: Any = _UNSET
+    response_class: type | None = None
+    dependencies: list[Any] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    middleware: list[HookMiddleware] = field(default_factory=list)
+    responses: dict[int | str, Any] = field(default_factory=dict)
+    summary: str | None = None
+    description: str | None = None
+    deprecated: bool = False
+    include_in_schema: bool = True
+    operation_id: str | None = None
+    limits: Limits = field(default_factory=Limits)
+    response_model_exclude_none: bool = False
+    response_model_exclude_unset: bool = False
+    response_model_by_alias: bool = True
+    meta: dict[str, Any] = field(default_factory=dict)
+    #: The compiled ``handle(scope, receive, send, path_params)``, set when the app builds.
+    handle: Any = field(default=None, repr=False)
+
+    @property
+    def has_response_model(self) -> bool:
+        """Whether ``response_model=`` was given explicitly (``None`` disables it)."""
+        return self.response_model is not _UNSET
+
+
+@dataclass(eq=False, slots=True)
+class WebSocketRoute:
+    """A WebSocket endpoint: ``async def handler(websocket)``, optionally with dependencies."""
+
+    path: str
+    endpoint: Callable[..., Any]
+    name: str
+    dependencies: list[Any] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    handle: Any = field(default=None, repr=False)
+
+
+@dataclass(eq=False, slots=True)
+class Mount:
+    """Any ASGI application served under a path prefix."""
+
+    path: str
+    app: ASGIApp
+    name: str | None = None
+
+
+def _join(prefix: str, path: str) -> str:
+    if not prefix:
+        return path
+    if path in ("", "/"):
+        return prefix + path if path else prefix
+    return prefix + path
+
+
+def _check_prefix(prefix: str, where: str) -> str:
+    if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+        raise ValueError(
+            f"{where}: prefix {prefix!r} must start with '/' and must not end with '/' "
+            f"(write {('/' + prefix.strip('/'))!r})"
+        )
+    return prefix
+
+
+class Router:
+    """A group of routes with a shared prefix, tags, dependencies and middleware.
+
+    ``router.include_router(other)`` and ``app.include_router(router)`` copy the
+    routes of ``other`` under the given prefix; its dependencies and hook
+    middleware run after (inside) the including router's.
+    """
+
+    def __init__(
+        self,
+        prefix: str = "",
+        *,
+        tags: Sequence[str] | None = None,
+        dependencies: Sequence[Any] | None = None,
+        middleware: Sequence[HookMiddleware] | None = None,
+        responses: Mapping[int | str, Any] | None = None,
+        limits: Limits | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        default_response_class: type | None = None,
+    ) -> None:
+        self.prefix = _check_prefix(prefix, "Router")
+        self.tags = list(tags or [])
+        self.dependencies = list(dependencies or [])
+        self.middleware = list(middleware or [])
+        self.responses = dict(responses or {})
+        self.limits = limits or Limits()
+        self.deprecated = deprecated
+        self.include_in_schema = include_in_schema
+        self.default_response_class = default_response_class
+        self.routes: list[APIRoute | WebSocketRoute] = []
+        self.mounts: list[Mount] = []
+        self._tree = qake_routing.Router()
+        self._ws_tree = qake_routing.Router()
+        self._names: dict[str, str] = {}
+
+    # -- registration -----------------------------------------------------------------
+
+    def _register(self, route: APIRoute | WebSocketRoute) -> None:
+        # Names default to the handler's name, which may repeat (one function serving
+        # several paths): the first route of a name is the one url_path_for finds.
+        names = self._names
+        name = route.name if names.get(route.name, route.path) == route.path else None
+        if isinstance(route, APIRoute):
+            self._tree.add(route.path, route, methods=sorted(route.methods), name=name)
+        else:
+            self._ws_tree.add(route.path, route, methods=None, name=name)
+        names.setdefault(route.name, route.path)
+        self.routes.append(route)
+
+    def add_api_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        methods: Sequence[str] | None = None,
+        name: str | None = None,
+        status_code: int | None = None,
+        response_model: Any = _UNSET,
+        response_class: type | None = None,
+        dependencies: Sequence[Any] | None = None,
+        tags: Sequence[str] | None = None,
+        middleware: Sequence[HookMiddleware] | None = None,
+        responses: Mapping[int | str, Any] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        operation_id: str | None = None,
+        limits: Limits | None = None,
+        response_model_exclude_none: bool = False,
+        response_model_exclude_unset: bool = False,
+        response_model_by_alias: bool = True,
+        **meta: Any,
+    ) -> APIRoute:
+        """Declare an HTTP route; see the verb decorators for the common case."""
+        if not callable(endpoint):
+            raise TypeError(f"route {path!r}: the endpoint must be callable, got {endpoint!r}")
+        verbs = frozenset(m.upper() for m in (methods or ["GET"]))
+        route = APIRoute(
+            path=_join(self.prefix, path),
+            endpoint=endpoint,
+            methods=verbs,
+            name=name or getattr(endpoint, "__name__", "route"),
+            status_code=status_code,
+            response_model=response_model,
+            response_class=response_class or self.default_response_class,
+            dependencies=[*self.dependencies, *(dependencies or [])],
+            tags=[*self.tags, *(t for t in (tags or []) if t not in self.tags)],
+            middleware=[*self.middleware, *(middleware or [])],
+            responses={**self.responses, **(responses or {})},
+            summary=summary,
+            description=description,
+            deprecated=bool(deprecated if deprecated is not None else self.deprecated),
+            include_in_schema=include_in_schema and self.include_in_schema,
+            operation_id=operation_id,
+            limits=(limits or Limits()).merged_over(self.limits),
+            response_model_exclude_none=response_model_exclude_none,
+            response_model_exclude_unset=response_model_exclude_unset,
+            response_model_by_alias=response_model_by_alias,
+            meta=dict(meta),
+        )
+        self._register(route)
+        self._route_added(route)
+        return route
+
+    def _route_added(self, route: APIRoute) -> None:
+        """Hook for subclasses (the application checks handler signatures here)."""
+
+    def api_route(
+        self, path: str, *, methods: Sequence[str] | None = None, **options: Any
+    ) -> Callable[[F], F]:
+        """Decorator form of :meth:`add_api_route`."""
+
+        def decorator(func: F) -> F:
+            self.add_api_route(path, func, methods=methods, **options)
+            return func
+
+        return decorator
+
+    route = api_route
+
+    def get(self, path: str, **options: Any) -> Callable[[F], F]:
+        """Declare a GET route (HEAD is answered automatically)."""
+        return self.api_route(path, methods=["GET"], **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[F], F]:
+        """Declare a POST route."""
+        return self.api_route(path, methods=["POST"], **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[F], F]:
+        """Declare a PUT route."""
+        return self.api_route(path, methods=["PUT"], **options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[F], F]:
+        """Declare a PATCH route."""
+        return self.api_route(path, methods=["PATCH"], **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[F], F]:
+        """Declare a DELETE route."""
+        return self.api_route(path, methods=["DELETE"], **options)
+
+    def head(self, path: str, **options: Any) -> Callable[[F], F]:
+        """Declare a HEAD route (replaces the automatic HEAD of a GET route)."""
+        return self.api_route(path, methods=["HEAD"], **options)
+
+    def options(self, path: str, **options: Any) -> Callable[[F], F]:
+        """Declare an OPTIONS route (replaces the automatic OPTIONS answer)."""
+        return self.api_route(path, methods=["OPTIONS"], **options)
+
+    def add_websocket_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        name: str | None = None,
+        dependencies: Sequence[Any] | None = None,
+        **meta: Any,
+    ) -> WebSocketRoute:
+        """Declare a WebSocket endpoint."""
+        route = WebSocketRoute(
+            path=_join(self.prefix, path),
+            endpoint=endpoint,
+            name=name or getattr(endpoint, "__name__", "websocket"),
+            dependencies=[*self.dependencies, *(dependencies or [])],
+            meta=dict(meta),
+        )
+        self._register(route)
+        return route
+
+    def websocket(self, path: str, **options: Any) -> Callable[[F], F]:
+        """Decorator form of :meth:`add_websocket_route`."""
+
+        def decorator(func: F) -> F:
+            self.add_websocket_route(path, func, **options)
+            return func
+
+        return decorator
+
+    def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
+        """Serve the ASGI application ``app`` under ``path`` (``/static`` never matches
+        ``/staticfoo``); the mounted app sees the rest of the path and a ``root_path``."""
+        full = _join(self.prefix, _check_prefix(path, "mount"))
+        if not full:
+            raise ValueError("mount: the path must not be empty; mount at a prefix like '/static'")
+        self.mounts.append(Mount(full, app, name))
+
+    def include_router(
+        self,
+        router: Router,
+        *,
+        prefix: str = "",
+        tags: Sequence[str] | None = None,
+        dependencies: Sequence[Any] | None = None,
+        middleware: Sequence[HookMiddleware] | None = None,
+        responses: Mapping[int | str, Any] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+    ) -> None:
+        """Copy ``router``'s routes into this one under ``prefix``.
+
+        Order of dependencies and hook middleware for an included route: this
+        router's, then the ones given here, then the included router's, then the
+        route's own.
+        """
+        outer = _join(self.prefix, _check_prefix(prefix, "include_router"))
+        outer_deps = [*self.dependencies, *(dependencies or [])]
+        outer_mw = [*self.middleware, *(middleware or [])]
+        outer_tags = [*self.tags, *(tags or [])]
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                copy = replace(
+                    route,
+                    path=_join(outer, route.path),
+                    dependencies=[*outer_deps, *route.dependencies],
+                    middleware=[*outer_mw, *route.middleware],
+                    tags=[*outer_tags, *(t for t in route.tags if t not in outer_tags)],
+                    responses={**self.responses, **(responses or {}), **route.responses},
+                    deprecated=route.deprecated or bool(deprecated),
+                    include_in_schema=route.include_in_schema and include_in_schema,
+                    limits=route.limits.merged_over(self.limits),
+                )
+                self._register(copy)
+                self._route_added(copy)
+            else:
+                self._register(
+                    replace(
+                        route,
+                        path=_join(outer, route.path),
+                        dependencies=[*outer_deps, *route.dependencies],
+                    )
+                )
+        for mount in router.mounts:
+            self.mounts.append(Mount(_join(outer, mount.path), mount.app, mount.name))
+
+    # -- introspection ----------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[APIRoute | WebSocketRoute]:
+        return iter(self.routes)
+
+    def url_path_for(self, name: str, /, **params: Any) -> str:
+        """The path of the route named ``name`` with ``params`` filled in."""
+        try:
+            return str(self._tree.url_for(name, **params))
+        except LookupError:
+            return str(self._ws_tree.url_for(name, **params))

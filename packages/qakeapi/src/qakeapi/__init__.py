@@ -1,0 +1,13 @@
+"""qakeapi: the whole framework — every public name of qake-core, plus ``QakeAPI``.
+
+The other packages are mirrored as ``qakeapi.routing``, ``qakeapi.security``,
+``qakeapi.ws``, ``qakeapi.testing`` and ``qakeapi.docs``.
+"""
+
+from qake_core import *  # noqa: F403
+from qake_core import __all__ as _core_all
+
+from qakeapi._app import QakeAPI
+
+__all__ = ["QakeAPI"]
+__all__ += _core_all

@@ -1,0 +1,96 @@
+"""The ``qake`` command: run an app on uvicorn and inspect its routes."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["load_app", "main"]
+
+
+def load_app(target: str) -> Any:
+    """Import ``module:attribute`` (the current directory is importable)."""
+    module_name, _, attr = target.partition(":")
+    if not module_name or not attr:
+        raise SystemExit(f"qake: expected MODULE:ATTRIBUTE (e.g. examples.basic_app:app), got {target!r}")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise SystemExit(f"qake: cannot import {module_name!r}: {exc}") from exc
+    obj: Any = module
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise SystemExit(f"qake: module {module_name!r} has no attribute {attr!r}") from None
+    return obj
+
+
+def _run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "ws_ping_interval": args.ws_ping_interval,
+        "ws_ping_timeout": args.ws_ping_timeout,
+        "proxy_headers": args.proxy_headers,
+    }
+    if args.reload or args.workers > 1:
+        # uvicorn needs an import string to reload or to start several workers.
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        uvicorn.run(args.app, reload=args.reload, workers=args.workers, **options)
+    else:
+        uvicorn.run(load_app(args.app), **options)
+    return 0
+
+
+def _routes(args: argparse.Namespace) -> int:
+    app = load_app(args.app)
+    for route in getattr(app, "routes", []):
+        methods = ",".join(sorted(getattr(route, "methods", None) or ["WS"]))
+        print(f"{methods:<20} {route.path:<40} {route.name}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``qake`` console script."""
+    parser = argparse.ArgumentParser(prog="qake", description="Run and inspect qakeapi apps.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="serve MODULE:APP with uvicorn")
+    run.add_argument("app", help="import path, e.g. examples.basic_app:app")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--reload", action="store_true", help="restart when code changes")
+    run.add_argument("--workers", type=int, default=1)
+    run.add_argument("--log-level", default="info")
+    run.add_argument(
+        "--ws-ping-interval", type=float, default=20.0,
+        help="seconds between WebSocket protocol pings sent by the server (uvicorn)",
+    )
+    run.add_argument(
+        "--ws-ping-timeout", type=float, default=20.0,
+        help="seconds to wait for a pong before closing the WebSocket (uvicorn)",
+    )
+    run.add_argument(
+        "--proxy-headers", action="store_true",
+        help="trust X-Forwarded-* from the proxy addresses uvicorn trusts",
+    )
+    run.set_defaults(func=_run)
+    routes = sub.add_parser("routes", help="list the routes of MODULE:APP")
+    routes.add_argument("app")
+    routes.set_defaults(func=_routes)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
