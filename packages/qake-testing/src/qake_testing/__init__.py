@@ -17,6 +17,20 @@ if TYPE_CHECKING:
     from ._lifespan import LifespanError
     from ._login import Credentials, JWTLogin, LoginCredentials, LoginProvider
     from ._overrides import DependencyOverrides, override_dependencies
+    from ._perf import MeasureError, Measurement, ameasure, measure
+    from ._scanner import (
+        Finding,
+        FindingKind,
+        ParamLike,
+        RouteLike,
+        ScanParam,
+        ScanReport,
+        ScanTarget,
+        ascan,
+        assert_no_findings,
+        load_payloads,
+        scan,
+    )
     from ._websocket import AsyncWebSocketTestSession, WebSocketTestSession
     from ._ws_channel import WebSocketDisconnect, WebSocketRejected
 
@@ -25,18 +39,33 @@ __all__ = [
     "AsyncWebSocketTestSession",
     "Credentials",
     "DependencyOverrides",
+    "Finding",
+    "FindingKind",
     "JWTLogin",
     "LifespanError",
     "LoginCredentials",
     "LoginProvider",
+    "MeasureError",
+    "Measurement",
+    "ParamLike",
+    "RouteLike",
+    "ScanParam",
+    "ScanReport",
+    "ScanTarget",
     "TestClient",
     "WebSocketDisconnect",
     "WebSocketRejected",
     "WebSocketTestSession",
+    "ameasure",
+    "ascan",
+    "assert_no_findings",
     "basic_auth_header",
     "bearer_header",
+    "load_payloads",
     "make_jwt",
+    "measure",
     "override_dependencies",
+    "scan",
 ]
 
 _MODULES = {
@@ -44,18 +73,33 @@ _MODULES = {
     "AsyncWebSocketTestSession": "._websocket",
     "Credentials": "._login",
     "DependencyOverrides": "._overrides",
+    "Finding": "._scanner",
+    "FindingKind": "._scanner",
     "JWTLogin": "._login",
     "LifespanError": "._lifespan",
     "LoginCredentials": "._login",
     "LoginProvider": "._login",
+    "MeasureError": "._perf",
+    "Measurement": "._perf",
+    "ParamLike": "._scanner",
+    "RouteLike": "._scanner",
+    "ScanParam": "._scanner",
+    "ScanReport": "._scanner",
+    "ScanTarget": "._scanner",
     "TestClient": "._client",
     "WebSocketDisconnect": "._ws_channel",
     "WebSocketRejected": "._ws_channel",
     "WebSocketTestSession": "._websocket",
+    "ameasure": "._perf",
+    "ascan": "._scanner",
+    "assert_no_findings": "._scanner",
     "basic_auth_header": "._auth",
     "bearer_header": "._auth",
+    "load_payloads": "._scanner",
     "make_jwt": "._auth",
+    "measure": "._perf",
     "override_dependencies": "._overrides",
+    "scan": "._scanner",
 }
 
 

@@ -41,7 +41,7 @@ class AsyncTestClient(httpx.AsyncClient):
         root_path: str = "",
         client: Address = ("testclient", 50000),
         headers: Mapping[str, str] | None = None,
-        cookies: httpx.Cookies | Mapping[str, str] | None = None,
+        cookies: httpx.Cookies | dict[str, str] | None = None,
         follow_redirects: bool = True,
         timeout: float | None = None,
     ) -> None:

@@ -44,7 +44,7 @@ class TestClient(httpx.Client):
         backend_options: Mapping[str, Any] | None = None,
         client: Address = ("testclient", 50000),
         headers: Mapping[str, str] | None = None,
-        cookies: httpx.Cookies | Mapping[str, str] | None = None,
+        cookies: httpx.Cookies | dict[str, str] | None = None,
         follow_redirects: bool = True,
         timeout: float | None = None,
     ) -> None:
@@ -136,4 +136,3 @@ class TestClient(httpx.Client):
         client's headers and cookies.
         """
         return login(self, self.app, user, roles, provider)
-

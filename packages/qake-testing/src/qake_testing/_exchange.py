@@ -102,9 +102,7 @@ class HTTPExchange:
                     raise self.exception from None
                 self._stand_in = True
                 return 500, [(b"content-type", b"text/plain; charset=utf-8")]
-            raise RuntimeError(
-                "The app returned without sending 'http.response.start'."
-            ) from None
+            raise RuntimeError("The app returned without sending 'http.response.start'.") from None
         return message["status"], list(message.get("headers", []))
 
     async def next_chunk(self) -> bytes | None:

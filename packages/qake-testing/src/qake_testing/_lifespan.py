@@ -27,9 +27,9 @@ class Lifespan:
         self._to_app_send, self._to_app_receive = anyio.create_memory_object_stream[Message](
             math.inf
         )
-        self._from_app_send, self._from_app_receive = anyio.create_memory_object_stream[
-            Message
-        ](math.inf)
+        self._from_app_send, self._from_app_receive = anyio.create_memory_object_stream[Message](
+            math.inf
+        )
         self._received = False
         self._supported = True
         self._exception: Exception | None = None

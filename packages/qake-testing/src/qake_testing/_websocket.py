@@ -48,7 +48,7 @@ class WebSocketTestSession:
         with ExitStack() as stack:
             portal = stack.enter_context(self._portal_cm)
             portal.start_task_soon(self._channel.run)
-            stack.callback(portal.call, self._channel.close)
+            stack.callback(lambda: portal.call(self._channel.close))
             portal.call(self._channel.connect)
             self._portal = portal
             self._stack = stack.pop_all()

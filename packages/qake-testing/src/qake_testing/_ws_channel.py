@@ -21,7 +21,9 @@ class WebSocketDisconnect(Exception):
         self.reason = reason
 
     def __str__(self) -> str:
-        return f"WebSocket closed with code {self.code}" + (f": {self.reason}" if self.reason else "")
+        return f"WebSocket closed with code {self.code}" + (
+            f": {self.reason}" if self.reason else ""
+        )
 
 
 class WebSocketRejected(WebSocketDisconnect):
@@ -58,9 +60,9 @@ class WebSocketChannel:
         self._to_app_send, self._to_app_receive = anyio.create_memory_object_stream[Message](
             math.inf
         )
-        self._from_app_send, self._from_app_receive = anyio.create_memory_object_stream[
-            Message
-        ](math.inf)
+        self._from_app_send, self._from_app_receive = anyio.create_memory_object_stream[Message](
+            math.inf
+        )
         self.exception: Exception | None = None
         self.accepted_subprotocol: str | None = None
         self.response_headers = httpx.Headers()
