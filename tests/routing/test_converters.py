@@ -47,7 +47,9 @@ def test_float(segment: str, expected: float) -> None:
     assert value == expected
 
 
-@pytest.mark.parametrize("segment", ["nan", "inf", "-inf", "Infinity", "1e999", "1_0", "0x10", "e5"])
+@pytest.mark.parametrize(
+    "segment", ["nan", "inf", "-inf", "Infinity", "1e999", "1_0", "0x10", "e5"]
+)
 def test_float_rejects_nan_inf_and_odd_forms(segment: str) -> None:
     r = Router()
     r.add("/f/{x:float}", h)

@@ -36,7 +36,7 @@ def test_verb_decorators(verb: str) -> None:
         return None
 
     decorator("/v")(handler)
-    assert r.routes[0].methods == {verb.upper()}
+    assert r.routes[0].methods == frozenset({verb.upper()})
     assert r.match(verb.upper(), "/v").handler is handler
 
 

@@ -36,9 +36,7 @@ def test_dispatch_from_argv() -> None:
 
 def test_example_uses_only_the_router() -> None:
     imports = [
-        line
-        for line in EXAMPLE.read_text().splitlines()
-        if line.startswith(("import ", "from "))
+        line for line in EXAMPLE.read_text().splitlines() if line.startswith(("import ", "from "))
     ]
     assert imports == [
         "from __future__ import annotations",

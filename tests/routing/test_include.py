@@ -6,7 +6,9 @@ from qake_routing import Router
 def test_include_with_prefix_and_meta_inheritance() -> None:
     app = Router(tags=["app"], auth="session")
     api = Router(meta={"tags": ["api"], "deps": ("db",)})
-    api.add("/items/{item_id:int}", "get", methods=["GET"], name="item", tags=["items"], deps=("x",))
+    api.add(
+        "/items/{item_id:int}", "get", methods=["GET"], name="item", tags=["items"], deps=("x",)
+    )
     api.add("/items", "list", methods=["GET"], name="items", auth="token")
     app.include(api, prefix="/api/v1", name="api", version=1)
     item, items = app.routes

@@ -104,8 +104,8 @@ def test_method_normalisation() -> None:
     r = Router()
     r.add("/a", "a", methods="get")
     r.add("/b", "b", methods=["publish", "Delete"])
-    assert r.routes[0].methods == {"GET"}
-    assert r.routes[1].methods == {"publish", "DELETE"}
+    assert r.routes[0].methods == frozenset({"GET"})
+    assert r.routes[1].methods == frozenset({"publish", "DELETE"})
     assert r.match("publish", "/b").handler == "b"
     with pytest.raises(ValueError, match="methods is empty"):
         r.add("/c", "c", methods=[])

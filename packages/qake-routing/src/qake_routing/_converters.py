@@ -120,9 +120,10 @@ class IntConverter(Converter):
 
     def convert(self, segment: str) -> Any:
         # PERF: the common case (plain ASCII digits) is two str checks and int().
-        if not (segment.isdigit() and segment.isascii()):
-            if segment[:1] != "-" or not (segment[1:].isdigit() and segment.isascii()):
-                return NO_MATCH
+        if not (segment.isdigit() and segment.isascii()) and (
+            segment[:1] != "-" or not (segment[1:].isdigit() and segment.isascii())
+        ):
+            return NO_MATCH
         try:
             return int(segment)
         except ValueError:  # longer than sys.get_int_max_str_digits()

@@ -8,14 +8,17 @@ from typing import Any
 from ._converters import Converter
 from ._template import Template
 
-__all__ = ["HTTP_METHODS", "Match", "Route", "merge_meta", "normalize_methods"]
+__all__ = ["HTTP_METHODS", "Match", "Methods", "Route", "merge_meta", "normalize_methods"]
+
+#: What ``methods=`` accepts: one method, several, or ``None`` for any method/label.
+Methods = str | Iterable[str] | None
 
 HTTP_METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "QUERY"}
 )
 
 
-def normalize_methods(methods: str | Iterable[str] | None) -> frozenset[str] | None:
+def normalize_methods(methods: Methods) -> frozenset[str] | None:
     """Upper-case HTTP verbs; keep other labels as given. ``None`` means any method."""
     if methods is None:
         return None

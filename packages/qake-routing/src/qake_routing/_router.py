@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
-from ._converters import BUILTIN_CONVERTERS, Converter
+from ._converters import BUILTIN_CONVERTERS, NO_MATCH, Converter
+from ._decorators import RouteDecorators
 from ._errors import MethodNotAllowed, NotFound, RouteConflict, URLBuildError
 from ._paths import split_path
-from ._route import Match, Route, merge_meta, normalize_methods
+from ._route import Match, Methods, Route, merge_meta, normalize_methods
 from ._template import Template, parse_template
-from ._tree import Node, StaticLeaf, find
+from ._tree import Leaf, Node, StaticLeaf, search
 
 __all__ = ["Router"]
 
-H = TypeVar("H")
-Methods = str | Iterable[str] | None
 
 # Shared by every Match of a static route: read-only, so sharing is safe.
 _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
@@ -31,7 +30,7 @@ class _Compiled:
         self.static = static
 
 
-class Router:
+class Router(RouteDecorators):
     """A compiled path router. ``Router(**meta)`` or ``Router(meta={...})``.
 
     * ``auto_head``: a GET route also answers HEAD unless HEAD is registered explicitly.
@@ -105,38 +104,6 @@ class Router:
         )
         self._add_route(route)
         return route
-
-    def route(
-        self, path: str, methods: Methods = None, *, name: str | None = None, **meta: Any
-    ) -> Callable[[H], H]:
-        """Decorator form of ``add``; returns the handler unchanged."""
-
-        def decorator(handler: H) -> H:
-            self.add(path, handler, methods, name=name, **meta)
-            return handler
-
-        return decorator
-
-    def get(self, path: str, *, name: str | None = None, **meta: Any) -> Callable[[H], H]:
-        return self.route(path, ["GET"], name=name, **meta)
-
-    def head(self, path: str, *, name: str | None = None, **meta: Any) -> Callable[[H], H]:
-        return self.route(path, ["HEAD"], name=name, **meta)
-
-    def post(self, path: str, *, name: str | None = None, **meta: Any) -> Callable[[H], H]:
-        return self.route(path, ["POST"], name=name, **meta)
-
-    def put(self, path: str, *, name: str | None = None, **meta: Any) -> Callable[[H], H]:
-        return self.route(path, ["PUT"], name=name, **meta)
-
-    def patch(self, path: str, *, name: str | None = None, **meta: Any) -> Callable[[H], H]:
-        return self.route(path, ["PATCH"], name=name, **meta)
-
-    def delete(self, path: str, *, name: str | None = None, **meta: Any) -> Callable[[H], H]:
-        return self.route(path, ["DELETE"], name=name, **meta)
-
-    def options(self, path: str, *, name: str | None = None, **meta: Any) -> Callable[[H], H]:
-        return self.route(path, ["OPTIONS"], name=name, **meta)
 
     def include(
         self, router: Router, prefix: str = "", *, name: str | None = None, **meta: Any
@@ -247,8 +214,35 @@ class Router:
             segments = path[1:].split("/")  # PERF: no decoding work when there is none to do
         else:
             segments = split_path(path)
+        # PERF: inlined greedy walk, one node per segment, taking the first viable branch
+        # (static, else the first typed converter that accepts, else plain). That is the
+        # first path the full depth-first ``search`` would try, so when it reaches a leaf
+        # the answer is the same; when it dead-ends the full search runs from the root.
         values: list[Any] = []
-        leaf = find(compiled.root, segments, values)
+        node = compiled.root
+        leaf: Leaf | None = None
+        for segment in segments:
+            child = node.static.get(segment)
+            if child is None:
+                if segment:
+                    for convert, typed_child in node.typed_seq:
+                        value = convert(segment)
+                        if value is not NO_MATCH:
+                            values.append(value)
+                            child = typed_child
+                            break
+                    else:
+                        child = node.plain
+                        if child is not None:
+                            values.append(segment)
+                if child is None:
+                    break
+            node = child
+        else:
+            leaf = node.leaf
+        if leaf is None:
+            values.clear()
+            leaf = search(compiled.root, segments, 0, len(segments), values)
         if leaf is None:
             raise NotFound(path)
         route = leaf.table.get(method, leaf.any)

@@ -16,7 +16,7 @@ from ._errors import RouteConflict
 from ._route import Match, Route
 from ._template import Param
 
-__all__ = ["Leaf", "Node", "StaticLeaf", "find"]
+__all__ = ["Leaf", "Node", "StaticLeaf", "search"]
 
 
 class Leaf:
@@ -156,48 +156,20 @@ def _child(children: dict[tuple[str, Converter], Node], segment: Param, route: R
     return node
 
 
-def find(root: Node, segments: list[str], values: list[Any]) -> Leaf | None:
-    """The first leaf, in precedence order, matching ``segments``; values go to ``values``.
-
-    PERF: a loop takes the first viable branch at each node, which is exactly the first
-    path the full depth-first search would try; only when it dead-ends (a fall-through,
-    or a 404) does the recursive search run from the root.
-    """
-    node = root
-    for segment in segments:
-        child = node.static.get(segment)
-        if child is None:
-            if segment:
-                for convert, typed_child in node.typed_seq:
-                    value = convert(segment)
-                    if value is not NO_MATCH:
-                        values.append(value)
-                        child = typed_child
-                        break
-                else:
-                    child = node.plain
-                    if child is not None:
-                        values.append(segment)
-            if child is None:
-                break  # a dead end: backtracking and catch-alls are the full search's job
-        node = child
-    else:
-        if node.leaf is not None:
-            return node.leaf
-    values.clear()
-    return _search(root, segments, 0, len(segments), values)
-
-
-def _search(
+def search(
     node: Node, segments: list[str], index: int, count: int, values: list[Any]
 ) -> Leaf | None:
-    """Depth-first search: static > typed > plain > catch-all, backtracking on dead ends."""
+    """Depth-first search: static > typed > plain > catch-all, backtracking on dead ends.
+
+    ``Router.match`` first walks the tree greedily (the first path this search would
+    try); this runs only when that walk dead-ends: a fall-through or a 404.
+    """
     if index == count:
         return node.leaf
     segment = segments[index]
     child = node.static.get(segment)
     if child is not None:
-        found = _search(child, segments, index + 1, count, values)
+        found = search(child, segments, index + 1, count, values)
         if found is not None:
             return found
     if segment:
@@ -205,14 +177,14 @@ def _search(
             value = convert(segment)
             if value is not NO_MATCH:
                 values.append(value)
-                found = _search(child, segments, index + 1, count, values)
+                found = search(child, segments, index + 1, count, values)
                 if found is not None:
                     return found
                 values.pop()
         child = node.plain
         if child is not None:
             values.append(segment)
-            found = _search(child, segments, index + 1, count, values)
+            found = search(child, segments, index + 1, count, values)
             if found is not None:
                 return found
             values.pop()
