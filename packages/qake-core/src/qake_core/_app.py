@@ -227,6 +227,11 @@ class App(Router):
         scope["app"] = self
         stack = self._stack
         if stack is None:
+            if scope["type"] == "lifespan":
+                # Build inside the lifespan protocol so a bad route is reported as a
+                # startup failure (the server exits) instead of "lifespan unsupported".
+                await self._run_lifespan(scope, receive, send, before_startup=self.build)
+                return
             stack = self.build()
         await stack(scope, receive, send)
 
@@ -255,12 +260,15 @@ class App(Router):
                 return
             await match.handler.handle(scope, receive, send, match.params)
         elif kind == "lifespan":
-            await run_lifespan(
-                self, combine(self.lifespan_context, self.on_startup, self.on_shutdown),
-                scope, receive, send,
-            )
+            await self._run_lifespan(scope, receive, send)
         else:
             raise RuntimeError(f"unsupported ASGI scope type {kind!r}")
+
+    async def _run_lifespan(
+        self, scope: Scope, receive: Receive, send: Send, before_startup: Any = None
+    ) -> None:
+        lifespan = combine(self.lifespan_context, self.on_startup, self.on_shutdown)
+        await run_lifespan(self, lifespan, scope, receive, send, before_startup=before_startup)
 
     async def _to_mount(self, scope: Scope, receive: Receive, send: Send) -> bool:
         if not self.mounts:

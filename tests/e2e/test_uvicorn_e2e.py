@@ -1,0 +1,102 @@
+"""The example app under a real uvicorn on a free loopback port, driven by httpx."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qakeapi", "run", "examples.basic_app:app", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(base + "/", timeout=0.5)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    out = proc.stdout.read().decode() if proc.stdout else ""
+                    pytest.fail(f"uvicorn did not start:\n{out}")
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            proc.kill()
+            proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def test_get_typed_path_param(server: str) -> None:
+    r = httpx.get(server + "/items/1")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/json"
+    assert r.json() == {"name": "Hammer", "price": 9.5}
+
+
+def test_post_json_body_validated(server: str) -> None:
+    r = httpx.post(server + "/items", json={"name": "Saw", "price": 12})
+    assert r.status_code == 201
+    assert r.json()["item"] == {"name": "Saw", "price": 12.0}
+    bad = httpx.post(server + "/items", json={"name": "Saw", "price": "cheap"})
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == "application/problem+json"
+    assert bad.json()["errors"][0]["loc"] == ["body", "price"]
+
+
+def test_not_found_and_conversion_failure_are_problem_json(server: str) -> None:
+    for path in ("/items/999", "/items/abc", "/nowhere"):
+        r = httpx.get(server + path)
+        assert r.status_code == 404, path
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["status"] == 404
+
+
+def test_method_not_allowed_lists_allow(server: str) -> None:
+    r = httpx.delete(server + "/items/1")
+    assert r.status_code == 405
+    assert "GET" in r.headers["allow"]
+
+
+def test_streaming(server: str) -> None:
+    with httpx.stream("GET", server + "/countdown") as r:
+        body = b"".join(r.iter_bytes())
+    assert body == b"3\n2\n1\nliftoff\n"
+
+
+def test_malformed_json_is_4xx_not_500(server: str) -> None:
+    r = httpx.post(
+        server + "/items", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert 400 <= r.status_code < 500
+    assert r.headers["content-type"] == "application/problem+json"
