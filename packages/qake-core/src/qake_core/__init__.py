@@ -1,7 +1,9 @@
 """qake-core: the ASGI application, requests, responses, middleware and typed handlers."""
 
+from qake_core._access_log import AccessLogMiddleware
 from qake_core._app import App, ExceptionHandler
 from qake_core._background import BackgroundTasks
+from qake_core._cache import CacheOptions, cache
 from qake_core._concurrency import iterate_in_threadpool, run_in_threadpool
 from qake_core._cookies import format_set_cookie, parse_cookie_header
 from qake_core._datastructures import (
@@ -14,11 +16,18 @@ from qake_core._datastructures import (
     State,
 )
 from qake_core._exceptions import HTTPException, RequestValidationError
+from qake_core._file_response import FileResponse
 from qake_core._forms import FormData
+from qake_core._gzip import GZipMiddleware
 from qake_core._handler import HandlerSignatureError
 from qake_core._limits import Limits
 from qake_core._middleware import CallNext, HookMiddleware, Middleware
+from qake_core._negotiation import accepts, negotiate
 from qake_core._problem import PROBLEM_JSON, problem_response
+from qake_core._proxy_headers import ProxyHeadersMiddleware
+from qake_core._redirects import is_safe_redirect
+from qake_core._redis_store import RedisStore
+from qake_core._request_id import RequestIDFilter, RequestIDMiddleware, request_id_var
 from qake_core._requests import ClientDisconnect, HTTPConnection, Request
 from qake_core._responses import (
     HTMLResponse,
@@ -30,18 +39,30 @@ from qake_core._responses import (
 )
 from qake_core._routing import APIRoute, Mount, Router, WebSocketRoute
 from qake_core._scope import route_path
+from qake_core._server_errors import ServerErrorMiddleware
+from qake_core._sse import EventSourceResponse, ServerSentEvent
+from qake_core._staticfiles import StaticFiles
+from qake_core._stores import MemoryStore, Store
+from qake_core._templates import Jinja2Templates
+from qake_core._trusted_host import TrustedHostMiddleware
+from qake_core._upload import UploadFile
 
 __all__ = [
     "PROBLEM_JSON",
     "URL",
     "APIRoute",
+    "AccessLogMiddleware",
     "Address",
     "App",
     "BackgroundTasks",
+    "CacheOptions",
     "CallNext",
     "ClientDisconnect",
+    "EventSourceResponse",
     "ExceptionHandler",
+    "FileResponse",
     "FormData",
+    "GZipMiddleware",
     "HTMLResponse",
     "HTTPConnection",
     "HTTPException",
@@ -49,25 +70,42 @@ __all__ = [
     "Headers",
     "HookMiddleware",
     "JSONResponse",
+    "Jinja2Templates",
     "Limits",
+    "MemoryStore",
     "Middleware",
     "Mount",
     "MultiDict",
     "MutableHeaders",
     "PlainTextResponse",
+    "ProxyHeadersMiddleware",
     "QueryParams",
     "RedirectResponse",
+    "RedisStore",
     "Request",
+    "RequestIDFilter",
+    "RequestIDMiddleware",
     "RequestValidationError",
     "Response",
     "Router",
+    "ServerErrorMiddleware",
+    "ServerSentEvent",
     "State",
+    "StaticFiles",
+    "Store",
     "StreamingResponse",
+    "TrustedHostMiddleware",
+    "UploadFile",
     "WebSocketRoute",
+    "accepts",
+    "cache",
     "format_set_cookie",
+    "is_safe_redirect",
     "iterate_in_threadpool",
+    "negotiate",
     "parse_cookie_header",
     "problem_response",
+    "request_id_var",
     "route_path",
     "run_in_threadpool",
 ]

@@ -8,21 +8,24 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import anyio
-from qake_routing import MethodNotAllowed, NotFound
 
 from qake_core._datastructures import State
 from qake_core._exceptions import HTTPException
 from qake_core._handler import compile_endpoint
+from qake_core._inflight import InFlight, draining
 from qake_core._lifespan import Lifespan, combine, run_lifespan
 from qake_core._limits import DEFAULT_LIMITS, Limits
 from qake_core._middleware import CallNext, HookMiddleware, Middleware, build_hook_chain
 from qake_core._problem import problem_response, response_for_http_exception
+from qake_core._proxy_headers import ProxyHeadersMiddleware
 from qake_core._requests import ClientDisconnect, Request
 from qake_core._responses import Response
+from qake_core._route_options import route_option_hooks
 from qake_core._routing import APIRoute, Router, WebSocketRoute
 from qake_core._scope import route_path
 from qake_core._server_errors import ServerErrorMiddleware, error_response
 from qake_core.types import ASGIApp, Receive, Scope, Send
+from qake_routing import MethodNotAllowed, NotFound
 
 __all__ = ["App", "ExceptionHandler"]
 
@@ -56,6 +59,8 @@ class App(Router):
         limits: Limits | None = None,
         redirect_slashes: bool = True,
         default_response_class: type | None = None,
+        trusted_proxies: Sequence[str] | None = None,
+        shutdown_timeout: float = 30.0,
     ) -> None:
         super().__init__(
             limits=(limits or Limits()).merged_over(DEFAULT_LIMITS),
@@ -75,6 +80,13 @@ class App(Router):
         self.redirect_slashes = redirect_slashes
         self.state = State()
         self.websocket_compiler: WebSocketCompiler | None = None
+        #: Peers whose X-Forwarded-*/Forwarded headers are honoured (see ProxyHeadersMiddleware).
+        self.trusted_proxies = list(trusted_proxies or [])
+        #: Seconds the lifespan shutdown waits for in-flight background tasks.
+        self.shutdown_timeout = shutdown_timeout
+        self.inflight = InFlight()
+        self._max_headers: int = 0
+        self._max_header_bytes: int = 0
         self._stack: ASGIApp | None = None
 
     # -- configuration ----------------------------------------------------------------
@@ -154,26 +166,42 @@ class App(Router):
             stack = mw.wrap(stack)
         if self.user_middleware:
             stack = ServerErrorMiddleware(stack, debug=self.debug)
+        if self.trusted_proxies:
+            stack = ProxyHeadersMiddleware(stack, self.trusted_proxies)
+        self._max_headers = self.limits.max_header_count or 0
+        self._max_header_bytes = self.limits.max_header_size or 0
         self._stack = stack
         return stack
 
     def _compile_route(self, route: APIRoute) -> RouteHandle:
         endpoint = compile_endpoint(route, self)
-        chain = build_hook_chain(endpoint, [*self.hooks, *route.middleware])
-        return self._runner(chain, route.limits.max_body_size)
+        hooks = [*self.hooks, *route.middleware, *route_option_hooks(route)]
+        chain = build_hook_chain(endpoint, hooks)
+        return self._runner(chain, route.limits)
 
-    def _runner(self, chain: CallNext, max_body_size: int | None) -> RouteHandle:
+    def _runner(self, chain: CallNext, limits: Limits) -> RouteHandle:
         handle_error = self._handle_error
+        max_body_size = limits.max_body_size
+        inflight = self.inflight
 
-        async def handle(scope: Scope, receive: Receive, send: Send, params: dict[str, Any]) -> None:
-            request = Request(scope, receive, send, params, max_body_size)
+        async def handle(
+            scope: Scope, receive: Receive, send: Send, params: dict[str, Any]
+        ) -> None:
+            request = Request(scope, receive, send, params, max_body_size, limits)
             try:
                 response = await chain(request)
             except Exception as exc:
                 await handle_error(request, exc)
                 return
             try:
-                await response(scope, receive, send)
+                if response.background is None:
+                    await response(scope, receive, send)
+                else:
+                    inflight.enter()  # shutdown waits for the background tasks
+                    try:
+                        await response(scope, receive, send)
+                    finally:
+                        inflight.exit()
             finally:
                 if request.cleanups is not None or request._form is not None:
                     with anyio.CancelScope(shield=True):
@@ -238,6 +266,14 @@ class App(Router):
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
+            if self._max_headers and len(scope["headers"]) > self._max_headers:
+                await self._headers_too_large(scope, receive, send, "count")
+                return
+            if self._max_header_bytes and (
+                sum(len(k) + len(v) for k, v in scope["headers"]) > self._max_header_bytes
+            ):
+                await self._headers_too_large(scope, receive, send, "size")
+                return
             raw = scope.get("raw_path")
             try:
                 if raw is not None and not scope.get("root_path"):
@@ -268,7 +304,16 @@ class App(Router):
         self, scope: Scope, receive: Receive, send: Send, before_startup: Any = None
     ) -> None:
         lifespan = combine(self.lifespan_context, self.on_startup, self.on_shutdown)
+        lifespan = draining(lifespan, self.inflight, self.shutdown_timeout)
         await run_lifespan(self, lifespan, scope, receive, send, before_startup=before_startup)
+
+    async def _headers_too_large(
+        self, scope: Scope, receive: Receive, send: Send, what: str
+    ) -> None:
+        limit = self._max_headers if what == "count" else self._max_header_bytes
+        unit = "headers" if what == "count" else "bytes of headers"
+        detail = f"The request has more than {limit} {unit}."
+        await problem_response(431, detail)(scope, receive, send)
 
     async def _to_mount(self, scope: Scope, receive: Receive, send: Send) -> bool:
         if not self.mounts:
@@ -307,9 +352,7 @@ class App(Router):
         assert response is not None
         await response(scope, receive, send)
 
-    async def _not_allowed(
-        self, scope: Scope, receive: Receive, send: Send, allowed: Any
-    ) -> None:
+    async def _not_allowed(self, scope: Scope, receive: Receive, send: Send, allowed: Any) -> None:
         allow = ", ".join(sorted({*allowed, "OPTIONS"}))
         if scope["method"] == "OPTIONS":
             await Response(b"", 204, headers={"allow": allow})(scope, receive, send)

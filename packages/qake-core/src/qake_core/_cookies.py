@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.cookies import _unquote  # type: ignore[attr-defined]
+from http.cookies import _unquote
 from typing import Literal
 
 __all__ = ["format_set_cookie", "parse_cookie_header"]
@@ -57,7 +57,9 @@ def format_set_cookie(
     if partitioned and not secure:
         raise ValueError(f"cookie {key!r}: Partitioned requires secure=True")
     if key.startswith("__Host-") and (not secure or path != "/" or domain is not None):
-        raise ValueError(f"cookie {key!r}: the __Host- prefix needs secure=True, path='/', no domain")
+        raise ValueError(
+            f"cookie {key!r}: the __Host- prefix needs secure=True, path='/', no domain"
+        )
     if key.startswith("__Secure-") and not secure:
         raise ValueError(f"cookie {key!r}: the __Secure- prefix needs secure=True")
     needs_quotes = any(c in ' ,"\\' for c in value)

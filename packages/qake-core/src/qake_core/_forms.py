@@ -37,7 +37,7 @@ class FormData(MultiDict):
 
 
 def _max_fields(request: Request) -> int:
-    limits = getattr(request.app, "limits", None)
+    limits = request.limits or getattr(request.app, "limits", None)
     return int(getattr(limits, "max_form_fields", DEFAULT_MAX_FIELDS) or DEFAULT_MAX_FIELDS)
 
 

@@ -20,6 +20,9 @@ class Limits:
     max_files: int | None = None  # 100 by default
     max_file_size: int | None = None  # 16 MiB per uploaded file by default
     max_part_header_size: int | None = None  # 16 KiB per multipart part's headers
+    max_header_count: int | None = None  # 100 request headers by default, 431 above (app-level)
+    max_header_size: int | None = None  # total bytes of request headers, 431 above (app-level);
+    # unset by default: servers already cap it (uvicorn/h11: 64 KiB), so we skip the sum
 
     def merged_over(self, outer: Limits) -> Limits:
         """These limits, with unset fields taken from ``outer``."""
@@ -37,4 +40,5 @@ DEFAULT_LIMITS = Limits(
     max_files=100,
     max_file_size=16 * 1024 * 1024,
     max_part_header_size=16 * 1024,
+    max_header_count=100,
 )

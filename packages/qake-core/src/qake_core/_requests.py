@@ -14,6 +14,7 @@ from qake_core.types import Receive, Scope, Send
 
 if TYPE_CHECKING:
     from qake_core._forms import FormData
+    from qake_core._limits import Limits
 
 __all__ = ["ClientDisconnect", "HTTPConnection", "Request"]
 
@@ -61,7 +62,7 @@ class HTTPConnection:
         self._cookies: dict[str, str] | None = None
         self._url: URL | None = None
         self._state: State | None = None
-        self._client: Address | None | bool = False
+        self._client: Address | bool | None = False
 
     @property
     def app(self) -> Any:
@@ -130,7 +131,7 @@ class HTTPConnection:
 class Request(HTTPConnection):
     """An HTTP request. The body is read from ASGI once; later reads reuse it."""
 
-    __slots__ = ("_form", "_json", "_receive", "_send", "cleanups", "max_body_size")
+    __slots__ = ("_form", "_json", "_receive", "_send", "cleanups", "limits", "max_body_size")
 
     def __init__(
         self,
@@ -139,6 +140,7 @@ class Request(HTTPConnection):
         send: Send = _no_send,
         path_params: dict[str, Any] | None = None,
         max_body_size: int | None = None,
+        limits: Limits | None = None,
     ) -> None:
         super().__init__(scope, path_params)
         self._receive = receive
@@ -146,6 +148,8 @@ class Request(HTTPConnection):
         self._json: Any = _UNSET
         self._form: FormData | None = None
         self.max_body_size = max_body_size
+        #: The route's merged limits (``None`` outside a route: the app's apply).
+        self.limits = limits
         # Callbacks run after the response was sent (yield-dependency exits, file
         # clean-up); each receives the exception the handler raised, or None.
         self.cleanups: list[Callable[[BaseException | None], Awaitable[None]]] | None = None
@@ -226,7 +230,7 @@ class Request(HTTPConnection):
         kind = message["type"]
         # PERF: the usual case is one http.request message holding the whole body.
         if kind == "http.request" and not message.get("more_body", False):
-            body = message.get("body", b"")
+            body: bytes = message.get("body", b"")
             if limit is not None and len(body) > limit:
                 raise _too_large(limit)
         elif kind == "http.disconnect":

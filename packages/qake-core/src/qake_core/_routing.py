@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import qake_routing
-
 from qake_core._limits import Limits
 from qake_core._middleware import HookMiddleware
 from qake_core.types import ASGIApp
@@ -125,7 +124,8 @@ class Router:
         self.prefix = _check_prefix(prefix, "Router")
         self.tags = list(tags or [])
         self.dependencies = list(dependencies or [])
-        self.middleware = list(middleware or [])
+        # NOTE: not ``self.middleware``: App.middleware is the ``@app.middleware`` decorator.
+        self.route_middleware = list(middleware or [])
         self.responses = dict(responses or {})
         self.limits = limits or Limits()
         self.deprecated = deprecated
@@ -184,13 +184,13 @@ class Router:
             path=_join(self.prefix, path),
             endpoint=endpoint,
             methods=verbs,
-            name=name or getattr(endpoint, "__name__", "route"),
+            name=name or str(getattr(endpoint, "__name__", "route")),
             status_code=status_code,
             response_model=response_model,
             response_class=response_class or self.default_response_class,
             dependencies=[*self.dependencies, *(dependencies or [])],
             tags=[*self.tags, *(t for t in (tags or []) if t not in self.tags)],
-            middleware=[*self.middleware, *(middleware or [])],
+            middleware=[*self.route_middleware, *(middleware or [])],
             responses={**self.responses, **(responses or {})},
             summary=summary,
             description=description,
@@ -264,7 +264,7 @@ class Router:
         route = WebSocketRoute(
             path=_join(self.prefix, path),
             endpoint=endpoint,
-            name=name or getattr(endpoint, "__name__", "websocket"),
+            name=name or str(getattr(endpoint, "__name__", "websocket")),
             dependencies=[*self.dependencies, *(dependencies or [])],
             meta=dict(meta),
         )
@@ -308,7 +308,7 @@ class Router:
         """
         outer = _join(self.prefix, _check_prefix(prefix, "include_router"))
         outer_deps = [*self.dependencies, *(dependencies or [])]
-        outer_mw = [*self.middleware, *(middleware or [])]
+        outer_mw = [*self.route_middleware, *(middleware or [])]
         outer_tags = [*self.tags, *(tags or [])]
         for route in router.routes:
             if isinstance(route, APIRoute):

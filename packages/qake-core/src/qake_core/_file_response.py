@@ -1,0 +1,255 @@
+"""``FileResponse``: a file sent in chunks, with validators, conditional GET and ranges."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Mapping
+from email.utils import formatdate, parsedate_to_datetime
+from mimetypes import guess_type
+from typing import Any
+
+import anyio
+
+from qake_core._background import BackgroundTasks
+from qake_core._datastructures import Headers
+from qake_core._problem import problem_response
+from qake_core._responses import Response
+from qake_core.types import Receive, Scope, Send
+
+__all__ = ["FileResponse"]
+
+CHUNK_SIZE = 64 * 1024
+#: More ranges than this in one request is treated as abuse: 416.
+MAX_RANGES = 16
+
+
+class _RangeError(Exception):
+    pass
+
+
+def parse_range(header: str, size: int) -> list[tuple[int, int]] | None:
+    """Ranges of ``bytes=...`` as inclusive ``(start, end)``, merged; ``None`` to ignore.
+
+    Raises ``_RangeError`` when nothing is satisfiable or there are too many ranges.
+    """
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or not spec.strip():
+        return None
+    parts = spec.split(",")
+    if len(parts) > MAX_RANGES:
+        raise _RangeError
+    ranges: list[tuple[int, int]] = []
+    for part in parts:
+        first, dash, last = part.strip().partition("-")
+        if not dash:
+            return None
+        try:
+            if not first:  # suffix: the last N bytes
+                n = int(last)
+                if n < 0:
+                    return None
+                if n == 0:
+                    continue
+                ranges.append((max(size - n, 0), size - 1))
+                continue
+            start = int(first)
+            end = int(last) if last.strip() else size - 1
+        except ValueError:
+            return None
+        if start < 0 or end < start:
+            return None
+        if start < size:
+            ranges.append((start, min(end, size - 1)))
+    if not ranges:
+        raise _RangeError
+    ranges.sort()
+    merged = [ranges[0]]
+    for start, end in ranges[1:]:
+        last_start, last_end = merged[-1]
+        if start <= last_end + 1:
+            merged[-1] = (last_start, max(last_end, end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+class FileResponse(Response):
+    """Send the file at ``path``, read in chunks through anyio (never whole in memory).
+
+    Adds ``ETag`` (from size and mtime), ``Last-Modified``, ``Accept-Ranges``; answers
+    ``If-None-Match``/``If-Modified-Since`` with 304, ``Range`` with 206 (one range)
+    or ``multipart/byteranges`` (several; at most ``MAX_RANGES``) and unsatisfiable
+    ranges with 416. ``If-Range`` is honoured. HEAD sends the headers only.
+    """
+
+    __slots__ = ("chunk_size", "content_disposition_type", "filename", "path", "stat_result")
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTasks | None = None,
+        filename: str | None = None,
+        stat_result: os.stat_result | None = None,
+        content_disposition_type: str = "attachment",
+    ) -> None:
+        self.path = os.fspath(path)
+        self.status_code = status_code
+        self.background = background
+        self.filename = filename
+        self.stat_result = stat_result
+        self.chunk_size = CHUNK_SIZE
+        self.content_disposition_type = content_disposition_type
+        self.body = b""
+        self.raw_headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()
+        ]
+        if media_type is None:
+            media_type = guess_type(filename or self.path)[0] or "application/octet-stream"
+        if media_type.startswith("text/") and "charset=" not in media_type:
+            media_type += "; charset=utf-8"
+        self.raw_headers.append((b"content-type", media_type.encode("latin-1")))
+        if filename is not None:
+            from urllib.parse import quote
+
+            quoted = quote(filename)
+            value = f"{content_disposition_type}; filename*=utf-8''{quoted}"
+            if quoted == filename:
+                value = f'{content_disposition_type}; filename="{filename}"'
+            self.raw_headers.append((b"content-disposition", value.encode("latin-1")))
+
+    def _validators(self, st: os.stat_result) -> tuple[str, str]:
+        tag = hashlib.md5(f"{st.st_mtime_ns}-{st.st_size}".encode(), usedforsecurity=False)
+        return f'"{tag.hexdigest()}"', formatdate(st.st_mtime, usegmt=True)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        st = self.stat_result
+        if st is None:
+            try:
+                st = await anyio.Path(self.path).stat()
+            except (FileNotFoundError, NotADirectoryError):
+                await problem_response(404, "File not found.")(scope, receive, send)
+                return
+        if not stat.S_ISREG(st.st_mode):
+            await problem_response(404, "File not found.")(scope, receive, send)
+            return
+        etag, last_modified = self._validators(st)
+        headers = self.raw_headers
+        have = {k for k, _ in headers}
+        if b"etag" not in have:
+            headers.append((b"etag", etag.encode()))
+        if b"last-modified" not in have:
+            headers.append((b"last-modified", last_modified.encode()))
+        headers.append((b"accept-ranges", b"bytes"))
+        request_headers = Headers(raw=scope["headers"])
+        size = st.st_size
+        if self.status_code == 200 and _not_modified(request_headers, etag, st.st_mtime):
+            keep = {b"etag", b"last-modified", b"cache-control", b"vary", b"expires"}
+            kept = [h for h in headers if h[0] in keep]
+            await send({"type": "http.response.start", "status": 304, "headers": kept})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        ranges: list[tuple[int, int]] | None = None
+        range_header = request_headers.get("range")
+        if (
+            range_header
+            and self.status_code == 200
+            and _if_range_ok(request_headers, etag, last_modified)
+        ):
+            try:
+                ranges = parse_range(range_header, size)
+            except _RangeError:
+                await problem_response(
+                    416,
+                    "The requested range is not satisfiable.",
+                    headers={"content-range": f"bytes */{size}"},
+                )(scope, receive, send)
+                return
+        head = scope.get("method") == "HEAD"
+        if not ranges:
+            await self._send_whole(headers, size, head, send)
+        elif len(ranges) == 1:
+            start, end = ranges[0]
+            headers.append((b"content-range", f"bytes {start}-{end}/{size}".encode()))
+            headers.append((b"content-length", str(end - start + 1).encode()))
+            await send({"type": "http.response.start", "status": 206, "headers": headers})
+            await self._send_ranges([(start, end, b"")], b"", head, send)
+        else:
+            await self._send_multipart(headers, ranges, size, head, send)
+        if self.background is not None:
+            await self.background()
+
+    async def _send_whole(self, headers: list[Any], size: int, head: bool, send: Send) -> None:
+        headers.append((b"content-length", str(size).encode()))
+        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
+        await self._send_ranges([(0, size - 1, b"")] if size else [], b"", head, send)
+
+    async def _send_multipart(
+        self, headers: list[Any], ranges: list[tuple[int, int]], size: int, head: bool, send: Send
+    ) -> None:
+        boundary = os.urandom(12).hex()
+        media = b""
+        for i, (k, v) in enumerate(headers):
+            if k == b"content-type":
+                media = v
+                headers[i] = (k, f"multipart/byteranges; boundary={boundary}".encode())
+        parts = [
+            (
+                start,
+                end,
+                b"--%s\r\ncontent-type: %s\r\ncontent-range: bytes %d-%d/%d\r\n\r\n"
+                % (boundary.encode(), media, start, end, size),
+            )
+            for start, end in ranges
+        ]
+        tail = f"\r\n--{boundary}--\r\n".encode()
+        total = sum(len(p) + end - start + 1 for start, end, p in parts)
+        total += 2 * (len(parts) - 1) + len(tail)
+        headers.append((b"content-length", str(total).encode()))
+        await send({"type": "http.response.start", "status": 206, "headers": headers})
+        await self._send_ranges(parts, tail, head, send)
+
+    async def _send_ranges(
+        self, parts: list[tuple[int, int, bytes]], tail: bytes, head: bool, send: Send
+    ) -> None:
+        if head:
+            await send({"type": "http.response.body", "body": b""})
+            return
+        chunk_size = self.chunk_size
+        async with await anyio.open_file(self.path, "rb") as f:
+            for i, (start, end, preamble) in enumerate(parts):
+                if preamble:
+                    prefix = (b"\r\n" if i else b"") + preamble
+                    await send({"type": "http.response.body", "body": prefix, "more_body": True})
+                await f.seek(start)
+                remaining = end - start + 1
+                while remaining > 0:
+                    data = await f.read(min(chunk_size, remaining))
+                    if not data:
+                        break
+                    remaining -= len(data)
+                    await send({"type": "http.response.body", "body": data, "more_body": True})
+        await send({"type": "http.response.body", "body": tail})
+
+
+def _not_modified(headers: Headers, etag: str, mtime: float) -> bool:
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return "*" in tags or etag in tags
+    since = headers.get("if-modified-since")
+    if since:
+        try:
+            return int(mtime) <= parsedate_to_datetime(since).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+    return False
+
+
+def _if_range_ok(headers: Headers, etag: str, last_modified: str) -> bool:
+    value = headers.get("if-range")
+    return value is None or value.strip() in (etag, last_modified)

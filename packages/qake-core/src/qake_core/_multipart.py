@@ -1,0 +1,182 @@
+"""Streaming ``multipart/form-data`` parsing into fields and spooled upload files."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from qake_core._datastructures import Headers
+from qake_core._exceptions import HTTPException
+from qake_core._forms import FormData
+from qake_core._limits import DEFAULT_LIMITS, Limits
+from qake_core._upload import UploadFile
+
+if TYPE_CHECKING:
+    from qake_core._requests import Request
+
+__all__ = ["parse_multipart"]
+
+_MAX_FIELD_SIZE = 1024 * 1024  # a non-file field is held in memory
+
+
+def _bad(detail: str) -> HTTPException:
+    return HTTPException(400, f"Malformed multipart body: {detail}.")
+
+
+class _State:
+    """Callback target of the sans-I/O parser; events are replayed asynchronously."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.events: list[tuple[str, Any]] = []
+        self.header_field = b""
+        self.header_value = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.header_bytes = 0
+        self.ended = False
+
+    def on_part_begin(self) -> None:
+        self.headers = []
+        self.header_bytes = 0
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        self.events.append(("data", data[start:end]))
+
+    def on_part_end(self) -> None:
+        self.events.append(("end", None))
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.header_field += data[start:end]
+        self._count(end - start)
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.header_value += data[start:end]
+        self._count(end - start)
+
+    def _count(self, n: int) -> None:
+        self.header_bytes += n
+        limit = self.limits.max_part_header_size
+        if limit is not None and self.header_bytes > limit:
+            raise HTTPException(431, f"A multipart part's headers exceed {limit} bytes.")
+
+    def on_header_end(self) -> None:
+        self.headers.append((self.header_field.lower(), self.header_value))
+        self.header_field = b""
+        self.header_value = b""
+
+    def on_headers_finished(self) -> None:
+        self.events.append(("begin", self.headers))
+
+    def on_end(self) -> None:
+        self.ended = True
+
+
+def _limits_of(request: Request) -> Limits:
+    own = request.limits
+    if own is not None:
+        return own.merged_over(DEFAULT_LIMITS)
+    app_limits = getattr(request.app, "limits", None)
+    return app_limits if isinstance(app_limits, Limits) else DEFAULT_LIMITS
+
+
+async def parse_multipart(request: Request, content_type: str) -> FormData:
+    """Parse the body as it streams in; files over the spool size go to disk.
+
+    Enforces ``max_form_fields``, ``max_files``, ``max_file_size`` and the part
+    header size; a malformed or truncated body answers 400. On any error every
+    file created so far is closed (deleted).
+    """
+    _, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if not boundary or len(boundary) > 200:
+        raise _bad("missing or invalid boundary")
+    limits = _limits_of(request)
+    max_fields = limits.max_form_fields or DEFAULT_LIMITS.max_form_fields or 1000
+    max_files = limits.max_files if limits.max_files is not None else 100
+    max_file_size = limits.max_file_size
+    state = _State(limits)
+    callbacks: Any = {
+        name: getattr(state, name)
+        for name in (
+            "on_part_begin",
+            "on_part_data",
+            "on_part_end",
+            "on_header_field",
+            "on_header_value",
+            "on_header_end",
+            "on_headers_finished",
+            "on_end",
+        )
+    }
+    parser = MultipartParser(boundary, callbacks, max_header_count=16)
+    items: list[tuple[str, Any]] = []
+    files: list[UploadFile] = []
+    name = ""
+    field: bytearray | None = None
+    upload: UploadFile | None = None
+    fields = 0
+    try:
+        async for chunk in request.stream():
+            try:
+                parser.write(chunk)
+            except MultipartParseError as exc:
+                raise _bad(str(exc) or "parse error") from None
+            for kind, value in state.events:
+                if kind == "begin":
+                    fields += 1
+                    if fields > max_fields:
+                        raise HTTPException(413, f"The form has more than {max_fields} fields.")
+                    headers = Headers(raw=value)
+                    disposition, params = parse_options_header(
+                        headers.get("content-disposition", "")
+                    )
+                    if disposition != b"form-data" or b"name" not in params:
+                        raise _bad("a part lacks a form-data Content-Disposition with a name")
+                    name = params[b"name"].decode("utf-8", "replace")
+                    if b"filename" in params:
+                        if len(files) >= max_files:
+                            raise HTTPException(413, f"The form has more than {max_files} files.")
+                        upload = UploadFile(
+                            filename=params[b"filename"].decode("utf-8", "replace"),
+                            headers=headers,
+                            size=0,
+                        )
+                        files.append(upload)
+                        field = None
+                    else:
+                        upload, field = None, bytearray()
+                elif kind == "data":
+                    if upload is not None:
+                        if (
+                            max_file_size is not None
+                            and (upload.size or 0) + len(value) > max_file_size
+                        ):
+                            raise HTTPException(
+                                413, f"An uploaded file exceeds the limit of {max_file_size} bytes."
+                            )
+                        await upload.write(value)
+                    elif field is not None:
+                        field += value
+                        if len(field) > _MAX_FIELD_SIZE:
+                            raise HTTPException(413, "A form field exceeds 1 MiB.")
+                else:  # end of a part
+                    if upload is not None:
+                        await upload.seek(0)
+                        items.append((name, upload))
+                    elif field is not None:
+                        try:
+                            items.append((name, field.decode("utf-8")))
+                        except UnicodeDecodeError:
+                            raise _bad(f"field {name!r} is not valid UTF-8") from None
+                    upload, field = None, None
+            state.events.clear()
+        parser.finalize()
+        if not state.ended:
+            raise _bad("the body ended before the closing boundary")
+    except BaseException:
+        for f in files:
+            await f.close()
+        raise
+    return FormData(items)

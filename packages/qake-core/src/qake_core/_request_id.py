@@ -1,0 +1,91 @@
+"""``RequestIDMiddleware``: a request ID per request, echoed and put into log records."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import re
+from contextvars import ContextVar
+
+from qake_core.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["RequestIDFilter", "RequestIDMiddleware", "request_id_var"]
+
+#: The current request's ID (``None`` outside a request).
+request_id_var: ContextVar[str | None] = ContextVar("qake_request_id", default=None)
+
+_VALID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
+SCOPE_KEY = "qake.request_id"
+
+
+class _IDs:
+    """Unique IDs: a random per-process prefix and a counter (far cheaper than uuid4)."""
+
+    __slots__ = ("_count", "_prefix")
+
+    def __init__(self) -> None:
+        self._prefix = os.urandom(6).hex()
+        self._count = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._count):010x}"
+
+
+class RequestIDMiddleware:
+    """Give every HTTP request an ID and echo it in the response header.
+
+    An incoming ``X-Request-ID`` (the ``header`` option) is kept when it is 1-128
+    characters of ``[A-Za-z0-9._-]`` (and ``trust_incoming`` is on); otherwise one is
+    generated. The ID is in ``scope["qake.request_id"]``, ``request.state.request_id``
+    and the ``request_id_var`` context variable, which :class:`RequestIDFilter`
+    copies into log records.
+    """
+
+    def __init__(
+        self, app: ASGIApp, header: str = "x-request-id", *, trust_incoming: bool = True
+    ) -> None:
+        self.app = app
+        self.header = header.lower().encode("latin-1")
+        self.trust_incoming = trust_incoming
+        self.generate = _IDs()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id: str | None = None
+        if self.trust_incoming:
+            name = self.header
+            for k, v in scope["headers"]:
+                if k == name:
+                    if _VALID.fullmatch(v):
+                        request_id = v.decode("ascii")
+                    break
+        if request_id is None:
+            request_id = self.generate()
+        scope[SCOPE_KEY] = request_id
+        scope.setdefault("state", {})["request_id"] = request_id
+        echo = (self.header, request_id.encode("ascii"))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), echo]
+            await send(message)
+
+        token = request_id_var.set(request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
+
+
+class RequestIDFilter(logging.Filter):
+    """Add ``record.request_id`` (``"-"`` outside a request) to every record.
+
+    ``handler.addFilter(RequestIDFilter())`` then ``%(request_id)s`` in the format.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get() or "-"
+        return True

@@ -1,0 +1,30 @@
+"""Hooks installed by route options: ``produces=[...]`` (406) and ``cache=...``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from qake_core._cache import cache_hook, route_cache_options
+from qake_core._negotiation import produces_hook
+
+if TYPE_CHECKING:
+    from qake_core._middleware import HookMiddleware
+    from qake_core._routing import APIRoute
+
+__all__ = ["route_option_hooks"]
+
+
+def route_option_hooks(route: APIRoute) -> list[HookMiddleware]:
+    """The hooks a route's options ask for, innermost last (after the route's own hooks).
+
+    ``produces`` comes first so that a 406 is decided before the cache is consulted.
+    """
+    hooks: list[HookMiddleware] = []
+    produces = route.meta.get("produces")
+    if produces:
+        hooks.append(produces_hook(list(produces)))
+    options = route_cache_options(route.endpoint, route.meta.get("cache"))
+    if options is not None:
+        key = f"{','.join(sorted(route.methods))} {route.path}"
+        hooks.append(cache_hook(options, key))
+    return hooks

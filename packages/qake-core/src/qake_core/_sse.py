@@ -1,0 +1,105 @@
+"""Server-sent events: ``EventSourceResponse`` streaming ``ServerSentEvent`` values."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import orjson
+
+from qake_core._background import BackgroundTasks
+from qake_core._responses import StreamingResponse
+from qake_core.types import Send
+
+__all__ = ["EventSourceResponse", "ServerSentEvent"]
+
+
+def _line_safe(value: str, what: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError(f"server-sent event {what} may not contain a line break")
+    return value
+
+
+@dataclass(slots=True)
+class ServerSentEvent:
+    """One event. ``data`` is text (split over ``data:`` lines) or JSON-encoded."""
+
+    data: Any = None
+    event: str | None = None
+    id: str | None = None
+    retry: int | None = None
+    comment: str | None = None
+
+    def encode(self) -> bytes:
+        """The event in the ``text/event-stream`` wire format."""
+        lines: list[str] = []
+        if self.comment is not None:
+            lines.extend(f": {line}" for line in self.comment.splitlines() or [""])
+        if self.event is not None:
+            lines.append(f"event: {_line_safe(self.event, 'event')}")
+        if self.id is not None:
+            lines.append(f"id: {_line_safe(self.id, 'id')}")
+        if self.retry is not None:
+            lines.append(f"retry: {int(self.retry)}")
+        if self.data is not None:
+            data = self.data
+            if not isinstance(data, str):
+                data = orjson.dumps(data).decode()
+            lines.extend(f"data: {line}" for line in data.splitlines() or [""])
+        return ("\n".join(lines) + "\n\n").encode()
+
+
+def _encode(item: Any) -> bytes:
+    if isinstance(item, ServerSentEvent):
+        return item.encode()
+    if isinstance(item, bytes):
+        return item
+    return ServerSentEvent(data=item).encode()
+
+
+class EventSourceResponse(StreamingResponse):
+    """A ``text/event-stream`` response.
+
+    The iterable yields ``ServerSentEvent`` objects, strings or JSON-able values.
+    While it is idle for ``ping_interval`` seconds a ``: ping`` comment is sent so
+    proxies keep the connection open. Caches and proxy buffering are disabled.
+    """
+
+    __slots__ = ("ping_interval",)
+    media_type = "text/event-stream"
+
+    def __init__(
+        self,
+        content: AsyncIterable[Any],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        background: BackgroundTasks | None = None,
+        ping_interval: float = 15.0,
+    ) -> None:
+        merged = {"cache-control": "no-store", "x-accel-buffering": "no", **(headers or {})}
+        super().__init__(content, status_code, merged, None, background)
+        self.ping_interval = ping_interval
+
+    async def _stream(self, send: Send) -> None:
+        send_stream, receive_stream = anyio.create_memory_object_stream[bytes](16)
+
+        async def produce() -> None:
+            async with send_stream:
+                async for item in self.body_iterator:
+                    await send_stream.send(_encode(item))
+
+        async with anyio.create_task_group() as tg, receive_stream:
+            tg.start_soon(produce)
+            while True:
+                data = b""
+                with anyio.move_on_after(self.ping_interval) as scope:
+                    try:
+                        data = await receive_stream.receive()
+                    except anyio.EndOfStream:
+                        break
+                if scope.cancelled_caught:
+                    data = b": ping\n\n"
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})

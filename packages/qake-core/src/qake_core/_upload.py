@@ -1,0 +1,79 @@
+"""Uploaded files: a spooled temporary file behind an async interface."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import IO, Any
+
+from qake_core._concurrency import run_in_threadpool
+from qake_core._datastructures import Headers
+
+__all__ = ["UploadFile"]
+
+#: Uploads up to this size stay in memory; larger ones roll over to a temporary file.
+SPOOL_MAX_SIZE = 1024 * 1024
+
+
+class UploadFile:
+    """A file uploaded in a multipart form.
+
+    The content lives in a :class:`tempfile.SpooledTemporaryFile`: in memory while
+    small, on disk (deleted on close) when large. The async methods run disk I/O in
+    a worker thread; the application closes every upload after the response.
+    """
+
+    __slots__ = ("content_type", "file", "filename", "headers", "size")
+
+    def __init__(
+        self,
+        file: IO[bytes] | None = None,
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+        headers: Headers | None = None,
+        size: int | None = None,
+    ) -> None:
+        self.file: IO[bytes] = (
+            file if file is not None else tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_SIZE)  # noqa: SIM115
+        )
+        self.filename = filename
+        self.headers = headers if headers is not None else Headers()
+        self.content_type = content_type or self.headers.get("content-type")
+        self.size = size
+
+    @property
+    def _in_memory(self) -> bool:
+        # PERF: an in-memory spool is a BytesIO; no thread hop is worth it then.
+        rolled = getattr(self.file, "_rolled", True)
+        return not rolled
+
+    async def _call(self, func: Any, *args: Any) -> Any:
+        if self._in_memory:
+            return func(*args)
+        return await run_in_threadpool(func, *args)
+
+    async def write(self, data: bytes) -> None:
+        """Append ``data`` (used while parsing; ``size`` grows with it)."""
+        if self.size is not None:
+            self.size += len(data)
+        await self._call(self.file.write, data)
+
+    async def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes (all remaining by default)."""
+        data: bytes = await self._call(self.file.read, size)
+        return data
+
+    async def seek(self, offset: int) -> None:
+        """Move to byte ``offset``."""
+        await self._call(self.file.seek, offset)
+
+    async def close(self) -> None:
+        """Close and delete the underlying file."""
+        if not self.file.closed:
+            await self._call(self.file.close)
+
+    def __repr__(self) -> str:
+        return (
+            f"UploadFile(filename={self.filename!r}, size={self.size!r}, "
+            f"content_type={self.content_type!r})"
+        )
