@@ -70,6 +70,7 @@ class AsyncTestClient(httpx.AsyncClient):
 
     async def __aenter__(self) -> AsyncTestClient:
         await super().__aenter__()
+        error: Exception | None = None
         async with AsyncExitStack() as stack:
             stack.push_async_exit(super().__aexit__)
             lifespan = Lifespan(self.app, self.app_state)
@@ -83,10 +84,17 @@ class AsyncTestClient(httpx.AsyncClient):
                 self._task_group = None
 
             task_group.start_soon(lifespan.run)
-            await lifespan.startup()
-            stack.push_async_callback(lifespan.shutdown)
-            self._task_group = task_group
-            self._lifespan_stack = stack.pop_all()
+            try:
+                await lifespan.startup()
+            except Exception as exc:
+                # Raised below, outside the task group, which would wrap it in a group.
+                error = exc
+            else:
+                stack.push_async_callback(lifespan.shutdown)
+                self._task_group = task_group
+                self._lifespan_stack = stack.pop_all()
+        if error is not None:
+            raise error
         return self
 
     async def __aexit__(
@@ -95,7 +103,9 @@ class AsyncTestClient(httpx.AsyncClient):
         exc_value: BaseException | None = None,
         traceback: TracebackType | None = None,
     ) -> None:
-        await self._lifespan_stack.__aexit__(exc_type, exc_value, traceback)
+        # The test's own exception keeps propagating from its `async with` block; handing
+        # it to the task group would turn it into an ExceptionGroup.
+        await self._lifespan_stack.aclose()
 
     def websocket_connect(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import suppress
 from typing import Any
 
 import anyio
@@ -77,11 +78,13 @@ class Lifespan:
         self._from_app_receive.close()
 
     async def startup(self) -> None:
-        await self._to_app_send.send({"type": "lifespan.startup"})
+        with suppress(anyio.BrokenResourceError):  # the app returned without receiving
+            await self._to_app_send.send({"type": "lifespan.startup"})
         await self._reply("startup")
 
     async def shutdown(self) -> None:
         if not self._supported:
             return
-        await self._to_app_send.send({"type": "lifespan.shutdown"})
+        with suppress(anyio.BrokenResourceError):
+            await self._to_app_send.send({"type": "lifespan.shutdown"})
         await self._reply("shutdown")

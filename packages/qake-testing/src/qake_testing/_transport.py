@@ -82,9 +82,16 @@ class _AsyncBody(httpx.AsyncByteStream):
     def __init__(self, exchange: HTTPExchange) -> None:
         self._exchange = exchange
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        while (chunk := await self._exchange.next_chunk()) is not None:
-            yield chunk
+    # An iterator class rather than an async generator: a body the test stops reading
+    # half-way must not leave a generator for trio to finalize (and warn about).
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = await self._exchange.next_chunk()
+        if chunk is None:
+            raise StopAsyncIteration
+        return chunk
 
     async def aclose(self) -> None:
         await self._exchange.aclose()
