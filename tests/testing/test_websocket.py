@@ -52,13 +52,18 @@ def test_rejected_handshake() -> None:
     with TestClient(ws_app) as client:
         with pytest.raises(WebSocketRejected) as info, client.websocket_connect("/reject"):
             pytest.fail("must not connect")
-        assert (info.value.code, info.value.reason, info.value.status_code) == (4003, "go away", 403)
+        assert (info.value.code, info.value.reason, info.value.status_code) == (
+            4003,
+            "go away",
+            403,
+        )
 
 
 def test_denial_response() -> None:
-    with TestClient(ws_app) as client:
-        with pytest.raises(WebSocketRejected) as info, client.websocket_connect("/deny"):
-            pytest.fail("must not connect")
+    client = TestClient(ws_app)
+    with pytest.raises(WebSocketRejected) as info, client.websocket_connect("/deny"):
+        pytest.fail("must not connect")
+    client.close()
     assert info.value.status_code == 401
     assert info.value.headers["www-authenticate"] == "Bearer"
     assert info.value.body == b"no token"
@@ -75,10 +80,12 @@ def test_app_errors_are_raised() -> None:
     client = TestClient(ws_app)
     with pytest.raises(RuntimeError, match="ws crash"), client.websocket_connect("/crash"):
         pass
-    with pytest.raises(RuntimeError, match="crash in session"):  # noqa: PT012
-        with client.websocket_connect("/echo") as ws:
-            ws.send_text("crash")
-            ws.receive_text()
+    with (
+        pytest.raises(RuntimeError, match="crash in session"),
+        client.websocket_connect("/echo") as ws,
+    ):
+        ws.send_text("crash")
+        ws.receive_text()
     client.close()
 
 

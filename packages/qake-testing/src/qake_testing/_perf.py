@@ -11,15 +11,17 @@ import functools
 import json as _json
 import statistics
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlencode
 
 import anyio
 
 from ._lifespan import Lifespan
 from ._types import ASGIApp, Message
+
+_T = TypeVar("_T")
 
 
 class MeasureError(AssertionError):
@@ -127,26 +129,22 @@ async def ameasure(
             raise MeasureError(f"{method.upper()} {path} answered {status}")
         return status
 
-    async with anyio.create_task_group() as task_group:
-        manager = Lifespan(app, state) if lifespan else None
-        if manager is not None:
-            task_group.start_soon(manager.run)
-            await manager.startup()
-        try:
-            for _ in range(warmup):
-                await call()
-            timings: list[float] = []
-            counter = time.perf_counter_ns
-            started = counter()
-            for _ in range(n):
-                before = counter()
-                await call()
-                timings.append((counter() - before) / 1000)
-            elapsed = (counter() - started) / 1e9
-        finally:
-            if manager is not None:
-                await manager.shutdown()
-                manager.close()
+    async def timed() -> tuple[list[float], float]:
+        for _ in range(warmup):
+            await call()
+        timings: list[float] = []
+        counter = time.perf_counter_ns
+        started = counter()
+        for _ in range(n):
+            before = counter()
+            await call()
+            timings.append((counter() - before) / 1000)
+        return timings, (counter() - started) / 1e9
+
+    if lifespan:
+        timings, elapsed = await _with_lifespan(app, state, timed)
+    else:
+        timings, elapsed = await timed()
     ordered = sorted(timings)
     return Measurement(
         method=method.upper(),
@@ -161,6 +159,29 @@ async def ameasure(
         max_us=ordered[-1],
         requests_per_s=n / elapsed if elapsed > 0 else float("inf"),
     )
+
+
+async def _with_lifespan(
+    app: ASGIApp, state: dict[str, Any], body: Callable[[], Awaitable[_T]]
+) -> _T:
+    manager = Lifespan(app, state)
+    outcome: _T | None = None
+    error: Exception | None = None
+    async with anyio.create_task_group() as task_group:
+        task_group.start_soon(manager.run)
+        try:
+            await manager.startup()
+            try:
+                outcome = await body()
+            finally:
+                await manager.shutdown()
+        except Exception as exc:
+            error = exc  # raised outside the group, which would wrap it
+            task_group.cancel_scope.cancel()
+    manager.close()
+    if error is not None:
+        raise error
+    return outcome  # type: ignore[return-value]
 
 
 def measure(
