@@ -15,6 +15,7 @@ from qake_core._datastructures import (
     QueryParams,
     State,
 )
+from qake_core._depends import Depends
 from qake_core._exceptions import HTTPException, RequestValidationError
 from qake_core._file_response import FileResponse
 from qake_core._forms import FormData
@@ -23,6 +24,7 @@ from qake_core._handler import HandlerSignatureError
 from qake_core._limits import Limits
 from qake_core._middleware import CallNext, HookMiddleware, Middleware
 from qake_core._negotiation import accepts, negotiate
+from qake_core._params import Body, Cookie, File, Form, Header, Param, Path, Query
 from qake_core._problem import PROBLEM_JSON, problem_response
 from qake_core._proxy_headers import ProxyHeadersMiddleware
 from qake_core._redirects import is_safe_redirect
@@ -39,7 +41,16 @@ from qake_core._responses import (
 )
 from qake_core._routing import APIRoute, Mount, Router, WebSocketRoute
 from qake_core._scope import route_path
+from qake_core._serialize import ResponseValidationError
 from qake_core._server_errors import ServerErrorMiddleware
+from qake_core._specs import (
+    BodySpec,
+    CallSpec,
+    DependencySpec,
+    ParamSpec,
+    ResponseSpec,
+    RouteSpec,
+)
 from qake_core._sse import EventSourceResponse, ServerSentEvent
 from qake_core._staticfiles import StaticFiles
 from qake_core._stores import MemoryStore, Store
@@ -55,18 +66,27 @@ __all__ = [
     "Address",
     "App",
     "BackgroundTasks",
+    "Body",
+    "BodySpec",
     "CacheOptions",
     "CallNext",
+    "CallSpec",
     "ClientDisconnect",
+    "Cookie",
+    "DependencySpec",
+    "Depends",
     "EventSourceResponse",
     "ExceptionHandler",
+    "File",
     "FileResponse",
+    "Form",
     "FormData",
     "GZipMiddleware",
     "HTMLResponse",
     "HTTPConnection",
     "HTTPException",
     "HandlerSignatureError",
+    "Header",
     "Headers",
     "HookMiddleware",
     "JSONResponse",
@@ -77,8 +97,12 @@ __all__ = [
     "Mount",
     "MultiDict",
     "MutableHeaders",
+    "Param",
+    "ParamSpec",
+    "Path",
     "PlainTextResponse",
     "ProxyHeadersMiddleware",
+    "Query",
     "QueryParams",
     "RedirectResponse",
     "RedisStore",
@@ -87,6 +111,9 @@ __all__ = [
     "RequestIDMiddleware",
     "RequestValidationError",
     "Response",
+    "ResponseSpec",
+    "ResponseValidationError",
+    "RouteSpec",
     "Router",
     "ServerErrorMiddleware",
     "ServerSentEvent",

@@ -61,6 +61,7 @@ class App(Router):
         default_response_class: type | None = None,
         trusted_proxies: Sequence[str] | None = None,
         shutdown_timeout: float = 30.0,
+        thread_limiter_tokens: int = 40,
     ) -> None:
         super().__init__(
             limits=(limits or Limits()).merged_over(DEFAULT_LIMITS),
@@ -88,6 +89,8 @@ class App(Router):
         self._max_headers: int = 0
         self._max_header_bytes: int = 0
         self._stack: ASGIApp | None = None
+        #: Bounds the worker threads running sync handlers and dependencies.
+        self.thread_limiter = anyio.CapacityLimiter(thread_limiter_tokens)
 
     # -- configuration ----------------------------------------------------------------
 

@@ -1,123 +1,691 @@
-"""Compile a route's handler into ``async (request) -> Response``, once, at startup."""
+"""Compile a route's spec into ``async (request) -> Response``, once, at startup.
+
+The request path only runs closures specialised per parameter: no signature
+inspection, no validator building, no dict built when nothing failed. A handler
+without parameters is called directly; path parameters the router already
+converted to the annotated type are passed through untouched.
+"""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
-from typing import Any, get_type_hints
+import contextvars
+import functools
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+import anyio.to_thread
+from pydantic import ValidationError
 
-from qake_core._concurrency import run_in_threadpool
-from qake_core._exceptions import RequestValidationError
+from qake_core._background import BackgroundTasks
+from qake_core._depends import AppScope
+from qake_core._exceptions import HTTPException, RequestValidationError
 from qake_core._middleware import CallNext
+from qake_core._params import Header
 from qake_core._requests import Request
-from qake_core._routing import APIRoute
-from qake_core._serialize import to_response
+from qake_core._responses import Response
+from qake_core._serialize import build_serializer
+from qake_core._signature import (
+    CONVERTER_TYPES,
+    HandlerSignatureError,
+    _base,
+    analyse_call,
+    analyse_route,
+)
+from qake_core._specs import BodySpec, CallSpec, DependencySpec, ParamSpec, RouteSpec
+from qake_core._upload import UploadFile
 
-__all__ = ["compile_endpoint", "HandlerSignatureError"]
+__all__ = ["HandlerSignatureError", "compile_endpoint", "route_spec"]
 
+logger = logging.getLogger("qake.error")
 
-class HandlerSignatureError(TypeError):
-    """A handler's signature cannot be bound to a request."""
-
-
-def _path_param_names(path: str) -> set[str]:
-    names: set[str] = set()
-    depth = 0
-    start = 0
-    for i, ch in enumerate(path):
-        if ch == "{":
-            depth += 1
-            start = i + 1
-        elif ch == "}" and depth:
-            depth -= 1
-            names.add(path[start:i].partition(":")[0].strip())
-    return names
+Getter = Callable[[Request, "_Ctx"], Any]
+_FAILED: Any = object()
+_INT_FAST_MAX = 18  # digits int() parses with no risk of the int-str conversion limit
 
 
-def compile_endpoint(route: APIRoute, app: Any) -> CallNext:
-    """Build the request → response function of ``route``."""
-    func = route.endpoint
-    where = f"route {sorted(route.methods)} {route.path!r} (handler {func.__qualname__})"
-    try:
-        hints = get_type_hints(func)
-    except Exception as exc:
-        raise HandlerSignatureError(f"{where}: cannot resolve type hints: {exc}") from exc
-    path_names = _path_param_names(route.path)
-    extractors: list[tuple[str, Callable[[Request], Any], str]] = []
-    body_param: tuple[str, type[BaseModel]] | None = None
-    for name, param in inspect.signature(func).parameters.items():
-        ann = hints.get(name, Any)
-        if ann is Request:
-            extractors.append((name, lambda r: r, "request"))
-        elif name in path_names:
-            extractors.append((name, _path_getter(name), "path"))
-        elif isinstance(ann, type) and issubclass(ann, BaseModel):
-            if body_param is not None:
-                raise HandlerSignatureError(f"{where}: two body parameters {body_param[0]!r} and {name!r}")
-            body_param = (name, ann)
+class _Invalid(Exception):
+    """A parameter failed; ``errors`` are the problem entries (may be empty)."""
+
+    __slots__ = ("errors",)
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        self.errors = errors
+
+
+class _Ctx:
+    """Per-request resolution state (only for routes that need more than getters)."""
+
+    __slots__ = ("background", "body", "cache", "errors", "overrides", "response")
+
+    def __init__(self, overrides: Mapping[Any, Any] | None) -> None:
+        self.errors: list[dict[str, Any]] | None = None
+        self.cache: dict[Any, Any] = {}
+        self.body: dict[str, Any] = {}
+        self.response: Response | None = None
+        self.background: BackgroundTasks | None = None
+        self.overrides = overrides
+
+    def fail(self, errors: list[dict[str, Any]]) -> None:
+        if self.errors is None:
+            self.errors = []
+        self.errors.extend(errors)
+
+
+def _errors(exc: ValidationError, prefix: tuple[Any, ...]) -> list[dict[str, Any]]:
+    # NOTE: no "input" (it may hold a secret) and no "ctx" (it may hold an exception).
+    return [
+        {"loc": [*prefix, *e["loc"]], "msg": e["msg"], "type": e["type"]}
+        for e in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
+
+
+def _missing(loc: list[Any]) -> list[dict[str, Any]]:
+    return [{"loc": loc, "msg": "Field required", "type": "missing"}]
+
+
+def route_spec(route: Any, app: Any = None) -> RouteSpec:
+    """Compute (and store on ``route.spec``) the spec of ``route`` for ``app``."""
+    spec = analyse_route(route, getattr(app, "app_dependencies", ()))
+    route.spec = spec
+    return spec
+
+
+# -- parameter getters -------------------------------------------------------------------
+
+
+def _value_getter(p: ParamSpec, read: Callable[[Request], Any]) -> Getter:
+    """Getter for a query/header/cookie scalar or list: ``read`` gives str, list or None."""
+    loc = [p.location, p.alias]
+    required, default = p.required, p.default
+    assert p.adapter is not None
+    validate = p.adapter.validate_python
+    base = _base(p.annotation)
+    plain = not p.field_info.metadata and p.annotation is base
+    if p.is_sequence:
+
+        def get_list(request: Request, ctx: _Ctx) -> Any:
+            raw = read(request)
+            if not raw:
+                if required:
+                    raise _Invalid(_missing(loc))
+                return default
+            try:
+                return validate(raw)
+            except ValidationError as exc:
+                raise _Invalid(_errors(exc, tuple(loc))) from None
+
+        return get_list
+    if plain and base is str:
+
+        def get_str(request: Request, ctx: _Ctx) -> Any:
+            raw = read(request)
+            if raw is None:
+                if required:
+                    raise _Invalid(_missing(loc))
+                return default
+            return raw
+
+        return get_str
+    fast_int = plain and base is int
+
+    def get(request: Request, ctx: _Ctx) -> Any:
+        raw = read(request)
+        if raw is None:
+            if required:
+                raise _Invalid(_missing(loc))
+            return default
+        # PERF: plain ASCII digits are what pydantic would accept; skip its call.
+        if fast_int and raw.isdigit() and raw.isascii() and len(raw) <= _INT_FAST_MAX:
+            return int(raw)
+        try:
+            return validate(raw)
+        except ValidationError as exc:
+            raise _Invalid(_errors(exc, tuple(loc))) from None
+
+    return get
+
+
+def _reader(p: ParamSpec) -> Callable[[Request], Any]:
+    key = p.alias
+    if p.location == "query":
+        if p.is_sequence:
+            return lambda r: r.query_params.getlist(key)
+        return lambda r: r.query_params.get(key)
+    if p.location == "header":
+        if p.is_sequence:
+            return lambda r: r.headers.getlist(key)
+        return lambda r: r.headers.get(key)
+    return lambda r: r.cookies.get(key)
+
+
+def _group_getter(p: ParamSpec) -> Getter:
+    """A pydantic model filled from several query/header/cookie values."""
+    model = p.model
+    assert model is not None
+    fields: list[tuple[str, bool]] = []
+    for fname, f in model.model_fields.items():
+        wire = f.alias or fname
+        if p.location == "header" and not f.alias:
+            marker = p.marker
+            if not isinstance(marker, Header) or marker.convert_underscores:
+                wire = wire.replace("_", "-")
+        fields.append((wire.lower() if p.location == "header" else wire, _is_seq(f.annotation)))
+    validate = model.__pydantic_validator__.validate_python
+    location = p.location
+    required, default = p.required, p.default
+
+    def get(request: Request, ctx: _Ctx) -> Any:
+        source: Any
+        if location == "query":
+            source = request.query_params
+        elif location == "header":
+            source = request.headers
         else:
-            adapter: TypeAdapter[Any] = TypeAdapter(ann)
-            default = param.default
-            extractors.append((name, _query_getter(name, adapter, default), "query"))
-    is_async = inspect.iscoroutinefunction(func)
-    status_code = route.status_code
-    response_class = route.response_class
+            source = None
+        data: dict[str, Any] = {}
+        for wire, seq in fields:
+            if source is None:
+                value = request.cookies.get(wire)
+            elif seq:
+                value = source.getlist(wire) or None
+            else:
+                value = source.get(wire)
+            if value is not None:
+                data[wire] = value
+        if not data and not required:
+            return default
+        try:
+            return validate(data)
+        except ValidationError as exc:
+            raise _Invalid(_errors(exc, (location,))) from None
 
-    async def endpoint(request: Request) -> Any:
-        kwargs: dict[str, Any] = {}
+    return get
+
+
+def _is_seq(tp: Any) -> bool:
+    from qake_core._signature import _is_sequence
+
+    return _is_sequence(tp)
+
+
+def _path_getter(p: ParamSpec, converter: str) -> Getter | None:
+    """``None`` when the router's converted value can be passed as is."""
+    key = p.alias
+    produced = CONVERTER_TYPES.get(converter)
+    if produced is not None and p.annotation is produced and not p.field_info.metadata:
+        return None
+    assert p.adapter is not None
+    validate = p.adapter.validate_python
+    loc = ("path", key)
+
+    def get(request: Request, ctx: _Ctx) -> Any:
+        try:
+            return validate(request.path_params[key])
+        except ValidationError as exc:
+            raise _Invalid(_errors(exc, loc)) from None
+
+    return get
+
+
+def _direct_path_getter(key: str) -> Getter:
+    def get(request: Request, ctx: _Ctx) -> Any:
+        return request.path_params[key]
+
+    return get
+
+
+def _body_getter(name: str) -> Getter:
+    def get(request: Request, ctx: _Ctx) -> Any:
+        value = ctx.body.get(name, _FAILED)
+        if value is _FAILED:
+            raise _Invalid([])
+        return value
+
+    return get
+
+
+def _getter(p: ParamSpec, converters: Mapping[str, str]) -> Getter:
+    if p.location == "path":
+        return _path_getter(p, converters.get(p.alias, "str")) or _direct_path_getter(p.alias)
+    if p.location in ("body", "form", "file"):
+        return _body_getter(p.name)
+    if p.model is not None:
+        return _group_getter(p)
+    return _value_getter(p, _reader(p))
+
+
+# -- body ----------------------------------------------------------------------------------
+
+
+def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
+    for k, v in headers:
+        if k == b"content-type":
+            media = v.partition(b";")[0].strip().lower()
+            return media == b"application/json" or (
+                media.startswith(b"application/") and media.endswith(b"+json")
+            )
+    return False
+
+
+BodyParser = Callable[[Request, _Ctx], Any]
+
+
+def _json_body_parser(body: BodySpec) -> BodyParser:
+    validate_json = body.adapter.validate_json
+    fields = body.fields
+    names = [f.name for f in fields]
+    embed = body.embed
+    required = body.required
+    defaults = {f.name: f.default for f in fields}
+    single = names[0]
+
+    async def parse(request: Request, ctx: _Ctx) -> None:
+        raw = await request.body()
+        if not raw:
+            if required:
+                ctx.fail(_missing(["body"]))
+            else:
+                ctx.body = dict(defaults)
+            return
+        if not _is_json(request.scope["headers"]):
+            raise HTTPException(415, "Expected a JSON body (Content-Type: application/json).")
+        try:
+            value = validate_json(raw)
+        except ValidationError as exc:
+            ctx.fail(_errors(exc, ("body",)))
+            return
+        if embed:
+            ctx.body = {n: getattr(value, n) for n in names}
+        else:
+            ctx.body = {single: value}
+
+    return parse
+
+
+def _form_body_parser(body: BodySpec) -> BodyParser:
+    plans: list[tuple[ParamSpec, Callable[[Any], Any] | None]] = []
+    for f in body.fields:
+        validate = f.adapter.validate_python if f.adapter is not None else None
+        if f.model is not None:
+            validate = f.model.__pydantic_validator__.validate_python
+        plans.append((f, validate))
+
+    async def parse(request: Request, ctx: _Ctx) -> None:
+        form = await request.form()
+        values: dict[str, Any] = {}
         errors: list[dict[str, Any]] = []
-        for name, getter, location in extractors:
+        for f, validate in plans:
+            loc = ["body", f.alias]
+            if f.model is not None:
+                assert validate is not None
+                try:
+                    values[f.name] = validate(dict(form.items()))
+                except ValidationError as exc:
+                    errors += _errors(exc, ("body",))
+                continue
+            raw: Any = form.getlist(f.alias) if f.is_sequence else form.get(f.alias)
+            if raw is None or raw == []:
+                if f.required:
+                    errors += _missing(loc)
+                else:
+                    values[f.name] = f.default
+                continue
+            if f.location == "file":
+                files = raw if isinstance(raw, list) else [raw]
+                if not all(isinstance(x, UploadFile) for x in files):
+                    errors.append({"loc": loc, "msg": "Expected an uploaded file", "type": "file"})
+                    continue
+                if _base(f.annotation) is bytes or (
+                    f.is_sequence and "bytes" in repr(f.annotation)
+                ):
+                    files = [await x.read() for x in files]
+                values[f.name] = files if f.is_sequence else files[0]
+                continue
+            assert validate is not None
             try:
-                kwargs[name] = getter(request)
+                values[f.name] = validate(raw)
             except ValidationError as exc:
-                errors.extend(
-                    {"loc": [location, name, *e["loc"]], "msg": e["msg"], "type": e["type"]}
-                    for e in exc.errors(include_url=False, include_input=False)
-                )
-        if body_param is not None:
-            bname, model = body_param
-            try:
-                kwargs[bname] = model.model_validate_json(await request.body())
-            except ValidationError as exc:
-                errors.extend(
-                    {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
-                    for e in exc.errors(include_url=False, include_input=False)
-                )
+                errors += _errors(exc, tuple(loc))
         if errors:
-            raise RequestValidationError(errors)
+            ctx.fail(errors)
+        ctx.body = values
+
+    return parse
+
+
+# -- calling -------------------------------------------------------------------------------
+
+
+def _thread_runner(app: Any) -> Callable[..., Any]:
+    limiter = getattr(app, "thread_limiter", None)
+
+    async def run(func: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        call = functools.partial(contextvars.copy_context().run, functools.partial(func, **kwargs))
+        return await anyio.to_thread.run_sync(call, limiter=limiter)
+
+    return run
+
+
+class _Compiler:
+    """Builds the resolution plan of every callable of one route."""
+
+    def __init__(self, app: Any, route: Any, spec: RouteSpec) -> None:
+        from qake_core._signature import path_converters
+
+        self.app = app
+        self.route = route
+        self.converters = path_converters(spec.path)
+        self.run_sync = _thread_runner(app)
+        self.app_scope = _app_scope(app)
+        self.override_nodes: dict[Any, _Node] = {}
+
+    def plan(self, spec: CallSpec) -> _Plan:
+        getters = tuple((p.name, _getter(p, self.converters)) for p in spec.params)
+        deps = tuple((d.name, self.node(d)) for d in spec.dependencies)
+        return _Plan(getters, deps, spec.injected)
+
+    def node(self, dep: DependencySpec) -> _Node:
+        spec = dep.spec
+        if dep.depends.scope == "app" and (spec.params or spec.injected):
+            raise HandlerSignatureError(
+                f"route {self.route.path!r}: app-scoped dependency "
+                f"{getattr(spec.call, '__qualname__', spec.call)!r} takes request parameters; "
+                "an app-scoped dependency may only depend on other app-scoped dependencies"
+            )
+        return _Node(self, dep.spec, dep.depends.use_cache, dep.depends.scope == "app")
+
+    def override(self, fake: Callable[..., Any], original: _Node) -> _Node:
+        node = self.override_nodes.get(fake)
+        if node is None:
+            label = getattr(fake, "__qualname__", repr(fake))
+            spec = analyse_call(fake, f"override {label}", self.converters)
+            node = _Node(self, spec, original.use_cache, original.app_scoped)
+            self.override_nodes[fake] = node
+        return node
+
+
+class _Plan:
+    __slots__ = ("deps", "getters", "injected")
+
+    def __init__(
+        self,
+        getters: tuple[tuple[str, Getter], ...],
+        deps: tuple[tuple[str | None, _Node], ...],
+        injected: tuple[tuple[str, str], ...],
+    ) -> None:
+        self.getters = getters
+        self.deps = deps
+        self.injected = injected
+
+    async def solve(self, request: Request, ctx: _Ctx) -> dict[str, Any] | None:
+        """The keyword arguments, or ``None`` when an input failed (errors are in ctx)."""
+        kwargs: dict[str, Any] = {}
+        ok = True
+        for name, get in self.getters:
+            try:
+                kwargs[name] = get(request, ctx)
+            except _Invalid as exc:
+                ok = False
+                if exc.errors:
+                    ctx.fail(exc.errors)
+        for dep_name, node in self.deps:
+            value = await node.resolve(request, ctx)
+            if value is _FAILED:
+                ok = False
+            elif dep_name is not None:
+                kwargs[dep_name] = value
+        for name, what in self.injected:
+            kwargs[name] = _inject(what, request, ctx)
+        return kwargs if ok else None
+
+
+def _inject(what: str, request: Request, ctx: _Ctx) -> Any:
+    if what == "request":
+        return request
+    if what == "background":
+        if ctx.background is None:
+            ctx.background = BackgroundTasks()
+        return ctx.background
+    if ctx.response is None:
+        ctx.response = Response(None, status_code=0)
+    return ctx.response
+
+
+class _Node:
+    """A dependency ready to resolve: cache, override, call by kind, clean-up."""
+
+    __slots__ = ("app_scoped", "call", "compiler", "kind", "plan", "use_cache")
+
+    def __init__(
+        self, compiler: _Compiler, spec: CallSpec, use_cache: bool, app_scoped: bool
+    ) -> None:
+        self.compiler = compiler
+        self.call = spec.call
+        self.plan = compiler.plan(spec)
+        self.use_cache = use_cache
+        self.app_scoped = app_scoped
+        self.kind = (
+            "agen"
+            if spec.is_async_gen
+            else "gen"
+            if spec.is_gen
+            else "async"
+            if spec.is_async
+            else "sync"
+        )
+
+    async def resolve(self, request: Request, ctx: _Ctx) -> Any:
+        overrides = ctx.overrides
+        if overrides:
+            fake = overrides.get(self.call)
+            if fake is not None:
+                return await self.compiler.override(fake, self).resolve(request, ctx)
+        if self.app_scoped:
+            return await self.compiler.app_scope.get(self.call, lambda: self._create_app(ctx))
+        call = self.call
+        if self.use_cache:
+            value = ctx.cache.get(call, _FAILED)
+            if value is not _FAILED:
+                return value
+        kwargs = await self.plan.solve(request, ctx)
+        if kwargs is None:
+            return _FAILED
+        value = await self._call(kwargs, request.add_cleanup)
+        if self.use_cache:
+            ctx.cache[call] = value
+        return value
+
+    async def _create_app(self, ctx: _Ctx) -> Any:
+        scope = self.compiler.app_scope
+        kwargs = await self.plan.solve(Request({"type": "http", "headers": []}), ctx)
+        assert kwargs is not None
+        if self.kind == "agen":
+            agen = self.call(**kwargs)
+            value = await agen.__anext__()
+            scope.push_async_exit(agen)
+            return value
+        if self.kind == "gen":
+            gen = self.call(**kwargs)
+            value = await _to_thread(next, gen)
+            scope.push_sync_exit(gen)
+            return value
+        return await self._call(kwargs, None)
+
+    async def _call(self, kwargs: dict[str, Any], add_cleanup: Any) -> Any:
+        kind = self.kind
+        if kind == "async":
+            return await self.call(**kwargs)
+        if kind == "sync":
+            return await self.compiler.run_sync(self.call, kwargs)
+        if kind == "agen":
+            agen = self.call(**kwargs)
+            value = await agen.__anext__()
+            add_cleanup(_async_exit(agen))
+            return value
+        gen = self.call(**kwargs)
+        value = await _to_thread(next, gen)
+        add_cleanup(_sync_exit(gen))
+        return value
+
+
+async def _to_thread(func: Callable[..., Any], *args: Any) -> Any:
+    call = functools.partial(contextvars.copy_context().run, func, *args)
+    return await anyio.to_thread.run_sync(call)
+
+
+def _async_exit(agen: Any) -> Callable[[BaseException | None], Any]:
+    async def exit_(exc: BaseException | None) -> None:
+        try:
+            if exc is None:
+                await agen.__anext__()
+            else:
+                await agen.athrow(exc)
+        except StopAsyncIteration:
+            return
+        except BaseException as raised:
+            if raised is not exc:
+                logger.exception("clean-up of dependency %s failed", _label(agen))
+            return
+        await agen.aclose()  # it yielded twice
+        logger.error("dependency %s yielded more than once", _label(agen))
+
+    return exit_
+
+
+def _sync_exit(gen: Any) -> Callable[[BaseException | None], Any]:
+    def step(exc: BaseException | None) -> bool:
+        try:
+            if exc is None:
+                next(gen)
+            else:
+                gen.throw(exc)
+        except StopIteration:
+            return True
+        except BaseException as raised:
+            if raised is not exc:
+                logger.exception("clean-up of dependency %s failed", _label(gen))
+            return True
+        gen.close()
+        return False
+
+    async def exit_(exc: BaseException | None) -> None:
+        if not await _to_thread(step, exc):
+            logger.error("dependency %s yielded more than once", _label(gen))
+
+    return exit_
+
+
+def _label(gen: Any) -> str:
+    return str(getattr(gen, "__qualname__", gen))
+
+
+def _app_scope(app: Any) -> AppScope:
+    scope: AppScope | None = getattr(app, "_qake_app_scope", None)
+    if scope is None:
+        scope = AppScope()
+        app._qake_app_scope = scope
+        on_shutdown = getattr(app, "on_shutdown", None)
+        if isinstance(on_shutdown, list):
+            on_shutdown.append(scope.aclose)
+    return scope
+
+
+# -- the endpoint --------------------------------------------------------------------------
+
+
+def compile_endpoint(route: Any, app: Any) -> CallNext:
+    """Build the request → response function of ``route``."""
+    spec = route_spec(route, app)
+    compiler = _Compiler(app, route, spec)
+    handler = spec.handler
+    func = handler.call
+    serialize = build_serializer(spec.response, route.response_class)
+    is_async = handler.is_async
+    run_sync = compiler.run_sync
+    overrides: dict[Any, Any] = getattr(app, "dependency_overrides", {})
+
+    simple = not spec.dependencies and spec.body is None and not handler.injected
+    if simple and not handler.params:
+        if is_async:
+
+            async def endpoint_bare(request: Request) -> Response:
+                return serialize(await func())
+
+            return endpoint_bare
+
+        async def endpoint_bare_sync(request: Request) -> Response:
+            return serialize(await run_sync(func, {}))
+
+        return endpoint_bare_sync
+
+    if simple:
+        getters = compiler.plan(handler).getters
+        direct = [
+            p.name
+            for p in handler.params
+            if p.location == "path"
+            and p.name == p.alias
+            and _path_getter(p, compiler.converters.get(p.alias, "str")) is None
+        ]
+        if len(direct) == len(handler.params) == len(compiler.converters) and is_async:
+            # PERF: every argument is a path parameter the router already converted.
+
+            async def endpoint_path(request: Request) -> Response:
+                return serialize(await func(**request.path_params))
+
+            return endpoint_path
+
+        async def endpoint_simple(request: Request) -> Response:
+            kwargs: dict[str, Any] = {}
+            errors: list[dict[str, Any]] | None = None
+            for name, get in getters:
+                try:
+                    kwargs[name] = get(request, None)  # type: ignore[arg-type]
+                except _Invalid as exc:
+                    errors = exc.errors if errors is None else errors + exc.errors
+            if errors:
+                raise RequestValidationError(errors)
+            if is_async:
+                return serialize(await func(**kwargs))
+            return serialize(await run_sync(func, kwargs))
+
+        return endpoint_simple
+
+    route_deps = spec.dependencies[: len(spec.dependencies) - len(handler.dependencies)]
+    top = tuple(compiler.node(d) for d in route_deps)
+    plan = compiler.plan(handler)
+    parse_body: BodyParser | None = None
+    if spec.body is not None:
+        is_form = spec.body.fields[0].location in ("form", "file")
+        parse_body = _form_body_parser(spec.body) if is_form else _json_body_parser(spec.body)
+
+    async def endpoint(request: Request) -> Response:
+        ctx = _Ctx(overrides or None)
+        if parse_body is not None:
+            await parse_body(request, ctx)
+        for node in top:
+            await node.resolve(request, ctx)
+        kwargs = await plan.solve(request, ctx)
+        if ctx.errors:
+            raise RequestValidationError(ctx.errors)
+        assert kwargs is not None
         if is_async:
             result = await func(**kwargs)
         else:
-            result = await run_in_threadpool(func, **kwargs)
-        return to_response(result, status_code, response_class)
+            result = await run_sync(func, kwargs)
+        response = serialize(result)
+        sub = ctx.response
+        if sub is not None and sub is not response:
+            if sub.status_code:
+                response.status_code = sub.status_code
+            response.raw_headers.extend(sub.raw_headers)
+        background = ctx.background
+        if background is not None and background.tasks:
+            if response.background is None:
+                response.background = background
+            elif isinstance(response.background, BackgroundTasks):
+                response.background.tasks.extend(background.tasks)
+        return response
 
     return endpoint
-
-
-def _path_getter(name: str) -> Callable[[Request], Any]:
-    def get(request: Request) -> Any:
-        return request.path_params[name]
-
-    return get
-
-
-def _query_getter(name: str, adapter: TypeAdapter[Any], default: Any) -> Callable[[Request], Any]:
-    missing = default is inspect.Parameter.empty
-
-    def get(request: Request) -> Any:
-        raw = request.query_params.get(name)
-        if raw is None:
-            if missing:
-                return _raise_missing(name)
-            return default
-        return adapter.validate_strings(raw)
-
-    return get
-
-
-def _raise_missing(name: str) -> Any:
-    raise ValidationError.from_exception_data(
-        "query", [{"type": "missing", "loc": (), "input": None}]
-    )

@@ -55,6 +55,9 @@ class APIRoute:
     meta: dict[str, Any] = field(default_factory=dict)
     #: The compiled ``handle(scope, receive, send, path_params)``, set when the app builds.
     handle: Any = field(default=None, repr=False)
+    #: The ``RouteSpec`` (parameters, body, dependencies, response), computed when the
+    #: route is registered and again when the app builds.
+    spec: Any = field(default=None, repr=False)
 
     @property
     def has_response_model(self) -> bool:
@@ -208,7 +211,11 @@ class Router:
         return route
 
     def _route_added(self, route: APIRoute) -> None:
-        """Hook for subclasses (the application checks handler signatures here)."""
+        """Check the handler's signature now (fails at the decorator line) and keep its
+        ``RouteSpec`` on ``route.spec``."""
+        from qake_core._handler import route_spec
+
+        route_spec(route, self)
 
     def api_route(
         self, path: str, *, methods: Sequence[str] | None = None, **options: Any

@@ -1,24 +1,35 @@
-"""Turn what a handler returns into a ``Response``."""
+"""Turn what a handler returns into a ``Response``, by its declared response model."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from qake_core._responses import JSONResponse, PlainTextResponse, Response
+from qake_core._specs import ResponseSpec
 
-__all__ = ["to_response"]
+__all__ = ["ResponseValidationError", "build_serializer", "to_response"]
 
 _JSON = "application/json"
 
 
+class ResponseValidationError(Exception):
+    """A handler returned a value that does not match its response model: a server bug,
+    answered 500 and logged (never a 422: the client did nothing wrong)."""
+
+    def __init__(self, route: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(f"{route}: the response does not match the response model: {errors}")
+        self.errors = errors
+
+
 def to_response(value: Any, status_code: int | None, response_class: type | None) -> Response:
-    """The response for a handler's return ``value``.
+    """The response for a handler's return ``value`` when no response model is declared.
 
     A ``Response`` is sent as is; ``str`` becomes text; ``None`` becomes an empty
     204 when the route declared ``status_code=204``; a pydantic model is serialised
-    by pydantic-core; anything else is JSON via orjson.
+    by pydantic-core; anything else (dicts, lists, dataclasses...) is JSON via orjson.
     """
     if isinstance(value, Response):
         return value
@@ -32,3 +43,52 @@ def to_response(value: Any, status_code: int | None, response_class: type | None
     if isinstance(value, BaseModel):
         return Response(value.__pydantic_serializer__.to_json(value), status, media_type=_JSON)
     return JSONResponse(value, status_code=status)
+
+
+def build_serializer(
+    spec: ResponseSpec, response_class: type | None, where: str = "route"
+) -> Callable[[Any], Response]:
+    """A ``value -> Response`` function specialised for the declared response."""
+    status = spec.status_code
+    adapter = spec.adapter
+    if spec.model is None or adapter is None:
+
+        def plain(value: Any) -> Response:
+            return to_response(value, status, response_class)
+
+        return plain
+    model = spec.model
+    exact = model if isinstance(model, type) and issubclass(model, BaseModel) else None
+    options: dict[str, Any] = {
+        "exclude_none": spec.exclude_none,
+        "exclude_unset": spec.exclude_unset,
+        "by_alias": spec.by_alias,
+    }
+    to_json = exact.__pydantic_serializer__.to_json if exact is not None else None
+    validate = adapter.validate_python
+    dump_json = adapter.dump_json
+    dump_python = adapter.dump_python
+
+    def serialize(value: Any) -> Response:
+        if isinstance(value, Response):
+            return value
+        if status in (204, 304) and value is None:
+            return Response(None, status_code=status)
+        # PERF: an instance of exactly the declared model was validated when it was
+        # built; serialise it straight away with pydantic-core.
+        if to_json is not None and type(value) is exact:
+            if response_class is None:
+                return Response(to_json(value, **options), status, media_type=_JSON)
+            validated = value
+        else:
+            try:
+                validated = validate(value, from_attributes=True)
+            except ValidationError as exc:
+                errors = exc.errors(include_url=False, include_context=False, include_input=False)
+                raise ResponseValidationError(where, [dict(e) for e in errors]) from None
+            if response_class is None:
+                return Response(dump_json(validated, **options), status, media_type=_JSON)
+        data = dump_python(validated, mode="json", **options)
+        return response_class(data, status_code=status)  # type: ignore[no-any-return]
+
+    return serialize

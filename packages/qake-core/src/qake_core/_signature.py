@@ -1,0 +1,501 @@
+"""Read handler and dependency signatures into specs, once, at registration.
+
+Every error a user can make here raises ``HandlerSignatureError`` naming the
+route, the parameter and the fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import types
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints, is_typeddict
+
+from pydantic import BaseModel, Field, TypeAdapter, create_model
+from pydantic.fields import FieldInfo
+
+from qake_core._background import BackgroundTasks
+from qake_core._depends import Depends
+from qake_core._params import REQUIRED, Body, File, Header, Param, Path, Query
+from qake_core._requests import HTTPConnection
+from qake_core._responses import Response
+from qake_core._specs import (
+    BodySpec,
+    CallSpec,
+    DependencySpec,
+    Injected,
+    ParamSpec,
+    ResponseSpec,
+    RouteSpec,
+)
+from qake_core._upload import UploadFile
+
+__all__ = ["HandlerSignatureError", "analyse_call", "analyse_route", "path_converters"]
+
+_SEQUENCES = (list, set, frozenset, tuple, Sequence)
+#: The Python type each built-in converter of qake_routing produces.
+CONVERTER_TYPES: dict[str, type] = {
+    "str": str,
+    "path": str,
+    "int": int,
+    "float": float,
+    "uuid": uuid.UUID,
+}
+
+
+class HandlerSignatureError(TypeError):
+    """A handler's (or dependency's) signature cannot be bound to a request."""
+
+
+def path_converters(path: str) -> dict[str, str]:
+    """``{name: converter}`` of the parameters in a route template."""
+    found: dict[str, str] = {}
+    depth = 0
+    start = 0
+    for i, ch in enumerate(path):
+        if ch == "{":
+            depth += 1
+            start = i + 1
+        elif ch == "}" and depth:
+            depth -= 1
+            name, _, conv = path[start:i].partition(":")
+            found[name.strip()] = conv.strip() or "str"
+    return found
+
+
+def _strip_optional(tp: Any) -> Any:
+    if get_origin(tp) in (Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
+
+
+def _base(tp: Any) -> Any:
+    """``tp`` without ``Annotated`` metadata and without ``| None``."""
+    while True:
+        if get_origin(tp) is Annotated:
+            tp = get_args(tp)[0]
+            continue
+        stripped = _strip_optional(tp)
+        if stripped is tp:
+            return tp
+        tp = stripped
+
+
+def _is_sequence(tp: Any) -> bool:
+    return get_origin(_base(tp)) in _SEQUENCES
+
+
+def _is_complex(tp: Any) -> bool:
+    """Whether ``tp`` can only come from a body (models, mappings, lists of models)."""
+    tp = _base(tp)
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        return any(_is_complex(a) for a in get_args(tp) if a is not type(None))
+    if origin in _SEQUENCES:
+        return any(_is_complex(a) for a in get_args(tp) if a is not Ellipsis)
+    if origin in (dict, Mapping):
+        return True
+    if isinstance(tp, type):
+        return (
+            issubclass(tp, BaseModel) or dataclasses.is_dataclass(tp) or is_typeddict(tp)
+        ) or tp is dict
+    return False
+
+
+def _is_upload(tp: Any) -> bool:
+    tp = _base(tp)
+    if get_origin(tp) in _SEQUENCES:
+        args = get_args(tp)
+        return bool(args) and _base(args[0]) is UploadFile
+    return tp is UploadFile
+
+
+def _model_of(tp: Any) -> type[BaseModel] | None:
+    base = _base(tp)
+    return base if isinstance(base, type) and issubclass(base, BaseModel) else None
+
+
+def _injected(tp: Any) -> Injected | None:
+    base = _base(tp)
+    if not isinstance(base, type):
+        return None
+    if issubclass(base, HTTPConnection):
+        return "request"
+    if issubclass(base, BackgroundTasks):
+        return "background"
+    if issubclass(base, Response):
+        return "response"
+    return None
+
+
+def _hints(call: Callable[..., Any]) -> dict[str, Any]:
+    target: Any = call
+    if isinstance(call, type):
+        target = call.__init__  # type: ignore[misc]
+    elif not (inspect.isfunction(call) or inspect.ismethod(call)) and callable(call):
+        target = type(call).__call__
+    try:
+        return get_type_hints(target, include_extras=True)
+    except Exception:
+        return {}
+
+
+def _adapter(tp: Any, info: FieldInfo | None, where: str, name: str) -> TypeAdapter[Any]:
+    try:
+        if info is not None:
+            return TypeAdapter(Annotated[tp, info])
+        return TypeAdapter(tp)
+    except Exception as exc:
+        raise HandlerSignatureError(
+            f"{where}: parameter {name!r} has an unsupported annotation {tp!r} ({exc}); "
+            "use a type pydantic can validate, or add Depends(...) if it is a dependency"
+        ) from None
+
+
+def _split_marker(tp: Any, where: str, name: str) -> tuple[Any, Param | Depends | None]:
+    if get_origin(tp) is not Annotated:
+        return tp, None
+    base, *meta = get_args(tp)
+    markers = [m for m in meta if isinstance(m, Param | Depends)]
+    if len(markers) > 1:
+        raise HandlerSignatureError(
+            f"{where}: parameter {name!r} has several markers {markers!r}; keep one"
+        )
+    rest = [m for m in meta if not isinstance(m, Param | Depends)]
+    if rest:
+        base = Annotated[(base, *rest)]
+    return base, (markers[0] if markers else None)
+
+
+def analyse_call(
+    call: Callable[..., Any],
+    where: str,
+    converters: Mapping[str, str],
+    _stack: tuple[Callable[..., Any], ...] = (),
+) -> CallSpec:
+    """The spec of ``call``: its request parameters, dependencies and injections."""
+    try:
+        signature = inspect.signature(call)
+    except (TypeError, ValueError) as exc:
+        raise HandlerSignatureError(
+            f"{where}: cannot read the signature of {call!r}: {exc}"
+        ) from None
+    hints = _hints(call)
+    params: list[ParamSpec] = []
+    deps: list[DependencySpec] = []
+    injected: list[tuple[str, Injected]] = []
+    order: list[tuple[str, str]] = []
+    for name, p in signature.parameters.items():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY):
+            raise HandlerSignatureError(
+                f"{where}: parameter {name!r} is {p.kind.description}; handlers and "
+                "dependencies are called with keyword arguments: declare named parameters"
+            )
+        tp, marker = _split_marker(hints.get(name, Any), where, name)
+        default = p.default
+        if isinstance(default, Param | Depends):
+            if marker is not None:
+                raise HandlerSignatureError(
+                    f"{where}: parameter {name!r} has a marker both in Annotated and as "
+                    "its default; keep one"
+                )
+            marker, default = default, inspect.Parameter.empty
+        if isinstance(marker, Depends):
+            deps.append(_dependency(marker, name, tp, where, converters, (*_stack, call)))
+            order.append(("dep", name))
+            continue
+        what = _injected(tp) if marker is None else None
+        if what is not None:
+            injected.append((name, what))
+            order.append(("inject", name))
+            continue
+        params.append(_param(name, tp, marker, default, where, converters))
+        order.append(("param", name))
+    is_async_gen = inspect.isasyncgenfunction(call)
+    # A callable instance's kind is its __call__'s (a class is a plain sync call).
+    method = None if inspect.isroutine(call) or isinstance(call, type) else type(call).__call__
+    is_gen = inspect.isgeneratorfunction(call) or inspect.isgeneratorfunction(method)
+    is_async = inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(method)
+    return CallSpec(
+        call=call,
+        params=tuple(params),
+        dependencies=tuple(deps),
+        injected=tuple(injected),
+        order=tuple(order),
+        is_async=is_async,
+        is_async_gen=is_async_gen or inspect.isasyncgenfunction(method),
+        is_gen=is_gen,
+    )
+
+
+def _dependency(
+    marker: Depends,
+    name: str | None,
+    tp: Any,
+    where: str,
+    converters: Mapping[str, str],
+    stack: tuple[Callable[..., Any], ...],
+) -> DependencySpec:
+    call = marker.dependency
+    if call is None:
+        call = _base(tp)
+        if not callable(call) or call is Any:
+            raise HandlerSignatureError(
+                f"{where}: parameter {name!r} uses Depends() without a callable and its "
+                "annotation is not a class; write Depends(the_function)"
+            )
+    if call in stack:
+        chain = " -> ".join(getattr(c, "__qualname__", repr(c)) for c in (*stack, call))
+        raise HandlerSignatureError(f"{where}: dependency cycle {chain}")
+    label = getattr(call, "__qualname__", repr(call))
+    spec = analyse_call(call, f"{where}, dependency {label}", converters, stack)
+    return DependencySpec(depends=marker, name=name, spec=spec)
+
+
+def _param(
+    name: str,
+    tp: Any,
+    marker: Param | None,
+    default: Any,
+    where: str,
+    converters: Mapping[str, str],
+) -> ParamSpec:
+    if marker is None:
+        if name in converters:
+            marker = Path()
+        elif _is_upload(tp):
+            marker = File()
+        elif _is_complex(tp):
+            marker = Body()
+        else:
+            marker = Query()
+    if default is inspect.Parameter.empty:
+        default = marker.default
+    if default is ...:
+        default = REQUIRED
+    location = marker.location
+    model = _model_of(tp) if location in ("query", "header", "cookie", "form") else None
+    if location == "path":
+        if name not in converters and marker.alias not in converters:
+            raise HandlerSignatureError(
+                f"{where}: parameter {name!r} is a path parameter but the template has no "
+                f"{{{name}}}; add it to the path or make it a Query/Header/... parameter"
+            )
+        default = REQUIRED
+    alias = marker.alias or name
+    if location == "header" and marker.alias is None and model is None:
+        assert isinstance(marker, Header)
+        if marker.convert_underscores:
+            alias = name.replace("_", "-")
+    if location == "header":
+        alias = alias.lower()
+    info = marker.field_info() if marker.field_kwargs else None
+    adapter: TypeAdapter[Any] | None = None
+    if location == "file" or _is_upload(tp):
+        if not (_is_upload(tp) or _base(tp) in (bytes, str) or _is_sequence(tp)):
+            raise HandlerSignatureError(
+                f"{where}: file parameter {name!r} must be annotated UploadFile, bytes or a "
+                "list of them"
+            )
+        location = "file"
+    elif location not in ("body",):
+        adapter = _adapter(tp, info, where, name)
+        if location in ("query", "header", "cookie") and model is None and _is_complex(tp):
+            raise HandlerSignatureError(
+                f"{where}: parameter {name!r} ({location}) has type {tp!r}, which cannot come "
+                "from a string; use Body(...) or a pydantic model as a group"
+            )
+    if location == "path":
+        _check_converter(name, tp, converters.get(alias, "str"), info, where)
+    field_info = info or FieldInfo()
+    return ParamSpec(
+        name=name,
+        location=location,
+        alias=alias,
+        annotation=tp,
+        required=default is REQUIRED,
+        default=None if default is REQUIRED else default,
+        field_info=field_info,
+        marker=marker,
+        is_sequence=_is_sequence(tp) and location != "body",
+        model=model,
+        adapter=adapter,
+    )
+
+
+def _check_converter(name: str, tp: Any, conv: str, info: Any, where: str) -> None:
+    produced = CONVERTER_TYPES.get(conv)
+    base = _base(tp)
+    if produced is None or base is Any or not isinstance(base, type):
+        return
+    if base in CONVERTER_TYPES.values() and not (
+        base is produced or (base, produced) == (float, int)
+    ):
+        raise HandlerSignatureError(
+            f"{where}: path parameter {name!r} is annotated {base.__name__} but the "
+            f"template converts it with {{{name}:{conv}}} (giving {produced.__name__}); "
+            "make the annotation and the converter agree"
+        )
+
+
+def _body_spec(fields: list[ParamSpec], where: str) -> BodySpec | None:
+    if not fields:
+        return None
+    forms = [f for f in fields if f.location in ("form", "file")]
+    if forms and len(forms) != len(fields):
+        raise HandlerSignatureError(
+            f"{where}: parameters {[f.name for f in fields]!r} mix a JSON body and form "
+            "fields; a request has one body: use Body(...) or Form(...) for all of them"
+        )
+    seen: dict[str, ParamSpec] = {}
+    for f in fields:
+        other = seen.get(f.alias)
+        if other is not None and other is not f:
+            raise HandlerSignatureError(
+                f"{where}: two body parameters are named {f.alias!r}; give one an alias="
+            )
+        seen[f.alias] = f
+    unique = list(seen.values())
+    if forms:
+        media = (
+            "multipart/form-data"
+            if any(f.location == "file" for f in unique)
+            else ("application/x-www-form-urlencoded")
+        )
+        return BodySpec(
+            media_type=media,
+            fields=tuple(unique),
+            embed=True,
+            required=any(f.required for f in unique),
+            annotation=None,
+            adapter=_embedded_model(unique, where, form=True),
+        )
+    first = unique[0]
+    marker = first.marker
+    embed = len(unique) > 1 or (isinstance(marker, Body) and marker.embed)
+    media = marker.media_type if isinstance(marker, Body) else "application/json"
+    if not embed:
+        info = marker.field_info() if marker is not None and marker.field_kwargs else None
+        return BodySpec(
+            media_type=media,
+            fields=(first,),
+            embed=False,
+            required=first.required,
+            annotation=first.annotation,
+            adapter=_adapter(first.annotation, info, where, first.name),
+        )
+    return BodySpec(
+        media_type=media,
+        fields=tuple(unique),
+        embed=True,
+        required=any(f.required for f in unique),
+        annotation=None,
+        adapter=_embedded_model(unique, where, form=False),
+    )
+
+
+def _embedded_model(fields: list[ParamSpec], where: str, *, form: bool) -> TypeAdapter[Any]:
+    definitions: dict[str, Any] = {}
+    for f in fields:
+        kwargs = dict(f.marker.field_kwargs) if f.marker is not None else {}
+        tp = f.annotation
+        if f.location == "file":
+            tp = list[bytes] if f.is_sequence else bytes
+        default = ... if f.required else f.default
+        definitions[f.name] = (tp, Field(default, alias=f.alias, **kwargs))
+    try:
+        model = create_model("Body", **definitions)
+        return TypeAdapter(model)
+    except Exception as exc:
+        raise HandlerSignatureError(f"{where}: cannot build the body model: {exc}") from None
+
+
+def _flatten(deps: Sequence[DependencySpec]) -> list[DependencySpec]:
+    out: list[DependencySpec] = []
+    for d in deps:
+        out.extend(_flatten(d.spec.dependencies))
+        out.append(d)
+    return out
+
+
+def _no_model(tp: Any) -> bool:
+    base = _base(tp)
+    if base is None or base is type(None) or base is Any or base is inspect.Signature.empty:
+        return True
+    if get_origin(base) in (Union, types.UnionType):
+        return any(_no_model(a) for a in get_args(base))
+    return isinstance(base, type) and issubclass(base, Response)
+
+
+def analyse_route(route: Any, app_dependencies: Sequence[Any] = ()) -> RouteSpec:
+    """The ``RouteSpec`` of an ``APIRoute`` (raises ``HandlerSignatureError``)."""
+    func = route.endpoint
+    label = getattr(func, "__qualname__", repr(func))
+    where = f"route {' '.join(sorted(route.methods))} {route.path!r} (handler {label})"
+    converters = path_converters(route.path)
+    handler = analyse_call(func, where, converters)
+    top: list[DependencySpec] = []
+    for dep in (*app_dependencies, *route.dependencies):
+        if not isinstance(dep, Depends):
+            dep = Depends(dep) if callable(dep) else dep
+        if not isinstance(dep, Depends):
+            raise HandlerSignatureError(
+                f"{where}: dependencies= holds {dep!r}; write Depends(callable)"
+            )
+        top.append(_dependency(dep, None, Any, where, converters, ()))
+    every = _flatten([*top, *handler.dependencies])
+    params: list[ParamSpec] = []
+    body_fields: list[ParamSpec] = []
+    seen: set[tuple[str, str]] = set()
+    for spec in (*(d.spec for d in every), handler):
+        for p in spec.params:
+            if p.location in ("body", "form", "file"):
+                body_fields.append(p)
+                continue
+            if (p.location, p.alias) not in seen:
+                seen.add((p.location, p.alias))
+                params.append(p)
+    body = _body_spec(body_fields, where)
+    model = route.response_model if route.has_response_model else _hints(func).get("return", None)
+    adapter: TypeAdapter[Any] | None = None
+    if model is None or _no_model(model):
+        model = None
+    else:
+        try:
+            adapter = TypeAdapter(model)
+        except Exception as exc:
+            raise HandlerSignatureError(
+                f"{where}: the response model {model!r} is not supported ({exc}); pass "
+                "response_model=None or annotate the return with a pydantic-compatible type"
+            ) from None
+    response = ResponseSpec(
+        model=model,
+        adapter=adapter,
+        status_code=route.status_code or 200,
+        exclude_none=route.response_model_exclude_none,
+        exclude_unset=route.response_model_exclude_unset,
+        by_alias=route.response_model_by_alias,
+    )
+    return RouteSpec(
+        path=route.path,
+        methods=route.methods,
+        name=route.name,
+        endpoint=func,
+        handler=handler,
+        params=tuple(params),
+        body=body,
+        response=response,
+        dependencies=(*top, *handler.dependencies),
+        all_dependencies=tuple(every),
+        tags=tuple(route.tags),
+        summary=route.summary,
+        description=route.description,
+        deprecated=route.deprecated,
+        operation_id=route.operation_id,
+        include_in_schema=route.include_in_schema,
+        responses=dict(route.responses),
+    )
