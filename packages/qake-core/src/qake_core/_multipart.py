@@ -117,6 +117,11 @@ async def parse_multipart(request: Request, content_type: str) -> FormData:
     field: bytearray | None = None
     upload: UploadFile | None = None
     fields = 0
+    # Files are bounded one by one and spooled to disk, so a multipart body may exceed
+    # max_body_size by the file allowance (max_files * max_file_size).
+    saved_limit = request.max_body_size
+    if max_file_size is not None and limits.max_body_size is not None:
+        request.max_body_size = limits.max_body_size + max_files * max_file_size
     try:
         async for chunk in request.stream():
             try:
@@ -179,4 +184,6 @@ async def parse_multipart(request: Request, content_type: str) -> FormData:
         for f in files:
             await f.close()
         raise
+    finally:
+        request.max_body_size = saved_limit
     return FormData(items)

@@ -46,9 +46,12 @@ class ProxyHeadersMiddleware:
         self.app = app
         proxies = list(trusted_proxies)
         self.trust_all = "*" in proxies
-        self.networks: list[_Net] = [
-            ipaddress.ip_network(p, strict=False) for p in proxies if p != "*"
-        ]
+        self.networks: list[_Net] = []
+        for p in proxies:
+            try:
+                self.networks.append(ipaddress.ip_network(p, strict=False))
+            except ValueError:
+                pass  # a name (e.g. a unix socket peer): matched exactly
         self.hosts = frozenset(p for p in proxies if p != "*")
 
     def is_trusted(self, host: str) -> bool:
