@@ -132,7 +132,7 @@ def _injected(tp: Any) -> Injected | None:
     return None
 
 
-def _hints(call: Callable[..., Any]) -> dict[str, Any]:
+def _hints(call: Callable[..., Any], where: str = "") -> dict[str, Any]:
     target: Any = call
     if isinstance(call, type):
         target = call.__init__  # type: ignore[misc]
@@ -140,8 +140,14 @@ def _hints(call: Callable[..., Any]) -> dict[str, Any]:
         target = type(call).__call__
     try:
         return get_type_hints(target, include_extras=True)
-    except Exception:
-        return {}
+    except Exception as exc:
+        if not where:
+            return {}
+        raise HandlerSignatureError(
+            f"{where}: cannot resolve the annotations of {call!r} ({exc!r}); define the "
+            "types they name at module level (string annotations are resolved in the "
+            "module's globals)"
+        ) from None
 
 
 def _adapter(tp: Any, info: FieldInfo | None, where: str, name: str) -> TypeAdapter[Any]:
@@ -184,7 +190,7 @@ def analyse_call(
         raise HandlerSignatureError(
             f"{where}: cannot read the signature of {call!r}: {exc}"
         ) from None
-    hints = _hints(call)
+    hints = _hints(call, where)
     params: list[ParamSpec] = []
     deps: list[DependencySpec] = []
     injected: list[tuple[str, Injected]] = []
@@ -330,7 +336,9 @@ def _param(
 def _check_converter(name: str, tp: Any, conv: str, info: Any, where: str) -> None:
     produced = CONVERTER_TYPES.get(conv)
     base = _base(tp)
-    if produced is None or base is Any or not isinstance(base, type):
+    # A str segment is validated into whatever the annotation says; only a value the
+    # router already converted to another type can contradict the annotation.
+    if produced in (None, str) or base is Any or not isinstance(base, type):
         return
     if base in CONVERTER_TYPES.values() and not (
         base is produced or (base, produced) == (float, int)
@@ -460,7 +468,7 @@ def analyse_route(route: Any, app_dependencies: Sequence[Any] = ()) -> RouteSpec
                 seen.add((p.location, p.alias))
                 params.append(p)
     body = _body_spec(body_fields, where)
-    model = route.response_model if route.has_response_model else _hints(func).get("return", None)
+    model = route.response_model if route.has_response_model else _hints(func, where).get("return", None)
     adapter: TypeAdapter[Any] | None = None
     if model is None or _no_model(model):
         model = None
