@@ -205,6 +205,14 @@ class App(Router):
                         await response(scope, receive, send)
                     finally:
                         inflight.exit()
+            except Exception:
+                # The response may have started: log, and let the server close the
+                # connection; ServerErrorMiddleware must not send a second response.
+                scope["qake.response_started"] = True
+                logger.exception(
+                    "error while sending the response to %s %s", scope["method"], scope["path"]
+                )
+                raise
             finally:
                 if request.cleanups is not None or request._form is not None:
                     with anyio.CancelScope(shield=True):

@@ -278,17 +278,23 @@ class StreamingResponse(Response):
         if scope.get("method") == "HEAD":
             await send({"type": "http.response.body", "body": b""})
         else:
-            async with anyio.create_task_group() as tg:
+            try:
+                async with anyio.create_task_group() as tg:
 
-                async def stream_then_stop() -> None:
-                    await self._stream(send)
-                    tg.cancel_scope.cancel()
+                    async def stream_then_stop() -> None:
+                        await self._stream(send)
+                        tg.cancel_scope.cancel()
 
-                async def watch_then_stop() -> None:
-                    await self._watch_disconnect(receive)
-                    tg.cancel_scope.cancel()
+                    async def watch_then_stop() -> None:
+                        await self._watch_disconnect(receive)
+                        tg.cancel_scope.cancel()
 
-                tg.start_soon(stream_then_stop)
-                tg.start_soon(watch_then_stop)
+                    tg.start_soon(stream_then_stop)
+                    tg.start_soon(watch_then_stop)
+            except BaseExceptionGroup as group:
+                # NOTE: re-raise the iterator's own error, not a group around it.
+                if len(group.exceptions) == 1:
+                    raise group.exceptions[0] from None
+                raise
         if self.background is not None:
             await self.background()

@@ -40,9 +40,11 @@ class ServerErrorMiddleware:
             logger.exception(
                 "unhandled error in %s %s", scope.get("method"), scope.get("path"), exc_info=exc
             )
+            if scope.get("qake.response_started"):
+                raise  # the runner saw the response begin: never send a second one
             try:
                 await error_response(exc, scope, self.debug)(scope, receive, send)
-            except Exception:  # noqa: S110 - the response had started; the server closes it
+            except Exception:
                 pass
             raise
 
