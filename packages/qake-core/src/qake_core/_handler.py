@@ -41,6 +41,7 @@ logger = logging.getLogger("qake.error")
 
 Getter = Callable[[Request, "_Ctx"], Any]
 _FAILED: Any = object()
+_ABSENT: Any = object()
 _INT_FAST_MAX = 18  # digits int() parses with no risk of the int-str conversion limit
 
 
@@ -78,6 +79,18 @@ def _errors(exc: ValidationError, prefix: tuple[Any, ...]) -> list[dict[str, Any
         {"loc": [*prefix, *e["loc"]], "msg": e["msg"], "type": e["type"]}
         for e in exc.errors(include_url=False, include_context=False, include_input=False)
     ]
+
+
+def _unique(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Errors without repeats (two dependencies may read the same parameter)."""
+    seen: set[str] = set()
+    out = []
+    for e in errors:
+        key = repr((e["loc"], e["type"]))
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
 
 
 def _missing(loc: list[Any]) -> list[dict[str, Any]]:
@@ -485,11 +498,13 @@ class _Node:
             return await self.compiler.app_scope.get(self.call, lambda: self._create_app(ctx))
         call = self.call
         if self.use_cache:
-            value = ctx.cache.get(call, _FAILED)
-            if value is not _FAILED:
+            value = ctx.cache.get(call, _ABSENT)
+            if value is not _ABSENT:
                 return value
         kwargs = await self.plan.solve(request, ctx)
         if kwargs is None:
+            if self.use_cache:
+                ctx.cache[call] = _FAILED  # report its errors once
             return _FAILED
         value = await self._call(kwargs, request.add_cleanup)
         if self.use_cache:
@@ -668,7 +683,7 @@ def compile_endpoint(route: Any, app: Any) -> CallNext:
             await node.resolve(request, ctx)
         kwargs = await plan.solve(request, ctx)
         if ctx.errors:
-            raise RequestValidationError(ctx.errors)
+            raise RequestValidationError(_unique(ctx.errors))
         assert kwargs is not None
         if is_async:
             result = await func(**kwargs)
