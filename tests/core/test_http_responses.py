@@ -7,7 +7,6 @@ from typing import Any
 
 import anyio
 import pytest
-from qake_testing import TestClient
 
 from qake_core import (
     App,
@@ -23,6 +22,7 @@ from qake_core import (
     StreamingResponse,
     is_safe_redirect,
 )
+from qake_testing import TestClient
 
 
 def make_app() -> App:

@@ -55,7 +55,7 @@ def parse_range(header: str, size: int) -> list[tuple[int, int]] | None:
                 ranges.append((max(size - n, 0), size - 1))
                 continue
             start = int(first)
-            end = int(last) if last.strip() else size - 1
+            end = int(last) if last.strip() else max(size - 1, start)
         except ValueError:
             return None
         if start < 0 or end < start:
