@@ -316,7 +316,9 @@ def _select_payloads(
     payloads: Mapping[str, Sequence[str]] | None,
     limit: int | None,
 ) -> dict[str, Sequence[str]]:
-    chosen: dict[str, Sequence[str]] = {c: load_payloads(c) for c in (categories or CATEGORIES)}
+    chosen: dict[str, Sequence[str]] = {
+        c: load_payloads(c) for c in (CATEGORIES if categories is None else categories)
+    }
     chosen.update(payloads or {})
     if limit is not None:
         chosen = {c: list(p)[:limit] for c, p in chosen.items()}
