@@ -123,7 +123,7 @@ def test_without_with_lifespan_is_not_run(app: EchoApp) -> None:
 
 
 def test_test_client_is_not_collected_by_pytest() -> None:
-    assert TestClient.__test__ is False  # type: ignore[attr-defined]
+    assert TestClient.__test__ is False
 
 
 @pytest.mark.anyio

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 import qake_testing
 
 
@@ -11,9 +13,5 @@ def test_all_is_sorted_and_importable() -> None:
 
 
 def test_unknown_name_raises_attribute_error() -> None:
-    try:
-        qake_testing.nope  # type: ignore[attr-defined]  # noqa: B018
-    except AttributeError as exc:
-        assert "nope" in str(exc)
-    else:
-        raise AssertionError("expected AttributeError")
+    with pytest.raises(AttributeError, match="nope"):
+        qake_testing.nope  # noqa: B018
