@@ -31,6 +31,9 @@ _BENIGN_BY_TYPE: dict[str, Any] = {
 }
 
 
+_ANNOTATION_TYPES: dict[object, str] = {int: "integer", float: "number", bool: "boolean"}
+
+
 @dataclass(frozen=True, slots=True)
 class ScanParam:
     """One input of an operation. ``type`` is a JSON-schema type or a path converter."""
@@ -115,10 +118,12 @@ def _as_param(item: ScanParam | tuple[str, str] | ParamLike) -> ScanParam | None
     if isinstance(item, tuple):
         name, location = item
     else:
-        name, location = item.name, item.location
+        alias = getattr(item, "alias", None)  # the name on the wire, when it differs
+        name, location = alias if isinstance(alias, str) and alias else item.name, item.location
     if location not in LOCATIONS:
         return None
-    kind = getattr(item, "type", "string")
+    kind = getattr(item, "type", None) or _ANNOTATION_TYPES.get(getattr(item, "annotation", None))
+    kind = kind or "string"
     return ScanParam(name, location, kind if isinstance(kind, str) else "string")  # type: ignore[arg-type]
 
 
@@ -137,16 +142,34 @@ def coerce_targets(specs: Iterable[TargetSpec]) -> list[ScanTarget]:
     return targets
 
 
+def _declared_params(route: object) -> list[ScanParam]:
+    """``route.spec`` (qake_core's compiled RouteSpec) if present, else ``route.params``."""
+    spec = getattr(route, "spec", None)
+    raw = getattr(spec if spec is not None else route, "params", ())
+    params = [p for p in map(_as_param, raw if isinstance(raw, Sequence) else ()) if p is not None]
+    body = getattr(spec, "body", None)
+    adapter = getattr(body, "adapter", None)
+    if adapter is not None:
+        try:
+            schema = adapter.json_schema()
+        except Exception:  # a body type pydantic cannot describe: no fields to attack
+            schema = {}
+        location = "form" if "form" in str(getattr(body, "media_type", "")) else "body"
+        properties = schema.get("properties", {}) if isinstance(schema, Mapping) else {}
+        params += [
+            ScanParam(name, location, _schema_type(schema, prop))  # type: ignore[arg-type]
+            for name, prop in properties.items()
+        ]
+    return params
+
+
 def targets_from_routes(routes: Iterable[object]) -> list[ScanTarget]:
     """Targets from ``app.routes`` entries that look like :class:`RouteLike`."""
     targets = []
     for route in routes:
         if not isinstance(route, RouteLike) or route.methods is None:
             continue  # WebSocket routes and mounts have no HTTP methods
-        raw = getattr(route, "params", ())
-        declared = [
-            p for p in map(_as_param, raw if isinstance(raw, Sequence) else ()) if p is not None
-        ]
+        declared = _declared_params(route)
         methods = sorted(m.upper() for m in route.methods)
         targets += [
             ScanTarget(m, route.path, _merge(route.path, declared))
