@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, field_validator
-from qake_testing import TestClient
 
 from qake_core import App, Body, File, Form, UploadFile
+from qake_testing import TestClient
 
 
 class Tag(BaseModel):
@@ -71,7 +71,9 @@ def test_body_errors_missing_extra_nested() -> None:
     assert r.status_code == 422
     errors = r.json()["errors"]
     assert [e["loc"] for e in errors] == [
-        ["body", "name"], ["body", "price"], ["body", "tags", 0, "name"],
+        ["body", "name"],
+        ["body", "price"],
+        ["body", "tags", 0, "name"],
     ]
     assert client.post("/items", json={"name": "a", "price": 1, "extra": 1}).status_code == 201
     r = client.post("/items", json={"name": " ", "price": 1})
@@ -92,7 +94,9 @@ def test_malformed_json_and_missing_body() -> None:
 
 def test_wrong_content_type_is_415() -> None:
     client = TestClient(_app())
-    r = client.post("/items", content=b'{"name":"a","price":1}', headers={"content-type": "text/plain"})
+    r = client.post(
+        "/items", content=b'{"name":"a","price":1}', headers={"content-type": "text/plain"}
+    )
     assert r.status_code == 415
     r = client.post("/items", content=b'{"name":"a","price":1}')
     assert r.status_code == 415
@@ -113,7 +117,8 @@ def test_embed_and_several_bodies() -> None:
     assert got == {"item": "a", "user": 3, "note": "none"}
     r = client.post("/two", json={"item": {"name": "a"}, "user": {}})
     assert [e["loc"] for e in r.json()["errors"]] == [
-        ["body", "item", "price"], ["body", "user", "id"],
+        ["body", "item", "price"],
+        ["body", "user", "id"],
     ]
 
 
@@ -169,7 +174,13 @@ def test_file_uploads() -> None:
         ],
         data={"note": "n"},
     )
-    assert r.json() == {"name": "a.txt", "content": "hello", "raw": "bytes", "more": ["c.txt", "d.txt"], "note": "n"}
+    assert r.json() == {
+        "name": "a.txt",
+        "content": "hello",
+        "raw": "bytes",
+        "more": ["c.txt", "d.txt"],
+        "note": "n",
+    }
     r = client.post("/upload", files=[("other", ("x", b"x"))])
     assert [e["loc"] for e in r.json()["errors"]] == [["body", "file"], ["body", "raw"]]
     r = client.post("/upload", files=[("x", ("x", b"x"))], data={"file": "not a file", "raw": "r"})

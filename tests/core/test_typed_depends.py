@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 import pytest
-from qake_testing import TestClient
 
 from qake_core import App, Depends, Header, HTTPException, Query, Request, Router
+from qake_testing import TestClient
 
 calls: list[str] = []
 

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import pytest
 from pydantic import BaseModel, Field
-from qake_testing import TestClient
 
 import qake_core
 from qake_core import (
@@ -22,6 +21,7 @@ from qake_core import (
     ResponseValidationError,
     RouteSpec,
 )
+from qake_testing import TestClient
 
 
 class Out(BaseModel):
@@ -144,7 +144,9 @@ class Thing(BaseModel):
         ("/x", "dict_query", "cannot come from a string"),
     ],
 )
-def test_bad_signatures_fail_at_the_decorator(path: str, handler: Any, fragment: str | None) -> None:
+def test_bad_signatures_fail_at_the_decorator(
+    path: str, handler: Any, fragment: str | None
+) -> None:
     handlers = _bad_handlers()
     app = App()
     func = handlers.get(handler, handler) if isinstance(handler, str) else handler
@@ -170,13 +172,26 @@ def _bad_handlers() -> dict[str, Any]:
 
     async def unsupported(thing: Opaque) -> None: ...
 
-    async def two_bodies(a: Annotated[Thing, Body(alias="t")], b: Annotated[Thing, Body(alias="t")]) -> None: ...
+    async def two_bodies(
+        a: Annotated[Thing, Body(alias="t")], b: Annotated[Thing, Body(alias="t")]
+    ) -> None: ...
 
     async def form_and_json(a: Thing, b: str = qake_core.Form()) -> None: ...
 
     async def dict_query(a: dict[str, int] = Query()) -> None: ...
 
-    return {f.__name__: f for f in (str_for_int, missing_path, star_args, unsupported, two_bodies, form_and_json, dict_query)}
+    return {
+        f.__name__: f
+        for f in (
+            str_for_int,
+            missing_path,
+            star_args,
+            unsupported,
+            two_bodies,
+            form_and_json,
+            dict_query,
+        )
+    }
 
 
 def test_router_signature_errors_at_decorator_too() -> None:
@@ -198,7 +213,9 @@ def test_route_spec_introspection() -> None:
     app = App()
 
     @app.post("/items/{item_id:int}", status_code=201, tags=["items"], dependencies=[Depends(auth)])
-    async def create(item_id: int, item: Thing, q: Annotated[int, Query(ge=1, description="qq")] = 1) -> Thing:
+    async def create(
+        item_id: int, item: Thing, q: Annotated[int, Query(ge=1, description="qq")] = 1
+    ) -> Thing:
         return item
 
     route = app.routes[0]
@@ -211,9 +228,11 @@ def test_route_spec_introspection() -> None:
     assert all(isinstance(p, ParamSpec) for p in spec.params)
     assert (by_name["item_id"].location, by_name["item_id"].annotation) == ("path", int)
     assert by_name["q"].field_info.description == "qq"
-    assert not by_name["q"].required and by_name["q"].default == 1
+    assert not by_name["q"].required
+    assert by_name["q"].default == 1
     assert (by_name["x_key"].location, by_name["x_key"].alias) == ("header", "x-key")
-    assert spec.body is not None and spec.body.annotation is Thing
+    assert spec.body is not None
+    assert spec.body.annotation is Thing
     assert spec.body.adapter.json_schema()["title"] == "Thing"
     assert spec.dependencies[0].call.security_scheme == {"type": "apiKey"}  # type: ignore[attr-defined]
     client = TestClient(app)
@@ -222,6 +241,23 @@ def test_route_spec_introspection() -> None:
 
 
 def test_public_names_exported() -> None:
-    for name in ["Body", "Cookie", "Depends", "File", "Form", "Header", "Path", "Query", "UploadFile", "RouteSpec", "ParamSpec", "DependencySpec", "BodySpec", "ResponseSpec"]:
+    for name in [
+        "Body",
+        "Cookie",
+        "Depends",
+        "File",
+        "Form",
+        "Header",
+        "Path",
+        "Query",
+        "UploadFile",
+        "RouteSpec",
+        "ParamSpec",
+        "DependencySpec",
+        "BodySpec",
+        "ResponseSpec",
+    ]:
         assert name in qake_core.__all__
-    assert qake_core.__all__ == sorted(qake_core.__all__, key=lambda n: (not n.isupper(), not n[0].isupper(), n))
+    assert qake_core.__all__ == sorted(
+        qake_core.__all__, key=lambda n: (not n.isupper(), not n[0].isupper(), n)
+    )

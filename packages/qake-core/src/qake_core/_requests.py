@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
 
 import orjson
 
@@ -36,6 +37,21 @@ async def _no_receive() -> Any:
 
 async def _no_send(message: Any) -> None:
     raise RuntimeError("this connection has no send channel")
+
+
+def _split_query(query: bytes) -> list[tuple[str, str]]:
+    """``parse_qsl(query, keep_blank_values=True)``, several times faster on plain keys."""
+    # PERF: typed handlers read the query on most requests; unquote only when needed.
+    pairs: list[tuple[str, str]] = []
+    for part in query.decode("latin-1").split("&"):
+        if not part:
+            continue
+        key, _, value = part.partition("=")
+        if "%" in part or "+" in part:
+            key = unquote_plus(key)
+            value = unquote_plus(value)
+        pairs.append((key, value))
+    return pairs
 
 
 class HTTPConnection:
@@ -94,7 +110,8 @@ class HTTPConnection:
     @property
     def query_params(self) -> QueryParams:
         if self._query is None:
-            self._query = QueryParams(self.scope.get("query_string", b""))
+            query = self.scope.get("query_string", b"")
+            self._query = QueryParams(_split_query(query) if query else ())
         return self._query
 
     @property

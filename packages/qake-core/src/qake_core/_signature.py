@@ -468,7 +468,11 @@ def analyse_route(route: Any, app_dependencies: Sequence[Any] = ()) -> RouteSpec
                 seen.add((p.location, p.alias))
                 params.append(p)
     body = _body_spec(body_fields, where)
-    model = route.response_model if route.has_response_model else _hints(func, where).get("return", None)
+    model = (
+        route.response_model
+        if route.has_response_model
+        else _hints(func, where).get("return", None)
+    )
     adapter: TypeAdapter[Any] | None = None
     if model is None or _no_model(model):
         model = None
