@@ -10,7 +10,7 @@ from qake_testing import FindingKind, TestClient, override_dependencies, scan
 
 pytest.importorskip("qake_core")
 
-from qake_core import App, Depends  # noqa: E402
+from qake_core import App, Depends
 
 
 def get_db() -> str:
@@ -21,7 +21,7 @@ def make_app() -> Any:
     app = App()
 
     @app.get("/items/{item_id}")
-    async def read_item(item_id: int, db: str = Depends(get_db)) -> dict[str, Any]:
+    async def read_item(item_id: int, db: Any = Depends(get_db)) -> dict[str, Any]:
         return {"id": item_id, "db": db}
 
     return app
