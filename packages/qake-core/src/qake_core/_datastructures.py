@@ -185,7 +185,10 @@ class URL:
         if scope is not None:
             scheme = scope.get("scheme", "http")
             server = scope.get("server")
-            path = scope.get("root_path", "") + scope["path"]
+            # ASGI: ``path`` already includes ``root_path`` (older servers did not).
+            root, path = scope.get("root_path", ""), scope["path"]
+            if root and not path.startswith(root):
+                path = root + path
             query = scope.get("query_string", b"").decode("latin-1")
             host = None
             for k, v in scope.get("headers", ()):
