@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from scanner_apps import OPENAPI, RoutedApp, clean_app, vulnerable_app
+from testing_scanner_apps import OPENAPI, RoutedApp, clean_app, vulnerable_app
 
 from qake_testing import (
     FindingKind,
