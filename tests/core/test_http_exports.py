@@ -1,0 +1,42 @@
+"""The public names of the HTTP layer are exported, sorted, from ``qake_core``."""
+
+from __future__ import annotations
+
+import qake_core
+
+HTTP_NAMES = {
+    "AccessLogMiddleware",
+    "BackgroundTasks",
+    "CacheOptions",
+    "EventSourceResponse",
+    "FileResponse",
+    "GZipMiddleware",
+    "HTTPConnection",
+    "HTTPException",
+    "Jinja2Templates",
+    "MemoryStore",
+    "ProxyHeadersMiddleware",
+    "RedisStore",
+    "Request",
+    "RequestIDFilter",
+    "RequestIDMiddleware",
+    "ServerErrorMiddleware",
+    "ServerSentEvent",
+    "StaticFiles",
+    "Store",
+    "TrustedHostMiddleware",
+    "UploadFile",
+    "accepts",
+    "cache",
+    "is_safe_redirect",
+    "negotiate",
+    "request_id_var",
+    "route_path",
+}
+
+
+def test_exports() -> None:
+    assert qake_core.__all__ == sorted(qake_core.__all__)
+    assert set(qake_core.__all__) >= HTTP_NAMES
+    for name in qake_core.__all__:
+        assert getattr(qake_core, name) is not None
