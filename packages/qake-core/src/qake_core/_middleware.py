@@ -16,7 +16,7 @@ HookMiddleware = Callable[[Request, CallNext], Awaitable[Response]]
 
 
 class Middleware:
-    """A pure ASGI middleware class and its options: ``Middleware(GZipMiddleware, minimum_size=500)``.
+    """A pure ASGI middleware class and its options: ``Middleware(GZipMiddleware, minimum_size=9)``.
 
     The class is instantiated once, when the application builds its stack, as
     ``cls(app, *args, **kwargs)``.
