@@ -1,0 +1,37 @@
+"""What every benchmark app shares: the request model and the size of the route table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+#: ``/r{i}/{x}`` and ``/static-{i}`` are registered, interleaved, for i in range(N_EXTRA),
+#: after the scenario routes: 2,000 extra routes. S5 requests the last ``/r{i}/{x}``.
+N_EXTRA = 1000
+
+PLAINTEXT = "Hello, World!"
+STATIC_TEXT = "static"
+
+
+class Item(BaseModel):
+    name: str
+    price: float
+    tags: list[str] = []
+
+
+def lazy_attribute(name: str, factory: Callable[[], object], namespace: dict[str, Any]) -> Any:
+    """Return a module ``__getattr__`` that builds ``name`` on first access.
+
+    The apps build ``app_mw`` (S6) lazily so that a process serving only ``app`` does not
+    pay for a second route table (Litestar's registration alone takes seconds).
+    """
+
+    def __getattr__(attr: str) -> object:
+        if attr != name:
+            raise AttributeError(f"module {namespace['__name__']!r} has no attribute {attr!r}")
+        value = namespace[name] = factory()
+        return value
+
+    return __getattr__

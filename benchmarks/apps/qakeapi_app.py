@@ -1,0 +1,70 @@
+"""qakeapi with its default settings (``QakeAPI()``), written against the user-facing API.
+
+S6 wraps a second instance in three pure ASGI pass-through middlewares via
+``app.add_middleware(Cls)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from apps.common import N_EXTRA, PLAINTEXT, STATIC_TEXT, Item, lazy_attribute
+from qakeapi import PlainTextResponse, QakeAPI
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class PassThrough:
+    """A pure ASGI middleware that does nothing but call the next app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+def build(middleware: bool = False) -> QakeAPI:
+    app = QakeAPI()
+
+    @app.get("/plaintext")
+    async def plaintext() -> PlainTextResponse:
+        return PlainTextResponse(PLAINTEXT)
+
+    @app.get("/json")
+    async def json_() -> dict[str, str]:
+        return {"message": PLAINTEXT}
+
+    @app.get("/users/{user_id:int}/items/{item_id:int}")
+    async def user_item(
+        user_id: int, item_id: int, limit: int = 10, q: str = ""
+    ) -> dict[str, object]:
+        return {"user_id": user_id, "item_id": item_id, "limit": limit, "q": q}
+
+    @app.post("/items", status_code=201)
+    async def create_item(item: Item) -> Item:
+        return item
+
+    async def echo_x(x: str) -> dict[str, str]:
+        return {"x": x}
+
+    async def static() -> PlainTextResponse:
+        return PlainTextResponse(STATIC_TEXT)
+
+    for i in range(N_EXTRA):
+        app.get(f"/r{i}/{{x}}")(echo_x)
+        app.get(f"/static-{i}")(static)
+
+    if middleware:
+        for _ in range(3):
+            app.add_middleware(PassThrough)
+    return app
+
+
+app = build()
+__getattr__ = lazy_attribute("app_mw", lambda: build(middleware=True), globals())

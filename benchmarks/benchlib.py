@@ -1,0 +1,229 @@
+"""What the benchmark drivers share: frameworks, scenarios, checks, statistics, tables."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import json
+import os
+import platform
+import statistics
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+
+# Typography for the markdown tables (spelled as escapes: ruff flags them as ambiguous).
+DASH = "\u2013"  # en dash, for ranges: 8.4-9.0
+TIMES = "\u00d7"  # multiplication sign, for ratios
+
+
+@dataclass(frozen=True)
+class Framework:
+    key: str
+    label: str
+    module: str
+    distribution: str | None  # whose version is reported
+
+
+FRAMEWORKS: dict[str, Framework] = {
+    f.key: f
+    for f in (
+        Framework("bare", "bare ASGI", "apps.bare_asgi", None),
+        Framework("qakeapi", "qakeapi", "apps.qakeapi_app", "qakeapi"),
+        Framework("blacksheep", "BlackSheep", "apps.blacksheep_app", "blacksheep"),
+        Framework("falcon", "Falcon", "apps.falcon_app", "falcon"),
+        Framework("starlette", "Starlette", "apps.starlette_app", "starlette"),
+        Framework("litestar", "Litestar", "apps.litestar_app", "litestar"),
+        Framework("fastapi", "FastAPI", "apps.fastapi_app", "fastapi"),
+    )
+}
+
+S4_BODY = b'{"name":"widget","price":9.5,"tags":["a","b"]}'
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    title: str
+    method: str
+    path: str
+    query: str = ""
+    body: bytes = b""
+    status: int = 200
+    expect_json: Any = None
+    expect_text: str | None = None
+    middleware: bool = False  # served by the module's ``app_mw`` instead of ``app``
+
+    @property
+    def target(self) -> str:
+        return self.path + (f"?{self.query}" if self.query else "")
+
+    def check(self, status: int, content_type: str, body: bytes) -> str | None:
+        """Return why the response is wrong, or None when it is the expected one."""
+        if status != self.status:
+            return f"status {status}, expected {self.status}; body {body[:200]!r}"
+        if self.expect_text is not None:
+            if not content_type.startswith("text/plain"):
+                return f"content-type {content_type!r}, expected text/plain"
+            if body != self.expect_text.encode():
+                return f"body {body[:200]!r}, expected {self.expect_text!r}"
+            return None
+        if not content_type.startswith("application/json"):
+            return f"content-type {content_type!r}, expected application/json"
+        try:
+            value = json.loads(body)
+        except ValueError:
+            return f"body is not JSON: {body[:200]!r}"
+        if value != self.expect_json or json.dumps(value) != json.dumps(self.expect_json):
+            return f"JSON {value!r}, expected {self.expect_json!r}"
+        return None
+
+
+HELLO = "Hello, World!"
+SCENARIOS: dict[str, Scenario] = {
+    s.key: s
+    for s in (
+        Scenario("S1", "`GET /plaintext`", "GET", "/plaintext", expect_text=HELLO),
+        Scenario("S2", "`GET /json`", "GET", "/json", expect_json={"message": HELLO}),
+        Scenario(
+            "S3",
+            "two typed path params + two query params",
+            "GET",
+            "/users/1/items/2",
+            query="limit=5&q=abc",
+            expect_json={"user_id": 1, "item_id": 2, "limit": 5, "q": "abc"},
+        ),
+        Scenario(
+            "S4",
+            "`POST /items` pydantic body, echoed, 201",
+            "POST",
+            "/items",
+            body=S4_BODY,
+            status=201,
+            expect_json={"name": "widget", "price": 9.5, "tags": ["a", "b"]},
+        ),
+        Scenario(
+            "S5",
+            "last of 2,000 routes (`/r999/{x}`)",
+            "GET",
+            "/r999/abc",
+            expect_json={"x": "abc"},
+        ),
+        Scenario(
+            "S6",
+            "S2 through three pass-through middlewares",
+            "GET",
+            "/json",
+            expect_json={"message": HELLO},
+            middleware=True,
+        ),
+    )
+}
+
+#: Requests checked (never timed) in ``--check`` mode besides the scenarios.
+EXTRA_CHECKS: tuple[Scenario, ...] = (
+    Scenario("r0", "first parametrised extra route", "GET", "/r0/zz", expect_json={"x": "zz"}),
+    Scenario("static", "last static extra route", "GET", "/static-999", expect_text="static"),
+    Scenario(
+        "S3-defaults",
+        "S3 with the query defaults",
+        "GET",
+        "/users/7/items/8",
+        expect_json={"user_id": 7, "item_id": 8, "limit": 10, "q": ""},
+    ),
+)
+
+
+def parse_list(value: str | None, known: Sequence[str], what: str) -> list[str]:
+    """Parse a comma-separated option, keeping the canonical order of ``known``."""
+    if not value:
+        return list(known)
+    wanted = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [v for v in wanted if v not in known]
+    if unknown:
+        raise SystemExit(f"unknown {what}: {', '.join(unknown)} (known: {', '.join(known)})")
+    return wanted
+
+
+def setup_import_path() -> None:
+    """Make ``apps.*`` importable (the drivers run from any working directory)."""
+    if str(BENCH_DIR) not in sys.path:
+        sys.path.insert(0, str(BENCH_DIR))
+
+
+def load_app(framework: Framework, middleware: bool) -> Any:
+    setup_import_path()
+    module = importlib.import_module(framework.module)
+    return getattr(module, "app_mw" if middleware else "app")
+
+
+def version_of(framework: Framework) -> str:
+    if framework.distribution is None:
+        return ""
+    try:
+        return importlib.metadata.version(framework.distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+@dataclass
+class Summary:
+    median: float
+    low: float
+    high: float
+    samples: list[float] = field(default_factory=list)
+
+
+def summarise(samples: Iterable[float]) -> Summary:
+    values = sorted(samples)
+    return Summary(statistics.median(values), values[0], values[-1], values)
+
+
+def fmt_number(value: float) -> str:
+    if value >= 1000:
+        return f"{value:,.0f}"
+    if value >= 100:
+        return f"{value:.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine_info() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "loadavg": [round(x, 2) for x in load],
+    }
+
+
+def machine_line(info: dict[str, Any]) -> str:
+    return (
+        f"{info['implementation']} {info['python']} on {info['cpu']} "
+        f"({info['cpus']} cores, {info['platform']}); load average at start "
+        f"{' / '.join(str(x) for x in info['loadavg'])}"
+    )

@@ -1,0 +1,446 @@
+"""End-to-end benchmark: each app under uvicorn (httptools, uvloop, 1 worker) driven by wrk.
+
+The server is pinned to core 0 and wrk to core 1 (``taskset``), on a free loopback port.
+Frameworks are interleaved A B C / C B A over rounds; the table shows requests/s (median
+over rounds, min-max) and the ratio to the bare ASGI app. Any non-2xx response aborts
+the run. Then, per framework, the peak RSS (VmHWM) of one fresh worker after it served
+at least 100k S2 requests.
+
+    python benchmarks/e2e.py                          # 3 s per measurement, 2 rounds
+    python benchmarks/e2e.py --duration 10 --rounds 3 --frameworks bare,qakeapi,fastapi
+    python benchmarks/e2e.py --no-rss                 # throughput only
+    python benchmarks/e2e.py --rss-only --rss-requests 100000
+
+Needs ``wrk`` (Debian: ``apt-get update && apt-get install -y wrk``) and ``taskset``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import (
+    BENCH_DIR,
+    DASH,
+    EXTRA_CHECKS,
+    FRAMEWORKS,
+    SCENARIOS,
+    Scenario,
+    machine_info,
+    machine_line,
+    markdown_table,
+    parse_list,
+    summarise,
+    version_of,
+)
+
+WRK_DIR = BENCH_DIR / "wrk"
+SERVER_CORE = "0"
+CLIENT_CORE = "1"
+
+
+class BenchError(RuntimeError):
+    """A problem that aborts the run (wrong answers, non-2xx, server died)."""
+
+
+class Unavailable(RuntimeError):
+    """The framework's app cannot be imported: skip it with a note."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def pinned(core: str) -> list[str]:
+    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+        return ["taskset", "-c", core]
+    return []
+
+
+@dataclass
+class Server:
+    framework: str
+    attribute: str
+    port: int
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def status_kib(self, field: str) -> int:
+        with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        raise BenchError(f"{field} not found in /proc/{self.proc.pid}/status")
+
+
+@contextmanager
+def serve(framework: str, attribute: str, startup_timeout: float) -> Iterator[Server]:
+    module = FRAMEWORKS[framework].module
+    port = free_port()
+    cmd = [
+        *pinned(SERVER_CORE),
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"{module}:{attribute}",
+        "--app-dir",
+        str(BENCH_DIR),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--http",
+        "httptools",
+        "--loop",
+        "uvloop",
+        "--workers",
+        "1",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    with tempfile.NamedTemporaryFile(
+        prefix=f"e2e-{framework}-", suffix=".log", delete=False
+    ) as log:
+        log_path = Path(log.name)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=BENCH_DIR)
+    server = Server(framework, attribute, port, proc, log_path)
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if proc.poll() is not None:
+                tail = server.log_tail()
+                if (
+                    "ModuleNotFoundError" in tail
+                    or "ImportError" in tail
+                    or "Error loading" in tail
+                ):
+                    raise Unavailable(tail.strip().splitlines()[-1] if tail.strip() else "")
+                raise BenchError(f"{framework} server exited with {proc.returncode}:\n{tail}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise BenchError(f"{framework} server did not start in {startup_timeout} s")
+                time.sleep(0.1)
+        yield server
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log_path.unlink(missing_ok=True)
+
+
+def check_http(server: Server, scenarios: list[Scenario], warmup_requests: int) -> None:
+    """Check each scenario's answer over HTTP, then send a few more as warm-up."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        for scenario in scenarios:
+            for i in range(1 + warmup_requests):
+                headers = {"Content-Type": "application/json"} if scenario.body else {}
+                conn.request(
+                    scenario.method, scenario.target, body=scenario.body or None, headers=headers
+                )
+                response = conn.getresponse()
+                body = response.read()
+                if i == 0:
+                    problem = scenario.check(
+                        response.status, response.getheader("content-type", ""), body
+                    )
+                elif response.status != scenario.status:
+                    problem = f"status {response.status} on repeat {i}"
+                else:
+                    problem = None
+                if problem:
+                    raise BenchError(
+                        f"{FRAMEWORKS[server.framework].label} {scenario.key} "
+                        f"({scenario.method} {scenario.target}): {problem}"
+                    )
+    finally:
+        conn.close()
+
+
+@dataclass
+class WrkResult:
+    rps: float
+    requests: int
+    latency_avg: str
+    socket_errors: str
+
+
+def run_wrk(
+    server: Server,
+    scenario: Scenario,
+    duration: str,
+    connections: int,
+) -> WrkResult:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise BenchError("wrk not found: apt-get update && apt-get install -y wrk")
+    cmd = [*pinned(CLIENT_CORE), wrk, "-t1", f"-c{connections}", f"-d{duration}"]
+    if scenario.body:
+        cmd += ["-s", str(WRK_DIR / "post_item.lua")]
+    cmd.append(f"http://127.0.0.1:{server.port}{scenario.target}")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    out = proc.stdout
+    if proc.returncode != 0:
+        raise BenchError(f"wrk failed ({proc.returncode}): {proc.stderr}{out}")
+    if server.proc.poll() is not None:
+        raise BenchError(f"{server.framework} server died under load:\n{server.log_tail()}")
+    bad = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out)
+    if bad:
+        raise BenchError(
+            f"{FRAMEWORKS[server.framework].label} {scenario.key}: "
+            f"{bad.group(1)} non-2xx responses under load\n{out}"
+        )
+    rps = re.search(r"Requests/sec:\s*([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    latency = re.search(r"Latency\s+(\S+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    if not rps or not total:
+        raise BenchError(f"cannot parse wrk output:\n{out}")
+    return WrkResult(
+        float(rps.group(1)),
+        int(total.group(1)),
+        latency.group(1) if latency else "?",
+        errors.group(1) if errors else "",
+    )
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def throughput(
+    args: argparse.Namespace, frameworks: list[str], scenarios: list[str]
+) -> tuple[dict[str, dict[str, list[float]]], dict[str, str]]:
+    results: dict[str, dict[str, list[float]]] = {}
+    unavailable: dict[str, str] = {}
+    groups = [
+        ("app", [SCENARIOS[s] for s in scenarios if not SCENARIOS[s].middleware]),
+        ("app_mw", [SCENARIOS[s] for s in scenarios if SCENARIOS[s].middleware]),
+    ]
+    for round_no in range(args.rounds):
+        order = frameworks if round_no % 2 == 0 else frameworks[::-1]
+        log(f"round {round_no + 1}/{args.rounds}: {' '.join(order)}")
+        for key in order:
+            if key in unavailable:
+                continue
+            for attribute, group in groups:
+                if not group:
+                    continue
+                try:
+                    with serve(key, attribute, args.startup_timeout) as server:
+                        checks = group + (list(EXTRA_CHECKS) if attribute == "app" else [])
+                        check_http(server, checks, args.warmup_requests)
+                        for scenario in group:
+                            if args.warmup:
+                                run_wrk(server, scenario, f"{args.warmup}s", args.connections)
+                            res = run_wrk(server, scenario, f"{args.duration}s", args.connections)
+                            results.setdefault(key, {}).setdefault(scenario.key, []).append(res.rps)
+                            note = (
+                                f" socket errors: {res.socket_errors}" if res.socket_errors else ""
+                            )
+                            log(
+                                f"  {key} {scenario.key}: {res.rps:,.0f} req/s "
+                                f"(latency avg {res.latency_avg}){note}"
+                            )
+                except Unavailable as exc:
+                    unavailable[key] = str(exc)
+                    log(f"  {key}: unavailable, skipped ({exc})")
+                    break
+    return results, unavailable
+
+
+def measure_rss(
+    args: argparse.Namespace, frameworks: list[str]
+) -> tuple[dict[str, dict[str, float]], dict[str, str]]:
+    scenario = SCENARIOS["S2"]
+    results: dict[str, dict[str, float]] = {}
+    unavailable: dict[str, str] = {}
+    for key in frameworks:
+        try:
+            with serve(key, "app", args.startup_timeout) as server:
+                check_http(server, [scenario], 0)
+                start_kib = server.status_kib("VmRSS")
+                # wrk cannot stop after a request count (its main thread sleeps for the
+                # whole duration), so run it in slices sized from the measured rate
+                # until the worker has served at least rss_requests.
+                served = 0
+                slice_seconds = 2
+                while served < args.rss_requests:
+                    res = run_wrk(server, scenario, f"{slice_seconds}s", args.connections)
+                    served += res.requests
+                    remaining = args.rss_requests - served
+                    slice_seconds = max(1, min(120, math.ceil(remaining / res.rps * 1.1)))
+                results[key] = {
+                    "startup_rss_mib": start_kib / 1024,
+                    "peak_rss_mib": server.status_kib("VmHWM") / 1024,
+                    "requests": served,
+                }
+                log(
+                    f"  {key}: RSS {start_kib / 1024:.1f} MiB at startup, "
+                    f"peak {results[key]['peak_rss_mib']:.1f} MiB after {served:,} requests"
+                )
+        except Unavailable as exc:
+            unavailable[key] = str(exc)
+            log(f"  {key}: unavailable, skipped ({exc})")
+    return results, unavailable
+
+
+def render(
+    args: argparse.Namespace,
+    info: dict[str, Any],
+    frameworks: list[str],
+    scenarios: list[str],
+    rps: dict[str, dict[str, list[float]]],
+    rss: dict[str, dict[str, float]],
+    unavailable: dict[str, str],
+) -> str:
+    def label(key: str) -> str:
+        return f"{FRAMEWORKS[key].label} {version_of(FRAMEWORKS[key])}".strip()
+
+    parts: list[str] = []
+    shown = [k for k in frameworks if k in rps]
+    pinning = "server on core 0, wrk on core 1" if pinned("0") else "no CPU pinning"
+    if shown:
+        header = ["scenario"] + [label(k) for k in shown]
+        rows, ratio_rows = [], []
+        for s in scenarios:
+            title = f"{s} {SCENARIOS[s].title}"
+            row, ratio_row = [title], [title]
+            base = statistics.median(rps["bare"][s]) if "bare" in rps else None
+            for k in shown:
+                summary = summarise(rps[k][s])
+                row.append(f"{summary.median:,.0f} ({summary.low:,.0f}{DASH}{summary.high:,.0f})")
+                ratio_row.append(f"{summary.median / base:.2f}" if base else "")
+            rows.append(row)
+            ratio_rows.append(ratio_row)
+        parts += [
+            f"## End-to-end: requests/s, median (min{DASH}max)",
+            "",
+            f"{machine_line(info)}. uvicorn --http httptools --loop uvloop --workers 1, "
+            f"wrk -t1 -c{args.connections} -d{args.duration}s, {pinning}; "
+            f"{args.rounds} rounds, frameworks interleaved A B C / C B A.",
+            "",
+            markdown_table(header, rows),
+        ]
+        if "bare" in shown:
+            parts += ["", "Throughput relative to the bare ASGI app (higher is better):", ""]
+            parts.append(markdown_table(header, ratio_rows))
+    if rss:
+        shown_rss = [k for k in frameworks if k in rss]
+        parts += [
+            "",
+            f"## Memory: one uvicorn worker serving S2, at least {args.rss_requests:,} requests",
+            "",
+            markdown_table(
+                ["framework", "RSS after startup (MiB)", "peak RSS, VmHWM (MiB)"],
+                [
+                    [
+                        label(k),
+                        f"{rss[k]['startup_rss_mib']:.1f}",
+                        f"{rss[k]['peak_rss_mib']:.1f}",
+                    ]
+                    for k in shown_rss
+                ],
+            ),
+        ]
+    if unavailable:
+        parts.append("")
+        for key, why in unavailable.items():
+            parts.append(f"* {FRAMEWORKS[key].label}: unavailable, not measured ({why}).")
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--frameworks", help=f"comma list of: {','.join(FRAMEWORKS)}")
+    parser.add_argument("--scenarios", help=f"comma list of: {','.join(SCENARIOS)}")
+    parser.add_argument("--duration", type=int, default=3, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--warmup", type=int, default=0, help="wrk warm-up seconds per scenario")
+    parser.add_argument(
+        "--warmup-requests", type=int, default=50, help="sequential requests before wrk"
+    )
+    parser.add_argument("--rss-requests", type=int, default=100_000)
+    parser.add_argument("--no-rss", action="store_true", help="skip the memory measurement")
+    parser.add_argument("--rss-only", action="store_true", help="only the memory measurement")
+    parser.add_argument("--startup-timeout", type=float, default=180)
+    parser.add_argument("--json", help="also write the results as JSON to this file")
+    parser.add_argument("--output", help="also write the markdown to this file")
+    args = parser.parse_args(argv)
+    frameworks = parse_list(args.frameworks, list(FRAMEWORKS), "frameworks")
+    scenarios = parse_list(args.scenarios, list(SCENARIOS), "scenarios")
+    if shutil.which("wrk") is None:
+        print("wrk not found: apt-get update && apt-get install -y wrk", file=sys.stderr)
+        return 1
+    info = machine_info()
+    rps: dict[str, dict[str, list[float]]] = {}
+    rss: dict[str, dict[str, float]] = {}
+    unavailable: dict[str, str] = {}
+    try:
+        if not args.rss_only:
+            rps, unavailable = throughput(args, frameworks, scenarios)
+        if not args.no_rss:
+            log("memory:")
+            available = [k for k in frameworks if k not in unavailable]
+            rss, more = measure_rss(args, available)
+            unavailable.update(more)
+    except BenchError as exc:
+        print(f"ABORT: {exc}", file=sys.stderr)
+        return 2
+    markdown = render(args, info, frameworks, scenarios, rps, rss, unavailable)
+    print(markdown)
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(markdown + "\n", encoding="utf-8")
+    if args.json:
+        data = {
+            "machine": info,
+            "duration": args.duration,
+            "rounds": args.rounds,
+            "connections": args.connections,
+            "requests_per_second": rps,
+            "memory": rss,
+            "unavailable": unavailable,
+        }
+        Path(args.json).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
