@@ -1,0 +1,15 @@
+"""qake-ws: WebSocket connections and endpoints for qakeapi."""
+
+from qake_ws._endpoint import WebSocketHandle, compile_websocket_route
+from qake_ws._exceptions import WebSocketDisconnect
+from qake_ws._state import WebSocketState
+from qake_ws._websocket import DEFAULT_MAX_MESSAGE_SIZE, WebSocket
+
+__all__ = [
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "WebSocket",
+    "WebSocketDisconnect",
+    "WebSocketHandle",
+    "WebSocketState",
+    "compile_websocket_route",
+]

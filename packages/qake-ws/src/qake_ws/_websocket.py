@@ -1,0 +1,261 @@
+"""``WebSocket``: one connection, its handshake, messages, limits and close."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any, Literal, NoReturn
+
+import orjson
+
+from qake_core import HTTPConnection
+from qake_core.types import Message, Receive, Scope, Send
+from qake_ws._exceptions import WebSocketDisconnect
+from qake_ws._state import WebSocketState
+
+__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "WebSocket"]
+
+#: The default limit on one received message: 1 MiB (text measured in UTF-8 bytes).
+DEFAULT_MAX_MESSAGE_SIZE = 1 << 20
+
+_CONNECTING = WebSocketState.CONNECTING
+_CONNECTED = WebSocketState.CONNECTED
+_DISCONNECTED = WebSocketState.DISCONNECTED
+
+# RFC 6455 close codes the application sends on the client's behalf.
+_UNSUPPORTED_DATA = 1003
+_INVALID_PAYLOAD = 1007
+_MESSAGE_TOO_BIG = 1009
+_MAX_REASON_BYTES = 123  # a close frame's payload is at most 125 bytes, 2 for the code
+
+HeadersArg = Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]]
+
+
+def _latin1(value: str | bytes) -> bytes:
+    return value if isinstance(value, bytes) else value.encode("latin-1")
+
+
+def _raw_headers(headers: HeadersArg | None) -> list[tuple[bytes, bytes]]:
+    if headers is None:
+        return []
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    return [(_latin1(name).lower(), _latin1(value)) for name, value in pairs]
+
+
+def _too_big(message: Message, limit: int) -> bool:
+    text = message.get("text")
+    if text is not None:
+        # PERF: a code point is at most 4 UTF-8 bytes; encode only when it could matter.
+        size = len(text)
+        return size * 4 > limit and (size > limit or len(text.encode("utf-8")) > limit)
+    data = message.get("bytes")
+    return data is not None and len(data) > limit
+
+
+def _check_reason(reason: str) -> str:
+    if len(reason.encode("utf-8")) > _MAX_REASON_BYTES:
+        raise ValueError(
+            f"a WebSocket close reason is at most {_MAX_REASON_BYTES} UTF-8 bytes; "
+            f"got {reason[:40]!r}... (shorten it)"
+        )
+    return reason
+
+
+class WebSocket(HTTPConnection):
+    """A WebSocket connection: the handshake scope plus receive/send of messages.
+
+    ``await ws.accept()`` completes the handshake; ``receive_*``/``send_*`` exchange
+    text, bytes or JSON; ``iter_*`` loop until the client disconnects; ``close()``
+    ends it. A received message over ``max_message_size`` bytes closes the
+    connection with 1009 and raises :class:`WebSocketDisconnect`.
+    """
+
+    __slots__ = ("_receive", "_send", "application_state", "client_state", "max_message_size")
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        path_params: dict[str, Any] | None = None,
+        *,
+        max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
+    ) -> None:
+        if scope["type"] != "websocket":
+            raise ValueError(f"WebSocket needs a 'websocket' scope, got {scope['type']!r}")
+        super().__init__(scope, path_params)
+        self._receive = receive
+        self._send = send
+        self.client_state = _CONNECTING
+        self.application_state = _CONNECTING
+        #: Largest accepted message in bytes (``None``: no limit beyond the server's).
+        self.max_message_size = max_message_size
+
+    @property
+    def subprotocols(self) -> list[str]:
+        """The subprotocols the client offered, in its order of preference."""
+        return list(self.scope.get("subprotocols", ()))
+
+    # -- raw ASGI messages ----------------------------------------------------------------
+
+    async def receive(self) -> Message:
+        """The next ASGI message (``websocket.connect``/``receive``/``disconnect``)."""
+        state = self.client_state
+        if state is _CONNECTED:
+            message = await self._receive()
+            kind = message["type"]
+            if kind == "websocket.receive":
+                limit = self.max_message_size
+                if limit is not None and _too_big(message, limit):
+                    await self._fail(_MESSAGE_TOO_BIG, f"message larger than {limit} bytes")
+                return message
+            if kind == "websocket.disconnect":
+                self.client_state = _DISCONNECTED
+                return message
+            raise RuntimeError(f"unexpected ASGI message {kind!r} on a connected WebSocket")
+        if state is _CONNECTING:
+            message = await self._receive()
+            if message["type"] != "websocket.connect":
+                raise RuntimeError(f"expected 'websocket.connect', got {message['type']!r}")
+            self.client_state = _CONNECTED
+            return message
+        raise RuntimeError("cannot receive: the client has disconnected")
+
+    async def send(self, message: Message) -> None:
+        """Send an ASGI message, checking it is valid in the connection's state."""
+        state = self.application_state
+        kind = message["type"]
+        if state is _CONNECTED:
+            if kind == "websocket.close":
+                self.application_state = _DISCONNECTED
+            elif kind != "websocket.send":
+                raise RuntimeError(f"cannot send {kind!r}: the WebSocket is already accepted")
+        elif state is _CONNECTING:
+            if kind == "websocket.accept":
+                self.application_state = _CONNECTED
+            elif kind == "websocket.close":
+                self.application_state = _DISCONNECTED
+            else:
+                raise RuntimeError(f"cannot send {kind!r} before accept(); call accept() first")
+        else:
+            raise RuntimeError(f"cannot send {kind!r}: the WebSocket is closed")
+        try:
+            await self._send(message)
+        except OSError:
+            # ASGI 2.4: a server raises an OSError subclass when the client is gone.
+            self.application_state = self.client_state = _DISCONNECTED
+            raise WebSocketDisconnect(1006) from None
+
+    # -- handshake and close --------------------------------------------------------------
+
+    async def accept(
+        self, subprotocol: str | None = None, headers: HeadersArg | None = None
+    ) -> None:
+        """Complete the handshake, choosing one of the offered ``subprotocols``."""
+        if self.client_state is _CONNECTING:
+            await self.receive()
+        if subprotocol is not None and subprotocol not in self.scope.get("subprotocols", ()):
+            raise ValueError(
+                f"cannot accept subprotocol {subprotocol!r}: the client offered "
+                f"{self.subprotocols!r}; pick one of those or None"
+            )
+        message: dict[str, Any] = {"type": "websocket.accept", "subprotocol": subprotocol}
+        if headers is not None:
+            message["headers"] = _raw_headers(headers)
+        await self.send(message)
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        """Close the connection (before ``accept()`` this refuses the handshake: HTTP 403).
+
+        Closing a connection that is already closed, by either side, does nothing.
+        """
+        if self.application_state is _DISCONNECTED or self.client_state is _DISCONNECTED:
+            self.application_state = _DISCONNECTED
+            return
+        if self.client_state is _CONNECTING:
+            await self.receive()  # the handshake's websocket.connect comes first
+        await self.send(
+            {"type": "websocket.close", "code": code, "reason": _check_reason(reason or "")}
+        )
+
+    async def _fail(self, code: int, reason: str) -> NoReturn:
+        """Close with ``code`` because of what the client sent, then raise."""
+        await self.close(code, reason)
+        self.client_state = _DISCONNECTED
+        raise WebSocketDisconnect(code, reason)
+
+    # -- data -----------------------------------------------------------------------------
+
+    async def _receive_data(self) -> Message:
+        if self.application_state is not _CONNECTED:
+            raise RuntimeError("cannot receive data before accept(); call accept() first")
+        message = await self.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+        return message
+
+    async def receive_text(self) -> str:
+        """The next text message; a binary one closes the connection with 1003."""
+        message = await self._receive_data()
+        text: str | None = message.get("text")
+        if text is None:
+            await self._fail(_UNSUPPORTED_DATA, "expected a text message")
+        return text
+
+    async def receive_bytes(self) -> bytes:
+        """The next binary message; a text one closes the connection with 1003."""
+        message = await self._receive_data()
+        data: bytes | None = message.get("bytes")
+        if data is None:
+            await self._fail(_UNSUPPORTED_DATA, "expected a binary message")
+        return data
+
+    async def receive_json(self) -> Any:
+        """The next message (text or binary) parsed as JSON; bad JSON closes with 1007."""
+        message = await self._receive_data()
+        data = message.get("text")
+        if data is None:
+            data = message.get("bytes", b"")
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            await self._fail(_INVALID_PAYLOAD, "malformed JSON")
+
+    async def send_text(self, data: str) -> None:
+        await self.send({"type": "websocket.send", "text": data})
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self.send({"type": "websocket.send", "bytes": data})
+
+    async def send_json(self, data: Any, mode: Literal["text", "binary"] = "text") -> None:
+        """Send ``data`` serialised by orjson, as a text (default) or binary message."""
+        raw = orjson.dumps(data)
+        if mode == "text":
+            await self.send({"type": "websocket.send", "text": raw.decode("utf-8")})
+        else:
+            await self.send({"type": "websocket.send", "bytes": raw})
+
+    # -- iteration ------------------------------------------------------------------------
+
+    async def iter_text(self) -> AsyncIterator[str]:
+        """Text messages until the client disconnects (the loop then simply ends)."""
+        try:
+            while True:
+                yield await self.receive_text()
+        except WebSocketDisconnect:
+            pass
+
+    async def iter_bytes(self) -> AsyncIterator[bytes]:
+        """Binary messages until the client disconnects."""
+        try:
+            while True:
+                yield await self.receive_bytes()
+        except WebSocketDisconnect:
+            pass
+
+    async def iter_json(self) -> AsyncIterator[Any]:
+        """JSON messages until the client disconnects."""
+        try:
+            while True:
+                yield await self.receive_json()
+        except WebSocketDisconnect:
+            pass
