@@ -1,0 +1,186 @@
+"""``CORSMiddleware``: answer CORS preflights and label cross-origin responses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from qake_core import Response, problem_response
+from qake_core.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["CORSMiddleware"]
+
+ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+# Request headers a browser may send cross-origin without asking (Fetch standard).
+SAFELISTED_HEADERS = frozenset({"accept", "accept-language", "content-language", "content-type"})
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#\s]+", re.IGNORECASE)
+# An origin no sane allow-list matches: if a regex matches it, it matches everyone.
+_PROBE_ORIGINS = ("https://qake-cors-probe.invalid", "null")
+
+
+def _check_origin(origin: str) -> str:
+    if origin != "null" and not _ORIGIN.fullmatch(origin):
+        raise ValueError(
+            f"CORSMiddleware: {origin!r} is not an origin; write scheme://host[:port] with no "
+            "path and no trailing slash, e.g. 'https://example.com'"
+        )
+    return origin
+
+
+class CORSMiddleware:
+    """Cross-Origin Resource Sharing for the listed origins only.
+
+    Preflights (``OPTIONS`` with ``Access-Control-Request-Method``) are answered
+    here: 204 with the allowed methods and headers, or a 400 problem naming what
+    was refused. Other responses get ``Access-Control-Allow-Origin`` when the
+    ``Origin`` is allowed, and ``Vary: Origin`` whenever the answer depends on it.
+
+    ``allow_origins=["*"]`` allows any origin *without* credentials. Allowing any
+    origin *with* credentials (``*``, ``"null"``, or a regex that matches any
+    origin) is refused at start-up: it lets every website act as the logged-in user.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        allow_origins: Sequence[str] = (),
+        allow_methods: Sequence[str] = ("GET", "HEAD", "POST"),
+        allow_headers: Sequence[str] = (),
+        allow_credentials: bool = False,
+        expose_headers: Sequence[str] = (),
+        max_age: int = 600,
+        allow_origin_regex: str | None = None,
+    ) -> None:
+        if isinstance(allow_origins, str) or isinstance(allow_methods, str):
+            raise TypeError("CORSMiddleware: give origins and methods as lists, not a string")
+        self.app = app
+        self.allow_all = "*" in allow_origins
+        self.origins = frozenset(_check_origin(o) for o in allow_origins if o != "*")
+        self.regex = re.compile(allow_origin_regex) if allow_origin_regex else None
+        self.credentials = allow_credentials
+        if allow_credentials:
+            self._refuse_any_origin_with_credentials(allow_origin_regex)
+        methods = ALL_METHODS if "*" in allow_methods else tuple(m.upper() for m in allow_methods)
+        self.methods = frozenset(methods)
+        self.any_header = "*" in allow_headers
+        self.headers = SAFELISTED_HEADERS | {h.lower() for h in allow_headers if h != "*"}
+        if max_age < 0:
+            raise ValueError(f"CORSMiddleware: max_age must be >= 0 seconds, got {max_age}")
+
+        simple: list[tuple[bytes, bytes]] = []
+        if allow_credentials:
+            simple.append((b"access-control-allow-credentials", b"true"))
+        if expose_headers:
+            simple.append((b"access-control-expose-headers", ", ".join(expose_headers).encode()))
+        self._simple = simple
+        self._preflight = {
+            **({"access-control-allow-credentials": "true"} if allow_credentials else {}),
+            "access-control-allow-methods": ", ".join(sorted(self.methods)),
+            "access-control-max-age": str(max_age),
+        }
+        # With "*" and no credentials the answer never depends on the Origin.
+        self._varies = not (self.allow_all and not allow_credentials)
+
+    def _refuse_any_origin_with_credentials(self, regex: str | None) -> None:
+        problem = None
+        if self.allow_all:
+            problem = "allow_origins contains '*'"
+        elif "null" in self.origins:
+            problem = "allow_origins contains 'null' (any sandboxed page or file:// sends it)"
+        elif self.regex is not None and any(self.regex.fullmatch(o) for o in _PROBE_ORIGINS):
+            problem = f"allow_origin_regex {regex!r} matches any origin"
+        if problem:
+            raise ValueError(
+                f"CORSMiddleware: {problem} together with allow_credentials=True; that lets "
+                "every website send requests with your users' cookies and read the answers. "
+                "List the trusted origins explicitly, e.g. allow_origins=['https://app.example.com']"
+            )
+
+    def is_allowed_origin(self, origin: str) -> bool:
+        if self.allow_all or origin in self.origins:
+            return True
+        return self.regex is not None and self.regex.fullmatch(origin) is not None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        origin = None
+        request_method = None
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value.decode("latin-1")
+            elif name == b"access-control-request-method":
+                request_method = value.decode("latin-1")
+        if origin is not None and request_method is not None and scope["method"] == "OPTIONS":
+            await self._preflight_response(scope, origin, request_method)(scope, receive, send)
+            return
+        added = self._response_headers(origin)
+        if added is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = _merge(message.get("headers", ()), added, self._varies)
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+    def _response_headers(self, origin: str | None) -> list[tuple[bytes, bytes]] | None:
+        """What to add to an ordinary response (``None``: nothing at all)."""
+        if origin is not None and self.is_allowed_origin(origin):
+            value = b"*" if self.allow_all and not self.credentials else origin.encode("latin-1")
+            return [(b"access-control-allow-origin", value), *self._simple]
+        if self._varies:
+            return []  # only "Vary: Origin", so caches keep the answers apart
+        return None
+
+    def _preflight_response(self, scope: Scope, origin: str, method: str) -> Response:
+        vary = {"vary": "Origin"}
+        if not self.is_allowed_origin(origin):
+            return problem_response(400, f"CORS: origin {origin!r} is not allowed.", headers=vary)
+        if method.upper() not in self.methods:
+            return problem_response(
+                400, f"CORS: method {method!r} is not allowed from {origin!r}.", headers=vary
+            )
+        requested = ""
+        for name, value in scope["headers"]:
+            if name == b"access-control-request-headers":
+                requested = value.decode("latin-1")
+        wanted = [h.strip().lower() for h in requested.split(",") if h.strip()]
+        if not self.any_header:
+            refused = [h for h in wanted if h not in self.headers]
+            if refused:
+                return problem_response(
+                    400,
+                    f"CORS: header(s) {', '.join(refused)} not allowed from {origin!r}.",
+                    headers=vary,
+                )
+        value = "*" if self.allow_all and not self.credentials else origin
+        allowed_headers = wanted if self.any_header else sorted(self.headers)
+        return Response(
+            None,
+            204,
+            headers={
+                "access-control-allow-origin": value,
+                **self._preflight,
+                "access-control-allow-headers": ", ".join(allowed_headers),
+                "vary": "Origin",
+            },
+        )
+
+
+def _merge(
+    headers: Sequence[tuple[bytes, bytes]], added: list[tuple[bytes, bytes]], vary: bool
+) -> list[tuple[bytes, bytes]]:
+    """The app's headers with ours: ours replace its CORS headers; Origin joins its Vary."""
+    ours = {name for name, _ in added}
+    merged = [(n, v) for n, v in headers if n not in ours and not (vary and n == b"vary")]
+    if vary:
+        values = [v for n, v in headers if n == b"vary"]
+        if not any(b"origin" in v.lower() or v == b"*" for v in values):
+            values.append(b"Origin")
+        merged.append((b"vary", b", ".join(values)))
+    merged.extend(added)
+    return merged
