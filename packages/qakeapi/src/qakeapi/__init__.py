@@ -1,4 +1,5 @@
-"""qakeapi: the whole framework — every public name of qake-core, plus ``QakeAPI``.
+"""qakeapi: the whole framework — every public name of qake-core, plus ``QakeAPI``,
+``WebSocket`` and ``WebSocketDisconnect``.
 
 The other packages are mirrored as ``qakeapi.routing``, ``qakeapi.security``,
 ``qakeapi.ws``, ``qakeapi.testing`` and ``qakeapi.docs``.
@@ -6,8 +7,8 @@ The other packages are mirrored as ``qakeapi.routing``, ``qakeapi.security``,
 
 from qake_core import *  # noqa: F403
 from qake_core import __all__ as _core_all
-
+from qake_ws import WebSocket, WebSocketDisconnect
 from qakeapi._app import QakeAPI
 
-__all__ = ["QakeAPI"]
+__all__ = ["QakeAPI", "WebSocket", "WebSocketDisconnect"]
 __all__ += _core_all

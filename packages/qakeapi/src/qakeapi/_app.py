@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from qake_core import App
+from qake_docs import Docs
+from qake_security import SecurityHeadersMiddleware
+from qake_ws import compile_websocket_route
 
 __all__ = ["QakeAPI"]
 
@@ -12,9 +16,11 @@ __all__ = ["QakeAPI"]
 class QakeAPI(App):
     """The full framework's application.
 
-    On top of :class:`qake_core.App` it carries the API's ``title`` and
-    ``version`` (used by the OpenAPI document) and turns on the defaults of the
-    other packages.
+    On top of :class:`qake_core.App`: WebSocket routes (qake-ws), security headers
+    on every HTTP response (qake-security; ``security_headers=False`` turns them
+    off, a dict passes options to :class:`~qake_security.SecurityHeadersMiddleware`)
+    and the OpenAPI document at ``openapi_url`` (qake-docs; ``None`` to not serve
+    it), titled with ``title``, ``version`` and ``description``.
     """
 
     def __init__(
@@ -23,9 +29,23 @@ class QakeAPI(App):
         title: str = "qakeapi",
         version: str = "0.1.0",
         description: str = "",
+        openapi_url: str | None = "/openapi.json",
+        security_headers: bool | Mapping[str, Any] = True,
         **options: Any,
     ) -> None:
         super().__init__(**options)
         self.title = title
         self.version = version
         self.description = description
+        self.openapi_url = openapi_url
+        self.websocket_compiler = compile_websocket_route
+        if security_headers is not False:
+            header_options = {} if security_headers is True else dict(security_headers)
+            self.add_middleware(SecurityHeadersMiddleware, **header_options)
+        # The document reads title/version/description from the app when first built.
+        self.docs = Docs(self)
+        self.docs.install(openapi_url)
+
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI 3.1 document of this application (built once, then cached)."""
+        return self.docs.openapi()

@@ -1,0 +1,91 @@
+"""QakeAPI end to end through the TestClient: defaults, OpenAPI, WebSockets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from qakeapi import QakeAPI, WebSocket, WebSocketDisconnect
+from qakeapi.security import CORSMiddleware
+from qakeapi.testing import TestClient
+
+
+class Item(BaseModel):
+    name: str
+    price: float
+
+
+def make_app(**options: Any) -> QakeAPI:
+    app = QakeAPI(title="Shop", version="1.0", description="Things to buy", **options)
+
+    @app.get("/items/{item_id:int}")
+    async def read_item(item_id: int) -> Item:
+        return Item(name=f"item {item_id}", price=9.5)
+
+    @app.websocket("/ws")
+    async def echo(ws: WebSocket) -> None:
+        await ws.accept()
+        async for text in ws.iter_text():
+            await ws.send_text(text)
+
+    return app
+
+
+def test_security_headers_on_by_default() -> None:
+    client = TestClient(make_app())
+    for path in ("/items/1", "/openapi.json", "/nowhere"):
+        headers = client.get(path).headers
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["x-frame-options"] == "DENY", path
+        assert headers["content-security-policy"].startswith("default-src 'self'"), path
+        assert "strict-transport-security" not in headers
+
+
+def test_security_headers_options_and_off() -> None:
+    custom = TestClient(make_app(security_headers={"frame_options": "SAMEORIGIN", "hsts": True}))
+    headers = custom.get("/items/1").headers
+    assert headers["x-frame-options"] == "SAMEORIGIN"
+    assert headers["strict-transport-security"].startswith("max-age=")
+    off = TestClient(make_app(security_headers=False)).get("/items/1").headers
+    assert "x-frame-options" not in off
+
+
+def test_openapi_served_and_describes_the_app() -> None:
+    app = make_app()
+    response = TestClient(app).get("/openapi.json")
+    assert response.status_code == 200
+    doc = response.json()
+    assert doc["openapi"] == "3.1.0"
+    assert doc["info"] == {"title": "Shop", "version": "1.0", "description": "Things to buy"}
+    assert list(doc["paths"]) == ["/items/{item_id}"]
+    assert doc["paths"]["/items/{item_id}"]["get"]["parameters"][0]["name"] == "item_id"
+    assert app.openapi() == doc
+
+
+def test_openapi_url_none_serves_nothing() -> None:
+    app = make_app(openapi_url=None)
+    assert TestClient(app).get("/openapi.json").status_code == 404
+    assert app.openapi()["info"]["title"] == "Shop"
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_websocket_echo(backend: str) -> None:
+    with TestClient(make_app(), backend=backend) as client:
+        with client.websocket_connect("/ws") as session:
+            for text in ("hello", "wörld"):
+                session.send_text(text)
+                assert session.receive_text() == text
+        assert client.get("/items/2").json() == {"name": "item 2", "price": 9.5}
+
+
+def test_design_example_with_cors() -> None:
+    app = make_app()
+    app.add_middleware(CORSMiddleware, allow_origins=["https://example.com"])
+    client = TestClient(app)
+    response = client.get("/items/1", headers={"origin": "https://example.com"})
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "https://example.com"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert issubclass(WebSocketDisconnect, Exception)
