@@ -27,6 +27,22 @@ _CT = b"content-type"
 _CL = b"content-length"
 
 
+_CONTENT_TYPES: dict[tuple[str, str], bytes] = {}
+
+
+def _content_type(media_type: str, charset: str) -> bytes:
+    """The Content-Type header value; text types get a charset. Cached per type."""
+    value = _CONTENT_TYPES.get((media_type, charset))
+    if value is None:
+        full = media_type
+        if media_type.startswith("text/") and "charset=" not in media_type:
+            full = f"{media_type}; charset={charset}"
+        value = full.encode("latin-1")
+        if len(_CONTENT_TYPES) < 256:
+            _CONTENT_TYPES[(media_type, charset)] = value
+    return value
+
+
 class Response:
     """A complete HTTP response: status, headers and a body of bytes.
 
@@ -36,6 +52,13 @@ class Response:
 
     media_type: str | None = None
     charset = "utf-8"
+    #: The Content-Type value of ``media_type`` + ``charset``, computed once per class.
+    _default_content_type: bytes | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        mt = cls.media_type
+        cls._default_content_type = None if mt is None else _content_type(mt, cls.charset)
 
     __slots__ = ("background", "body", "raw_headers", "status_code")
 
@@ -49,24 +72,35 @@ class Response:
     ) -> None:
         self.status_code = status_code
         self.background = background
-        self.body = self.render(content)
-        raw: list[tuple[bytes, bytes]] = []
-        if headers:
-            raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-        self.raw_headers = raw
+        body = self.body = self.render(content)
+        if headers is None:
+            # PERF: the common case (no extra headers) builds the header list directly,
+            # with the Content-Type line cached per media type.
+            raw: list[tuple[bytes, bytes]] = (
+                [(_CL, b"%d" % len(body))]
+                if status_code >= 200 and status_code != 204 and status_code != 304
+                else []
+            )
+            if media_type is None:
+                if self._default_content_type is not None:
+                    raw.append((_CT, self._default_content_type))
+            else:
+                raw.append((_CT, _content_type(media_type, self.charset)))
+            self.raw_headers = raw
+            return
+        self.raw_headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
+        ]
         self._init_headers(media_type or self.media_type, headers)
 
     def _init_headers(self, media_type: str | None, headers: Mapping[str, str] | None) -> None:
         raw = self.raw_headers
         lower = {k.lower() for k in headers} if headers else ()
-        body = self.body
         status = self.status_code
         if "content-length" not in lower and status >= 200 and status not in (204, 304):
-            raw.append((_CL, str(len(body)).encode()))
+            raw.append((_CL, b"%d" % len(self.body)))
         if media_type is not None and "content-type" not in lower:
-            if media_type.startswith("text/") and "charset=" not in media_type:
-                media_type = f"{media_type}; charset={self.charset}"
-            raw.append((_CT, media_type.encode("latin-1")))
+            raw.append((_CT, _content_type(media_type, self.charset)))
 
     def render(self, content: Any) -> bytes:
         """Turn ``content`` into the body bytes."""
