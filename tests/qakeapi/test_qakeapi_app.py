@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from pydantic import BaseModel
@@ -71,7 +71,7 @@ def test_openapi_url_none_serves_nothing() -> None:
 
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_websocket_echo(backend: str) -> None:
+def test_websocket_echo(backend: Literal["asyncio", "trio"]) -> None:
     with TestClient(make_app(), backend=backend) as client:
         with client.websocket_connect("/ws") as session:
             for text in ("hello", "wörld"):

@@ -334,11 +334,12 @@ def test_unbindable_signatures_fail_at_build(
     async def positional_only(ws: WebSocket, room: str, /) -> None:
         pass
 
-    for handler, message in [
+    cases: list[tuple[Callable[..., Any], str]] = [
         (no_params, "takes no parameter"),
         (unknown, "'token' is neither the WebSocket nor a path parameter"),
         (positional_only, "positional-only"),
-    ]:
+    ]
+    for handler, message in cases:
         app = make_app()
         app.add_websocket_route("/rooms/{room}", handler)
         with pytest.raises(HandlerSignatureError, match=message):
