@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     selection = ["--frameworks", args.frameworks] if args.frameworks else []
     commands: dict[str, list[str]] = {
         "inprocess": ["inprocess.py", *selection]
-        + (["--quick"] if args.quick else ["--rounds", "3", "--samples", "2", "--target", "0.3"]),
+        + (["--quick"] if args.quick else ["--rounds", "2", "--samples", "3", "--target", "0.2"]),
         "e2e": ["e2e.py", *selection]
         + (
             ["--duration", "1", "--rounds", "1", "--rss-requests", "20000"]

@@ -41,7 +41,6 @@ def anyio_backend(request):
 """
 
 
-# Inner runs skip plugins they do not need; hypothesis alone costs a second per run.
 # Inner runs: no cache, no hypothesis start-up cost, and test order as written
 # (pytest-randomly, which `hatch test` installs, would shuffle order-dependent checks).
 FAST = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:randomly")
