@@ -2,7 +2,8 @@
 
 Writes each part's markdown to ``benchmarks/results/<part>.md`` (and JSON beside it),
 and everything to stdout. The default settings finish in under 15 minutes on a 2-core
-machine; ``--quick`` in about 4.
+machine (in-process ~4 min, end-to-end ~8.5, import time
+~0.5); ``--quick`` in about 6.
 
     python benchmarks/run_all.py
     python benchmarks/run_all.py --quick
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     selection = ["--frameworks", args.frameworks] if args.frameworks else []
     commands: dict[str, list[str]] = {
         "inprocess": ["inprocess.py", *selection]
-        + (["--quick"] if args.quick else ["--rounds", "2", "--samples", "3", "--target", "0.2"]),
+        + (["--quick"] if args.quick else ["--rounds", "3", "--samples", "2", "--target", "0.2"]),
         "e2e": ["e2e.py", *selection]
         + (
             ["--duration", "1", "--rounds", "1", "--rss-requests", "20000"]
