@@ -13,7 +13,9 @@ from qakeapi._cli import load_app, main
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_routes_lists_every_route(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_routes_lists_every_route(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(ROOT)
     assert main(["routes", "examples.basic_app:app"]) == 0
     out = capsys.readouterr().out

@@ -16,7 +16,9 @@ def load_app(target: str) -> Any:
     """Import ``module:attribute`` (the current directory is importable)."""
     module_name, _, attr = target.partition(":")
     if not module_name or not attr:
-        raise SystemExit(f"qake: expected MODULE:ATTRIBUTE (e.g. examples.basic_app:app), got {target!r}")
+        raise SystemExit(
+            f"qake: expected MODULE:ATTRIBUTE (e.g. examples.basic_app:app), got {target!r}"
+        )
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
@@ -73,15 +75,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--workers", type=int, default=1)
     run.add_argument("--log-level", default="info")
     run.add_argument(
-        "--ws-ping-interval", type=float, default=20.0,
+        "--ws-ping-interval",
+        type=float,
+        default=20.0,
         help="seconds between WebSocket protocol pings sent by the server (uvicorn)",
     )
     run.add_argument(
-        "--ws-ping-timeout", type=float, default=20.0,
+        "--ws-ping-timeout",
+        type=float,
+        default=20.0,
         help="seconds to wait for a pong before closing the WebSocket (uvicorn)",
     )
     run.add_argument(
-        "--proxy-headers", action="store_true",
+        "--proxy-headers",
+        action="store_true",
         help="trust X-Forwarded-* from the proxy addresses uvicorn trusts",
     )
     run.set_defaults(func=_run)
