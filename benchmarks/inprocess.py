@@ -386,7 +386,8 @@ def run_check(args: argparse.Namespace, frameworks: list[str], explicit: bool) -
             failed = True
             continue
         checked = len(SCENARIOS) + len(EXTRA_CHECKS)
-        print(f"ok   {label} {result['version']}: {checked} requests checked ({took:.1f} s)")
+        name = f"{label} {result['version']}".strip()
+        print(f"ok   {name}: {checked} requests checked ({took:.1f} s)", flush=True)
     print("in-process check: " + ("FAILED" if failed else "all apps answer correctly"))
     return 1 if failed else 0
 

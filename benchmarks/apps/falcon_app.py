@@ -67,7 +67,7 @@ class PassThrough:
         pass
 
 
-def build(middleware: bool = False) -> falcon.asgi.App:
+def build(middleware: bool = False) -> falcon.asgi.App[Any, Any]:
     app = falcon.asgi.App(middleware=[PassThrough() for _ in range(3)] if middleware else None)
     app.add_route("/plaintext", PlainTextResource())
     app.add_route("/json", JSONResource())
