@@ -19,13 +19,13 @@ from qake_core._middleware import CallNext, HookMiddleware, Middleware, build_ho
 from qake_core._problem import problem_response, response_for_http_exception
 from qake_core._proxy_headers import ProxyHeadersMiddleware
 from qake_core._requests import ClientDisconnect, Request
-from qake_core._responses import Response
+from qake_core._responses import DEFAULT_HEADERS_KEY, DefaultHeaders, Response, default_headers_of
 from qake_core._route_options import route_option_hooks
 from qake_core._routing import APIRoute, Router, WebSocketRoute
 from qake_core._scope import route_path
-from qake_core._server_errors import ServerErrorMiddleware, error_response
+from qake_core._server_errors import RESPONSE_STARTED, error_response
 from qake_core.types import ASGIApp, Receive, Scope, Send
-from qake_routing import MethodNotAllowed, NotFound
+from qake_routing import Match, MethodNotAllowed
 
 __all__ = ["App", "ExceptionHandler"]
 
@@ -35,6 +35,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 WebSocketCompiler = Callable[[WebSocketRoute, Any], Any]
 RouteHandle = Callable[[Scope, Receive, Send, dict[str, Any]], Awaitable[None]]
+
+
+class _HeaderLimit(LookupError):
+    """The request has more headers (count or bytes) than the limits allow."""
 
 
 class App(Router):
@@ -62,6 +66,7 @@ class App(Router):
         trusted_proxies: Sequence[str] | None = None,
         shutdown_timeout: float = 30.0,
         thread_limiter_tokens: int = 40,
+        default_headers: Mapping[str, str] | Sequence[tuple[bytes, bytes]] | None = None,
     ) -> None:
         super().__init__(
             limits=(limits or Limits()).merged_over(DEFAULT_LIMITS),
@@ -86,6 +91,11 @@ class App(Router):
         #: Seconds the lifespan shutdown waits for in-flight background tasks.
         self.shutdown_timeout = shutdown_timeout
         self.inflight = InFlight()
+        self._default_headers: DefaultHeaders | None = (
+            default_headers_of(default_headers) if default_headers else None
+        )
+        #: True when no edge middleware wraps the router: __call__ then routes inline.
+        self._direct = False
         self._max_headers: int = 0
         self._max_header_bytes: int = 0
         self._stack: ASGIApp | None = None
@@ -100,6 +110,18 @@ class App(Router):
                 f"cannot {what} after the application has started; do it before serving "
                 "(at import time or in a factory)"
             )
+
+    def set_default_headers(
+        self, headers: Mapping[str, str] | Sequence[tuple[bytes, bytes]] | None
+    ) -> None:
+        """Headers added to every response the app sends, unless the response set them.
+
+        They are merged when the response starts (no middleware layer, no send
+        wrapper), for routes, errors, 404/405 answers and the app's own mounted
+        ``StaticFiles``; a foreign ASGI app mounted here does not get them.
+        """
+        self._check_not_built("set default headers")
+        self._default_headers = default_headers_of(headers) if headers else None
 
     def add_middleware(self, cls: Callable[..., ASGIApp], *args: Any, **kwargs: Any) -> None:
         """Add a pure ASGI middleware; the last one added is the outermost."""
@@ -167,10 +189,10 @@ class App(Router):
         stack: ASGIApp = self._dispatch
         for mw in reversed(self.user_middleware):
             stack = mw.wrap(stack)
-        if self.user_middleware:
-            stack = ServerErrorMiddleware(stack, debug=self.debug)
         if self.trusted_proxies:
             stack = ProxyHeadersMiddleware(stack, self.trusted_proxies)
+        # Errors escaping edge middleware are answered in __call__ (no extra layer).
+        self._direct = stack == self._dispatch
         self._max_headers = self.limits.max_header_count or 0
         self._max_header_bytes = self.limits.max_header_size or 0
         self._stack = stack
@@ -208,7 +230,7 @@ class App(Router):
             except Exception:
                 # The response may have started: log, and let the server close the
                 # connection; ServerErrorMiddleware must not send a second response.
-                scope["qake.response_started"] = True
+                scope[RESPONSE_STARTED] = True
                 logger.exception(
                     "error while sending the response to %s %s", scope["method"], scope["path"]
                 )
@@ -231,6 +253,7 @@ class App(Router):
                     "unhandled error in %s %s", scope.get("method"), scope.get("path"), exc_info=exc
                 )
                 response = error_response(exc, scope, self.debug)
+                scope[RESPONSE_STARTED] = True  # __call__ must not answer it again
             await response(scope, receive, send)
         finally:
             with anyio.CancelScope(shield=True):
@@ -264,6 +287,18 @@ class App(Router):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
+        if self._default_headers is not None:
+            scope[DEFAULT_HEADERS_KEY] = self._default_headers
+        if self._direct and scope["type"] == "http":
+            # PERF: no edge middleware: match here and call the route's compiled handle,
+            # one coroutine frame fewer on every request.
+            try:
+                match = self._match_http(scope)
+            except LookupError as exc:
+                await self._no_route(scope, receive, send, exc)
+                return
+            await match.handler.handle(scope, receive, send, match.params)
+            return
         stack = self._stack
         if stack is None:
             if scope["type"] == "lifespan":
@@ -272,30 +307,52 @@ class App(Router):
                 await self._run_lifespan(scope, receive, send, before_startup=self.build)
                 return
             stack = self.build()
-        await stack(scope, receive, send)
+        if scope["type"] != "http":
+            await stack(scope, receive, send)
+            return
+        try:
+            await stack(scope, receive, send)
+        except Exception as exc:
+            if not scope.get(RESPONSE_STARTED):
+                # An edge middleware raised before any response: answer 500.
+                logger.error(
+                    "unhandled error in %s %s", scope["method"], scope["path"], exc_info=exc
+                )
+                scope[RESPONSE_STARTED] = True
+                try:
+                    await error_response(exc, scope, self.debug)(scope, receive, send)
+                except Exception:
+                    pass
+            raise
+
+    def _match_http(self, scope: Scope) -> Match:
+        """The route for an HTTP scope; raises a ``LookupError`` (404/405/431)."""
+        if self._max_headers and len(scope["headers"]) > self._max_headers:
+            raise _HeaderLimit("count")
+        if self._max_header_bytes and (
+            sum(len(k) + len(v) for k, v in scope["headers"]) > self._max_header_bytes
+        ):
+            raise _HeaderLimit("size")
+        raw = scope.get("raw_path")
+        if raw is not None and not scope.get("root_path"):
+            return self._tree.match(scope["method"], raw.decode("latin-1"))
+        return self._tree.match(scope["method"], route_path(scope), decoded=True)
+
+    async def _no_route(self, scope: Scope, receive: Receive, send: Send, exc: LookupError) -> None:
+        if isinstance(exc, MethodNotAllowed):
+            await self._not_allowed(scope, receive, send, exc.allowed)
+        elif isinstance(exc, _HeaderLimit):
+            await self._headers_too_large(scope, receive, send, exc.args[0])
+        else:
+            await self._not_found(scope, receive, send)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            if self._max_headers and len(scope["headers"]) > self._max_headers:
-                await self._headers_too_large(scope, receive, send, "count")
-                return
-            if self._max_header_bytes and (
-                sum(len(k) + len(v) for k, v in scope["headers"]) > self._max_header_bytes
-            ):
-                await self._headers_too_large(scope, receive, send, "size")
-                return
-            raw = scope.get("raw_path")
             try:
-                if raw is not None and not scope.get("root_path"):
-                    match = self._tree.match(scope["method"], raw.decode("latin-1"))
-                else:
-                    match = self._tree.match(scope["method"], route_path(scope), decoded=True)
-            except NotFound:
-                await self._not_found(scope, receive, send)
-                return
-            except MethodNotAllowed as exc:
-                await self._not_allowed(scope, receive, send, exc.allowed)
+                match = self._match_http(scope)
+            except LookupError as exc:
+                await self._no_route(scope, receive, send, exc)
                 return
             await match.handler.handle(scope, receive, send, match.params)
         elif kind == "websocket":

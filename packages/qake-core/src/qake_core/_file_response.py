@@ -15,7 +15,7 @@ import anyio
 from qake_core._background import BackgroundTasks
 from qake_core._datastructures import Headers
 from qake_core._problem import problem_response
-from qake_core._responses import Response
+from qake_core._responses import Response, with_default_headers
 from qake_core.types import Receive, Scope, Send
 
 __all__ = ["FileResponse"]
@@ -145,12 +145,19 @@ class FileResponse(Response):
         if b"last-modified" not in have:
             headers.append((b"last-modified", last_modified.encode()))
         headers.append((b"accept-ranges", b"bytes"))
+        headers = with_default_headers(scope, headers)
         request_headers = Headers(raw=scope["headers"])
         size = st.st_size
         if self.status_code == 200 and _not_modified(request_headers, etag, st.st_mtime):
             keep = {b"etag", b"last-modified", b"cache-control", b"vary", b"expires"}
             kept = [h for h in headers if h[0] in keep]
-            await send({"type": "http.response.start", "status": 304, "headers": kept})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 304,
+                    "headers": kept,
+                }
+            )
             await send({"type": "http.response.body", "body": b""})
             return
         ranges: list[tuple[int, int]] | None = None
@@ -176,7 +183,13 @@ class FileResponse(Response):
             start, end = ranges[0]
             headers.append((b"content-range", f"bytes {start}-{end}/{size}".encode()))
             headers.append((b"content-length", str(end - start + 1).encode()))
-            await send({"type": "http.response.start", "status": 206, "headers": headers})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 206,
+                    "headers": headers,
+                }
+            )
             await self._send_ranges([(start, end, b"")], b"", head, send)
         else:
             await self._send_multipart(headers, ranges, size, head, send)
@@ -185,7 +198,13 @@ class FileResponse(Response):
 
     async def _send_whole(self, headers: list[Any], size: int, head: bool, send: Send) -> None:
         headers.append((b"content-length", str(size).encode()))
-        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": self.status_code,
+                "headers": headers,
+            }
+        )
         await self._send_ranges([(0, size - 1, b"")] if size else [], b"", head, send)
 
     async def _send_multipart(
@@ -210,7 +229,13 @@ class FileResponse(Response):
         total = sum(len(p) + end - start + 1 for start, end, p in parts)
         total += 2 * (len(parts) - 1) + len(tail)
         headers.append((b"content-length", str(total).encode()))
-        await send({"type": "http.response.start", "status": 206, "headers": headers})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 206,
+                "headers": headers,
+            }
+        )
         await self._send_ranges(parts, tail, head, send)
 
     async def _send_ranges(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Iterable, Mapping
-from typing import Any, Literal
+from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
+from typing import Any, Literal, NamedTuple
 
 import anyio
 import orjson
@@ -25,6 +25,46 @@ __all__ = [
 
 _CT = b"content-type"
 _CL = b"content-length"
+
+
+#: Scope key under which an App puts its default response headers.
+DEFAULT_HEADERS_KEY = "qake.default_headers"
+
+
+class DefaultHeaders(NamedTuple):
+    """Headers added to each response that does not set them itself."""
+
+    pairs: list[tuple[bytes, bytes]]
+    names: frozenset[bytes]
+
+
+def default_headers_of(
+    headers: Mapping[str, str] | Sequence[tuple[bytes, bytes]],
+) -> DefaultHeaders:
+    """Normalise ``{"name": "value"}`` or raw pairs into :class:`DefaultHeaders`."""
+    if isinstance(headers, Mapping):
+        pairs = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    else:
+        pairs = [(bytes(k).lower(), bytes(v)) for k, v in headers]
+    for name, value in pairs:
+        if b"\r" in value or b"\n" in value:
+            raise ValueError(f"default header {name!r}: the value contains a line break")
+    return DefaultHeaders(pairs, frozenset(k for k, _ in pairs))
+
+
+def with_default_headers(
+    scope: Scope, headers: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """``headers`` plus the app's default headers it does not already carry (a new list)."""
+    defaults: DefaultHeaders | None = scope.get(DEFAULT_HEADERS_KEY)
+    if defaults is None:
+        return headers
+    names = defaults.names
+    for name, _ in headers:
+        if name in names:
+            present = {k for k, _ in headers}
+            return headers + [pair for pair in defaults.pairs if pair[0] not in present]
+    return headers + defaults.pairs
 
 
 _CONTENT_TYPES: dict[tuple[str, str], bytes] = {}
@@ -185,9 +225,11 @@ class Response:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        )
+        headers = self.raw_headers
+        defaults = scope.get(DEFAULT_HEADERS_KEY)
+        if defaults is not None:
+            headers = with_default_headers(scope, headers)
+        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
         if scope.get("method") == "HEAD":
             await send({"type": "http.response.body", "body": b""})
         else:
@@ -306,9 +348,8 @@ class StreamingResponse(Response):
                 return
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        )
+        headers = with_default_headers(scope, self.raw_headers)
+        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
         if scope.get("method") == "HEAD":
             await send({"type": "http.response.body", "body": b""})
         else:

@@ -10,7 +10,10 @@ from qake_core._problem import problem_response
 from qake_core._responses import HTMLResponse, Response
 from qake_core.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["ServerErrorMiddleware", "error_response"]
+__all__ = ["RESPONSE_STARTED", "ServerErrorMiddleware", "error_response"]
+
+#: Scope key set once a response (or the 500 for an error) has been sent.
+RESPONSE_STARTED = "qake.response_started"
 
 logger = logging.getLogger("qake.error")
 
@@ -40,7 +43,7 @@ class ServerErrorMiddleware:
             logger.exception(
                 "unhandled error in %s %s", scope.get("method"), scope.get("path"), exc_info=exc
             )
-            if scope.get("qake.response_started"):
+            if scope.get(RESPONSE_STARTED):
                 raise  # the runner saw the response begin: never send a second one
             try:
                 await error_response(exc, scope, self.debug)(scope, receive, send)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from typing import Any
 
 from qake_core.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["DEFAULT_CSP", "SecurityHeadersMiddleware"]
+__all__ = ["DEFAULT_CSP", "SecurityHeadersMiddleware", "security_headers"]
 
 #: A conservative policy for an API: same-origin resources only, never framed.
 DEFAULT_CSP = "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'"
@@ -31,57 +32,68 @@ def _hsts_value(max_age: int, include_subdomains: bool, preload: bool) -> str:
     return value
 
 
-class SecurityHeadersMiddleware:
-    """Add security headers to every HTTP response that does not already set them.
+def security_headers(
+    *,
+    content_type_options: HeaderOption = "nosniff",
+    frame_options: HeaderOption = "DENY",
+    referrer_policy: HeaderOption = "strict-origin-when-cross-origin",
+    cross_origin_opener_policy: HeaderOption = "same-origin",
+    content_security_policy: HeaderOption = DEFAULT_CSP,
+    hsts: bool = False,
+    hsts_max_age: int = 31_536_000,
+    hsts_include_subdomains: bool = True,
+    hsts_preload: bool = False,
+    extra: dict[str, str] | None = None,
+) -> list[tuple[bytes, bytes]]:
+    """The raw ``(name, value)`` header pairs for these options.
 
     Defaults: ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``,
     ``Referrer-Policy: strict-origin-when-cross-origin``,
     ``Cross-Origin-Opener-Policy: same-origin`` and :data:`DEFAULT_CSP`. Pass a
     string to change a header, ``None`` to drop it; ``hsts=True`` adds
     ``Strict-Transport-Security`` (only sensible when the site is HTTPS-only);
-    ``extra`` adds any other header. A header the application set itself wins.
+    ``extra`` adds any other header. ``qakeapi.QakeAPI`` hands these to the core's
+    default response headers; :class:`SecurityHeadersMiddleware` adds them to any
+    ASGI app.
+    """
+    wanted: dict[str, HeaderOption] = {
+        "x-content-type-options": content_type_options,
+        "x-frame-options": frame_options,
+        "referrer-policy": referrer_policy,
+        "cross-origin-opener-policy": cross_origin_opener_policy,
+        "content-security-policy": content_security_policy,
+    }
+    if hsts:
+        wanted["strict-transport-security"] = _hsts_value(
+            hsts_max_age, hsts_include_subdomains, hsts_preload
+        )
+    for extra_name, extra_value in (extra or {}).items():
+        wanted[extra_name.lower()] = extra_value
+    pairs: list[tuple[bytes, bytes]] = []
+    for name, value in wanted.items():
+        if value is None or value is False:
+            continue
+        if value is True:
+            raise ValueError(f"security header {name!r}: give its value as a string, or None")
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"security header {name!r}: the value contains a line break")
+        pairs.append((name.encode("latin-1"), value.encode("latin-1")))
+    return pairs
+
+
+class SecurityHeadersMiddleware:
+    """Add security headers to every HTTP response of any ASGI app that does not set them.
+
+    The options are those of :func:`security_headers`. A header the application
+    set itself wins. (``QakeAPI`` does not need this layer: it gives the same
+    headers to the core, which merges them as each response starts.)
     """
 
     __slots__ = ("_headers", "_names", "app")
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        content_type_options: HeaderOption = "nosniff",
-        frame_options: HeaderOption = "DENY",
-        referrer_policy: HeaderOption = "strict-origin-when-cross-origin",
-        cross_origin_opener_policy: HeaderOption = "same-origin",
-        content_security_policy: HeaderOption = DEFAULT_CSP,
-        hsts: bool = False,
-        hsts_max_age: int = 31_536_000,
-        hsts_include_subdomains: bool = True,
-        hsts_preload: bool = False,
-        extra: dict[str, str] | None = None,
-    ) -> None:
+    def __init__(self, app: ASGIApp, **options: Any) -> None:
         self.app = app
-        wanted: dict[str, HeaderOption] = {
-            "x-content-type-options": content_type_options,
-            "x-frame-options": frame_options,
-            "referrer-policy": referrer_policy,
-            "cross-origin-opener-policy": cross_origin_opener_policy,
-            "content-security-policy": content_security_policy,
-        }
-        if hsts:
-            wanted["strict-transport-security"] = _hsts_value(
-                hsts_max_age, hsts_include_subdomains, hsts_preload
-            )
-        for extra_name, extra_value in (extra or {}).items():
-            wanted[extra_name.lower()] = extra_value
-        pairs: list[tuple[bytes, bytes]] = []
-        for name, value in wanted.items():
-            if value is None or value is False:
-                continue
-            if value is True:
-                raise ValueError(f"security header {name!r}: give its value as a string, or None")
-            if "\r" in value or "\n" in value:
-                raise ValueError(f"security header {name!r}: the value contains a line break")
-            pairs.append((name.encode("latin-1"), value.encode("latin-1")))
+        pairs = security_headers(**options)
         # PERF: built once; a request only concatenates this list onto the app's headers.
         self._headers = pairs
         self._names = frozenset(name for name, _ in pairs)

@@ -7,7 +7,7 @@ from typing import Any
 
 from qake_core import App
 from qake_docs import Docs
-from qake_security import SecurityHeadersMiddleware
+from qake_security import security_headers as make_security_headers
 from qake_ws import compile_websocket_route
 
 __all__ = ["QakeAPI"]
@@ -18,7 +18,7 @@ class QakeAPI(App):
 
     On top of :class:`qake_core.App`: WebSocket routes (qake-ws), security headers
     on every HTTP response (qake-security; ``security_headers=False`` turns them
-    off, a dict passes options to :class:`~qake_security.SecurityHeadersMiddleware`)
+    off, a dict passes options to :func:`~qake_security.security_headers`)
     and the OpenAPI document at ``openapi_url`` (qake-docs; ``None`` to not serve
     it), titled with ``title``, ``version`` and ``description``.
     """
@@ -41,7 +41,8 @@ class QakeAPI(App):
         self.websocket_compiler = compile_websocket_route
         if security_headers is not False:
             header_options = {} if security_headers is True else dict(security_headers)
-            self.add_middleware(SecurityHeadersMiddleware, **header_options)
+            # PERF: merged by the core when each response starts: no middleware layer.
+            self.set_default_headers(make_security_headers(**header_options))
         # The document reads title/version/description from the app when first built.
         self.docs = Docs(self)
         self.docs.install(openapi_url)

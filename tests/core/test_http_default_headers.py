@@ -1,0 +1,141 @@
+"""App-wide default response headers, and errors raised by edge middleware."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from qake_core import App, FileResponse, HTTPException, PlainTextResponse, Response
+from qake_core.types import Receive, Scope, Send
+from qake_testing import TestClient
+
+DEFAULTS = {"x-frame-options": "DENY", "x-content-type-options": "nosniff"}
+
+
+def make_app(tmp_path: Path) -> App:
+    app = App(default_headers=DEFAULTS)
+    shared = PlainTextResponse("shared")  # one Response object sent many times
+
+    @app.get("/text")
+    async def text() -> Response:
+        return PlainTextResponse("hi")
+
+    @app.get("/own")
+    async def own() -> Response:
+        return PlainTextResponse("hi", headers={"X-Frame-Options": "SAMEORIGIN"})
+
+    @app.get("/shared")
+    async def shared_response() -> Response:
+        return shared
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise HTTPException(409, "conflict")
+
+    @app.get("/file")
+    async def file() -> Response:
+        path = tmp_path / "f.txt"
+        path.write_bytes(b"0123456789")
+        return FileResponse(path)
+
+    return app
+
+
+@pytest.mark.parametrize("path", ["/text", "/boom", "/nowhere", "/file"])
+def test_every_kind_of_response_gets_the_defaults(tmp_path: Path, path: str) -> None:
+    with TestClient(make_app(tmp_path)) as client:
+        r = client.get(path)
+    for name, value in DEFAULTS.items():
+        assert r.headers[name] == value, (path, dict(r.headers))
+
+
+def test_405_and_ranges_get_them_too(tmp_path: Path) -> None:
+    with TestClient(make_app(tmp_path)) as client:
+        assert client.delete("/text").headers["x-frame-options"] == "DENY"
+        partial = client.get("/file", headers={"range": "bytes=0-3"})
+    assert partial.status_code == 206
+    assert partial.content == b"0123"
+    assert partial.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_header_the_response_set_wins(tmp_path: Path) -> None:
+    with TestClient(make_app(tmp_path)) as client:
+        r = client.get("/own")
+    assert r.headers.get_list("x-frame-options") == ["SAMEORIGIN"]
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_reused_response_object_is_not_mutated(tmp_path: Path) -> None:
+    with TestClient(make_app(tmp_path)) as client:
+        for _ in range(3):
+            r = client.get("/shared")
+            assert r.headers.get_list("x-frame-options") == ["DENY"]
+
+
+def test_default_headers_reject_line_breaks() -> None:
+    with pytest.raises(ValueError, match="line break"):
+        App(default_headers={"x-evil": "a\r\nSet-Cookie: x=1"})
+
+
+class Exploding:
+    """A pure ASGI middleware that fails before the app answers."""
+
+    def __init__(self, app: object) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raise RuntimeError("middleware bug")
+        await self.app(scope, receive, send)  # type: ignore[operator]
+
+
+def test_edge_middleware_error_is_a_500_problem_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = App()
+    app.add_middleware(Exploding)
+
+    @app.get("/")
+    async def index() -> str:
+        return "never"
+
+    with (
+        caplog.at_level(logging.ERROR, logger="qake.error"),
+        TestClient(app, raise_server_exceptions=False) as client,
+    ):
+        r = client.get("/")
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "middleware bug" not in r.text  # no traceback unless debug=True
+    assert len([rec for rec in caplog.records if rec.name == "qake.error"]) == 1
+
+
+def test_handler_error_behind_middleware_is_answered_and_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class PassThrough:
+        def __init__(self, app: object) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            await self.app(scope, receive, send)  # type: ignore[operator]
+
+    app = App()
+    app.add_middleware(PassThrough)
+
+    @app.get("/")
+    async def index() -> str:
+        raise ValueError("handler bug")
+
+    with (
+        caplog.at_level(logging.ERROR, logger="qake.error"),
+        TestClient(app, raise_server_exceptions=False) as client,
+    ):
+        r = client.get("/")
+    assert r.status_code == 500
+    assert r.json()["status"] == 500
+    assert len([rec for rec in caplog.records if rec.name == "qake.error"]) == 1
+    with TestClient(app) as client, pytest.raises(ValueError, match="handler bug"):
+        client.get("/")
