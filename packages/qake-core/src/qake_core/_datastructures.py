@@ -22,7 +22,11 @@ class MultiDict(Mapping[str, str]):
     __slots__ = ("_dict", "_list")
 
     def __init__(self, items: Iterable[tuple[str, str]] | Mapping[str, str] = ()) -> None:
-        pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
+        # PERF: a list of pairs (what the request parsers give) is taken as is.
+        if type(items) is list:
+            pairs = items
+        else:
+            pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
         self._list: list[tuple[str, str]] = pairs
         self._dict: dict[str, str] = dict(pairs)
 

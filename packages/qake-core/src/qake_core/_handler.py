@@ -468,13 +468,20 @@ def _inject(what: str, request: Request, ctx: _Ctx) -> Any:
 class _Node:
     """A dependency ready to resolve: cache, override, call by kind, clean-up."""
 
-    __slots__ = ("app_scoped", "call", "compiler", "kind", "plan", "use_cache")
+    __slots__ = ("app_scoped", "call", "compiler", "key", "kind", "plan", "use_cache")
 
     def __init__(
         self, compiler: _Compiler, spec: CallSpec, use_cache: bool, app_scoped: bool
     ) -> None:
         self.compiler = compiler
         self.call = spec.call
+        # The per-request cache key: the callable itself, or its id when it cannot be
+        # hashed (a callable object defining __eq__ only); it lives as long as the app.
+        try:
+            hash(spec.call)
+            self.key: Any = spec.call
+        except TypeError:
+            self.key = id(spec.call)
         self.plan = compiler.plan(spec)
         self.use_cache = use_cache
         self.app_scoped = app_scoped
@@ -491,12 +498,12 @@ class _Node:
     async def resolve(self, request: Request, ctx: _Ctx) -> Any:
         overrides = ctx.overrides
         if overrides:
-            fake = overrides.get(self.call)
+            fake = overrides.get(self.key)
             if fake is not None:
                 return await self.compiler.override(fake, self).resolve(request, ctx)
         if self.app_scoped:
-            return await self.compiler.app_scope.get(self.call, lambda: self._create_app(ctx))
-        call = self.call
+            return await self.compiler.app_scope.get(self.key, lambda: self._create_app(ctx))
+        call = self.key
         if self.use_cache:
             value = ctx.cache.get(call, _ABSENT)
             if value is not _ABSENT:

@@ -12,7 +12,12 @@ from qake_core._specs import ResponseSpec
 
 __all__ = ["ResponseValidationError", "build_serializer", "to_response"]
 
-_JSON = "application/json"
+
+class _JSONBytes(Response):
+    """JSON already serialised to bytes (its Content-Type line is built once per class)."""
+
+    __slots__ = ()
+    media_type = "application/json"
 
 
 class ResponseValidationError(Exception):
@@ -41,7 +46,7 @@ def to_response(value: Any, status_code: int | None, response_class: type | None
     if value is None and status in (204, 304):
         return Response(None, status_code=status)
     if isinstance(value, BaseModel):
-        return Response(value.__pydantic_serializer__.to_json(value), status, media_type=_JSON)
+        return _JSONBytes(value.__pydantic_serializer__.to_json(value), status)
     return JSONResponse(value, status_code=status)
 
 
@@ -65,9 +70,11 @@ def build_serializer(
         "by_alias": spec.by_alias,
     }
     to_json = exact.__pydantic_serializer__.to_json if exact is not None else None
-    validate = adapter.validate_python
-    dump_json = adapter.dump_json
-    dump_python = adapter.dump_python
+    # PERF: pydantic-core's validator and serializer directly, without TypeAdapter's
+    # Python wrappers (half the cost per call).
+    validate = adapter.validator.validate_python
+    dump_json = adapter.serializer.to_json
+    dump_python = adapter.serializer.to_python
 
     def serialize(value: Any) -> Response:
         if isinstance(value, Response):
@@ -78,7 +85,7 @@ def build_serializer(
         # built; serialise it straight away with pydantic-core.
         if to_json is not None and type(value) is exact:
             if response_class is None:
-                return Response(to_json(value, **options), status, media_type=_JSON)
+                return _JSONBytes(to_json(value, **options), status)
             validated = value
         else:
             try:
@@ -87,7 +94,7 @@ def build_serializer(
                 errors = exc.errors(include_url=False, include_context=False, include_input=False)
                 raise ResponseValidationError(where, [dict(e) for e in errors]) from None
             if response_class is None:
-                return Response(dump_json(validated, **options), status, media_type=_JSON)
+                return _JSONBytes(dump_json(validated, **options), status)
         data = dump_python(validated, mode="json", **options)
         return response_class(data, status_code=status)  # type: ignore[no-any-return]
 

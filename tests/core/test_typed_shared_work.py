@@ -1,0 +1,49 @@
+"""Registration work is shared between routes: one schema per type, one signature read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qake_core import App, Depends
+from qake_testing import TestClient
+
+
+async def item(x: int, q: str = "") -> dict[str, int | str]:
+    return {"x": x, "q": q}
+
+
+def test_routes_with_the_same_types_share_their_validators() -> None:
+    app = App()
+    for i in range(3):
+        app.get(f"/r{i}/{{x}}")(item)
+    app.build()
+    specs = [route.spec for route in app.routes]
+    assert specs[0].response.adapter is specs[1].response.adapter is specs[2].response.adapter
+    with TestClient(app) as client:
+        assert client.get("/r2/7?q=a").json() == {"x": 7, "q": "a"}
+        bad = client.get("/r1/x")  # the template's {x} is str; the annotation asks int
+        assert bad.status_code == 422
+        assert bad.json()["errors"][0]["loc"] == ["path", "x"]
+
+
+class Unhashable:
+    """A callable dependency that cannot be a dict key (defines __eq__ only)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unhashable)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __call__(self, token: str = "t") -> str:
+        return token.upper()
+
+
+def test_an_unhashable_callable_dependency_still_works() -> None:
+    app = App()
+
+    @app.get("/")
+    async def index(value: Any = Depends(Unhashable())) -> dict[str, Any]:
+        return {"value": value}
+
+    with TestClient(app) as client:
+        assert client.get("/?token=abc").json() == {"value": "ABC"}
