@@ -242,10 +242,11 @@ class Request(HTTPConnection):
             return bytes(cached)
         if scope.get(_CONSUMED_KEY):
             raise RuntimeError("the request body was already consumed by stream()")
-        limit = self._check_declared_length()
+        limit = self._limit()
         message = await self._receive()
         kind = message["type"]
-        # PERF: the usual case is one http.request message holding the whole body.
+        # PERF: the usual case is one http.request message holding the whole body: its
+        # length is the check, no scan of the headers for Content-Length.
         if kind == "http.request" and not message.get("more_body", False):
             body: bytes = message.get("body", b"")
             if limit is not None and len(body) > limit:
@@ -253,6 +254,8 @@ class Request(HTTPConnection):
         elif kind == "http.disconnect":
             raise ClientDisconnect
         else:
+            # More is coming: refuse a declared oversize before reading the rest.
+            self._check_declared_length()
             chunks = [message.get("body", b"")]
             seen = len(chunks[0])
             while True:
