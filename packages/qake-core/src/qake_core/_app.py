@@ -11,7 +11,7 @@ import anyio
 
 from qake_core._datastructures import State
 from qake_core._exceptions import HTTPException
-from qake_core._handler import compile_endpoint
+from qake_core._handler import DirectCall, compile_endpoint, direct_call
 from qake_core._inflight import InFlight, draining
 from qake_core._lifespan import Lifespan, combine, run_lifespan
 from qake_core._limits import DEFAULT_LIMITS, Limits
@@ -35,6 +35,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 WebSocketCompiler = Callable[[WebSocketRoute, Any], Any]
 RouteHandle = Callable[[Scope, Receive, Send, dict[str, Any]], Awaitable[None]]
+
+
+def _sending_failed(scope: Scope) -> None:
+    # The response may have started: log, and let the server close the connection;
+    # __call__ must not try to send a second response.
+    scope[RESPONSE_STARTED] = True
+    logger.exception("error while sending the response to %s %s", scope["method"], scope["path"])
 
 
 class _HeaderLimit(LookupError):
@@ -201,13 +208,15 @@ class App(Router):
     def _compile_route(self, route: APIRoute) -> RouteHandle:
         endpoint = compile_endpoint(route, self)
         hooks = [*self.hooks, *route.middleware, *route_option_hooks(route)]
-        chain = build_hook_chain(endpoint, hooks)
-        return self._runner(chain, route.limits)
+        direct = None if hooks else direct_call(endpoint)
+        if direct is not None:
+            return self._direct_runner(direct, route.limits)
+        return self._runner(build_hook_chain(endpoint, hooks), route.limits)
 
     def _runner(self, chain: CallNext, limits: Limits) -> RouteHandle:
         handle_error = self._handle_error
         max_body_size = limits.max_body_size
-        inflight = self.inflight
+        respond = self._respond_slow
 
         async def handle(
             scope: Scope, receive: Receive, send: Send, params: dict[str, Any]
@@ -220,27 +229,60 @@ class App(Router):
                 return
             try:
                 if response.background is None:
-                    await response(scope, receive, send)
-                else:
-                    inflight.enter()  # shutdown waits for the background tasks
                     try:
                         await response(scope, receive, send)
-                    finally:
-                        inflight.exit()
-            except Exception:
-                # The response may have started: log, and let the server close the
-                # connection; ServerErrorMiddleware must not send a second response.
-                scope[RESPONSE_STARTED] = True
-                logger.exception(
-                    "error while sending the response to %s %s", scope["method"], scope["path"]
-                )
-                raise
+                    except Exception:
+                        _sending_failed(scope)
+                        raise
+                else:
+                    await respond(response, scope, receive, send)
             finally:
                 if request.cleanups is not None or request._form is not None:
                     with anyio.CancelScope(shield=True):
                         await request.close(None)
 
         return handle
+
+    def _direct_runner(self, direct: DirectCall, limits: Limits) -> RouteHandle:
+        """PERF: the handler needs no ``Request``: call it with the router's converted
+        parameters; a ``Request`` is built only if it raises (for the error handlers)."""
+        func, serialize, with_params = direct
+        handle_error = self._handle_error
+        max_body_size = limits.max_body_size
+        respond = self._respond_slow
+
+        async def handle(
+            scope: Scope, receive: Receive, send: Send, params: dict[str, Any]
+        ) -> None:
+            try:
+                response = serialize(await (func(**params) if with_params else func()))
+            except Exception as exc:
+                request = Request(scope, receive, send, params, max_body_size, limits)
+                await handle_error(request, exc)
+                return
+            if response.background is None:
+                try:
+                    await response(scope, receive, send)
+                except Exception:
+                    _sending_failed(scope)
+                    raise
+            else:
+                await respond(response, scope, receive, send)
+
+        return handle
+
+    async def _respond_slow(
+        self, response: Response, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Send a response that has background tasks: shutdown waits for them."""
+        self.inflight.enter()
+        try:
+            await response(scope, receive, send)
+        except Exception:
+            _sending_failed(scope)
+            raise
+        finally:
+            self.inflight.exit()
 
     async def _handle_error(self, request: Request, exc: Exception) -> None:
         scope, receive, send = request.scope, request._receive, request._send

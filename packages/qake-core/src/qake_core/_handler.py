@@ -35,7 +35,7 @@ from qake_core._signature import (
 from qake_core._specs import BodySpec, CallSpec, DependencySpec, ParamSpec, RouteSpec
 from qake_core._upload import UploadFile
 
-__all__ = ["HandlerSignatureError", "compile_endpoint", "route_spec"]
+__all__ = ["DirectCall", "HandlerSignatureError", "compile_endpoint", "direct_call", "route_spec"]
 
 logger = logging.getLogger("qake.error")
 
@@ -616,6 +616,16 @@ def _app_scope(app: Any) -> AppScope:
 # -- the endpoint --------------------------------------------------------------------------
 
 
+DirectCall = tuple[Callable[..., Any], Callable[[Any], Response], bool]
+
+
+def direct_call(endpoint: CallNext) -> DirectCall | None:
+    """For an endpoint that needs nothing from the request but (maybe) its converted
+    path parameters: ``(handler, serialize, takes_path_params)``, so the route runner can
+    call the handler itself without building a ``Request``. ``None`` otherwise."""
+    return getattr(endpoint, "qake_direct", None)
+
+
 def compile_endpoint(route: Any, app: Any) -> CallNext:
     """Build the request → response function of ``route``."""
     spec = route_spec(route, app)
@@ -634,6 +644,7 @@ def compile_endpoint(route: Any, app: Any) -> CallNext:
             async def endpoint_bare(request: Request) -> Response:
                 return serialize(await func())
 
+            endpoint_bare.qake_direct = (func, serialize, False)  # type: ignore[attr-defined]
             return endpoint_bare
 
         async def endpoint_bare_sync(request: Request) -> Response:
@@ -656,6 +667,7 @@ def compile_endpoint(route: Any, app: Any) -> CallNext:
             async def endpoint_path(request: Request) -> Response:
                 return serialize(await func(**request.path_params))
 
+            endpoint_path.qake_direct = (func, serialize, True)  # type: ignore[attr-defined]
             return endpoint_path
 
         async def endpoint_simple(request: Request) -> Response:

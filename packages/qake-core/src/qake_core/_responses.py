@@ -228,7 +228,14 @@ class Response:
         headers = self.raw_headers
         defaults = scope.get(DEFAULT_HEADERS_KEY)
         if defaults is not None:
-            headers = with_default_headers(scope, headers)
+            # PERF: the common case (the response sets none of them) inline.
+            names = defaults.names
+            for name, _ in headers:
+                if name in names:
+                    headers = with_default_headers(scope, headers)
+                    break
+            else:
+                headers = headers + defaults.pairs
         await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
         if scope.get("method") == "HEAD":
             await send({"type": "http.response.body", "body": b""})

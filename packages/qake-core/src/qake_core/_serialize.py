@@ -59,6 +59,8 @@ def build_serializer(
     if spec.model is None or adapter is None:
 
         def plain(value: Any) -> Response:
+            if isinstance(value, Response):  # PERF: the handler built its response
+                return value
             return to_response(value, status, response_class)
 
         return plain
