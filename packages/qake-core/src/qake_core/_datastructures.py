@@ -34,6 +34,14 @@ class MultiDict(Mapping[str, str]):
         """Every value of ``key``, in the order they arrived."""
         return [v for k, v in self._list if k == key]
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """The last value of ``key``, or ``default``."""
+        # PERF: one dict lookup (Mapping.get goes through __getitem__ and a try).
+        return self._dict.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._dict
+
     def multi_items(self) -> list[tuple[str, str]]:
         """All ``(key, value)`` pairs, repeated keys included."""
         return list(self._list)
