@@ -92,7 +92,7 @@ for sib in qake-security qake-ws qake-docs; do
 done
 
 echo "--- qakeapi (meta)"
-P=$(install_alone qakeapi "" "$(wheel qake_core)" "$(wheel qake_routing)" "$(wheel qake_testing)" \
+P=$(install_alone qakeapi "[templates]" "$(wheel qake_core)" "$(wheel qake_routing)" "$(wheel qake_testing)" \
   "$(wheel qake_security)" "$(wheel qake_ws)" "$(wheel qake_docs)" "${TEST_TOOLS[@]}")
 "$P" - <<'PY'
 import qake_core, qakeapi

@@ -1,7 +1,8 @@
-"""A small qakeapi app: typed routes, JSON bodies, streaming and a background task.
+"""A small qakeapi app: typed routes, JSON bodies, an upload, static files, a template,
+streaming and a background task.
 
 Serve it with ``hatch run serve`` (or ``qake run examples.basic_app:app``) and open
-http://127.0.0.1:8000/items/1.
+http://127.0.0.1:8000/.
 """
 
 from __future__ import annotations
@@ -9,14 +10,30 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from pydantic import BaseModel
 
-from qakeapi import BackgroundTasks, HTTPException, QakeAPI, StreamingResponse
+from qakeapi import (
+    BackgroundTasks,
+    File,
+    HTMLResponse,
+    HTTPException,
+    Jinja2Templates,
+    QakeAPI,
+    Query,
+    Request,
+    StaticFiles,
+    StreamingResponse,
+    UploadFile,
+)
 
+HERE = Path(__file__).parent
 log = logging.getLogger("examples.basic_app")
 
 app = QakeAPI(title="Shop", version="1.0")
+app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+templates = Jinja2Templates(directory=HERE / "templates")
 
 
 class Item(BaseModel):
@@ -34,8 +51,10 @@ def record(event: str) -> None:
 
 
 @app.get("/")
-async def index() -> dict[str, str]:
-    return {"hello": "qakeapi", "items": "/items/1"}
+async def index(request: Request, name: str = Query("visitor", max_length=40)) -> HTMLResponse:
+    # Autoescaping is always on: ?name=<script> is rendered as text.
+    context = {"title": "Shop", "name": name, "items": ITEMS}
+    return templates.TemplateResponse(request, "index.html", context)
 
 
 @app.get("/items/{item_id:int}")
@@ -52,6 +71,13 @@ async def create_item(item: Item, tasks: BackgroundTasks) -> dict[str, object]:
     ITEMS[item_id] = item
     tasks.add_task(record, f"created item {item_id}")
     return {"id": item_id, "item": item}
+
+
+@app.post("/upload")
+async def upload(file: UploadFile = File(...)) -> dict[str, object]:
+    # The upload is spooled to a temporary file and removed after the response.
+    data = await file.read()
+    return {"filename": file.filename, "content_type": file.content_type, "size": len(data)}
 
 
 @app.get("/countdown")

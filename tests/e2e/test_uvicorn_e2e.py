@@ -100,3 +100,37 @@ def test_malformed_json_is_4xx_not_500(server: str) -> None:
     )
     assert 400 <= r.status_code < 500
     assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_template_escapes_and_links_static_files(server: str) -> None:
+    r = httpx.get(server + "/", params={"name": "<script>alert(1)</script>"})
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/html; charset=utf-8"
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
+    assert "<script>" not in r.text
+    assert 'href="/static/style.css"' in r.text
+    css = httpx.get(server + "/static/style.css")
+    assert css.status_code == 200
+    assert css.headers["content-type"].startswith("text/css")
+    again = httpx.get(server + "/static/style.css", headers={"if-none-match": css.headers["etag"]})
+    assert again.status_code == 304
+    assert httpx.get(server + "/static/%2e%2e/basic_app.py").status_code == 404
+
+
+def test_upload_is_streamed_and_measured(server: str) -> None:
+    payload = b"x" * 200_000
+    r = httpx.post(
+        server + "/upload", files={"file": ("big.bin", payload, "application/octet-stream")}
+    )
+    assert r.status_code == 200
+    assert r.json() == {
+        "filename": "big.bin",
+        "content_type": "application/octet-stream",
+        "size": 200_000,
+    }
+
+
+def test_security_headers_are_on_by_default(server: str) -> None:
+    r = httpx.get(server + "/items/1")
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["x-frame-options"] == "DENY"

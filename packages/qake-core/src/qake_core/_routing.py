@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import qake_routing
 from qake_core._limits import Limits
@@ -349,8 +350,23 @@ class Router:
         return iter(self.routes)
 
     def url_path_for(self, name: str, /, **params: Any) -> str:
-        """The path of the route named ``name`` with ``params`` filled in."""
+        """The path of the route (or named mount) ``name`` with ``params`` filled in.
+
+        A mount takes one parameter, ``path``: ``url_path_for("static", path="/app.css")``
+        gives ``/static/app.css``.
+        """
+        for mount in self.mounts:
+            if mount.name == name:
+                rest = str(params.pop("path", "/"))
+                if params:
+                    raise qake_routing.URLBuildError(
+                        f"mount {name!r} takes only 'path', not {sorted(params)}"
+                    )
+                return mount.path + quote("/" + rest.lstrip("/"), safe="/")
         try:
             return str(self._tree.url_for(name, **params))
-        except LookupError:
-            return str(self._ws_tree.url_for(name, **params))
+        except qake_routing.URLBuildError as http_error:
+            try:
+                return str(self._ws_tree.url_for(name, **params))
+            except qake_routing.URLBuildError:
+                raise http_error from None
