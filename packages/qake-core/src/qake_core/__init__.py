@@ -16,11 +16,15 @@ from qake_core._datastructures import (
     State,
 )
 from qake_core._depends import Depends
-from qake_core._exceptions import HTTPException, RequestValidationError
+from qake_core._exceptions import (
+    HandlerSignatureError,
+    HTTPException,
+    RequestValidationError,
+    ResponseValidationError,
+)
 from qake_core._file_response import FileResponse
 from qake_core._forms import FormData
 from qake_core._gzip import GZipMiddleware
-from qake_core._handler import HandlerSignatureError
 from qake_core._limits import Limits
 from qake_core._middleware import CallNext, HookMiddleware, Middleware
 from qake_core._negotiation import accepts, negotiate
@@ -41,7 +45,6 @@ from qake_core._responses import (
 )
 from qake_core._routing import APIRoute, Mount, Router, WebSocketRoute
 from qake_core._scope import route_path
-from qake_core._serialize import ResponseValidationError
 from qake_core._server_errors import ServerErrorMiddleware
 from qake_core._specs import (
     BodySpec,

@@ -5,13 +5,12 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
 from qake_core._datastructures import State
 from qake_core._exceptions import HTTPException
-from qake_core._handler import DirectCall, compile_endpoint, direct_call
 from qake_core._inflight import InFlight, draining
 from qake_core._lifespan import Lifespan, combine, run_lifespan
 from qake_core._limits import DEFAULT_LIMITS, Limits
@@ -26,6 +25,9 @@ from qake_core._scope import route_path
 from qake_core._server_errors import RESPONSE_STARTED, error_response
 from qake_core.types import ASGIApp, Receive, Scope, Send
 from qake_routing import Match, MethodNotAllowed
+
+if TYPE_CHECKING:
+    from qake_core._handler import DirectCall
 
 __all__ = ["App", "ExceptionHandler"]
 
@@ -206,6 +208,9 @@ class App(Router):
         return stack
 
     def _compile_route(self, route: APIRoute) -> RouteHandle:
+        # NOTE: imported here: the compiler (and pydantic) load with the first route.
+        from qake_core._handler import compile_endpoint, direct_call
+
         endpoint = compile_endpoint(route, self)
         hooks = [*self.hooks, *route.middleware, *route_option_hooks(route)]
         direct = None if hooks else direct_call(endpoint)

@@ -6,7 +6,12 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-__all__ = ["HTTPException", "RequestValidationError"]
+__all__ = [
+    "HTTPException",
+    "HandlerSignatureError",
+    "RequestValidationError",
+    "ResponseValidationError",
+]
 
 
 class HTTPException(Exception):
@@ -62,4 +67,17 @@ class RequestValidationError(HTTPException):
             title="Request validation failed",
             extra={"errors": errors},
         )
+        self.errors = errors
+
+
+class HandlerSignatureError(TypeError):
+    """A handler's (or dependency's) signature cannot be bound to a request."""
+
+
+class ResponseValidationError(Exception):
+    """A handler returned a value that does not match its response model: a server bug,
+    answered 500 and logged (never a 422: the client did nothing wrong)."""
+
+    def __init__(self, route: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(f"{route}: the response does not match the response model: {errors}")
         self.errors = errors

@@ -9,10 +9,11 @@ exactly as a model field with the same declaration would.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
-from pydantic.fields import FieldInfo
+if TYPE_CHECKING:
+    from pydantic.fields import FieldInfo
+
 
 __all__ = ["Body", "Cookie", "File", "Form", "Header", "Param", "Path", "Query"]
 
@@ -92,6 +93,8 @@ class Param:
 
     def field_info(self) -> FieldInfo:
         """The pydantic ``FieldInfo`` holding this marker's constraints (no default)."""
+        from pydantic import Field  # NOTE: lazy: `import qake_core` does not load pydantic
+
         info: FieldInfo = Field(**self.field_kwargs)
         return info
 

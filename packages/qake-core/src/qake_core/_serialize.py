@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from qake_core._exceptions import ResponseValidationError
 from qake_core._responses import JSONResponse, PlainTextResponse, Response
 from qake_core._specs import ResponseSpec
 
@@ -18,15 +19,6 @@ class _JSONBytes(Response):
 
     __slots__ = ()
     media_type = "application/json"
-
-
-class ResponseValidationError(Exception):
-    """A handler returned a value that does not match its response model: a server bug,
-    answered 500 and logged (never a 422: the client did nothing wrong)."""
-
-    def __init__(self, route: str, errors: list[dict[str, Any]]) -> None:
-        super().__init__(f"{route}: the response does not match the response model: {errors}")
-        self.errors = errors
 
 
 def to_response(value: Any, status_code: int | None, response_class: type | None) -> Response:

@@ -19,6 +19,7 @@ from pydantic.fields import FieldInfo
 
 from qake_core._background import BackgroundTasks
 from qake_core._depends import Depends
+from qake_core._exceptions import HandlerSignatureError
 from qake_core._params import REQUIRED, Body, File, Header, Param, Path, Query
 from qake_core._requests import HTTPConnection
 from qake_core._responses import Response
@@ -44,10 +45,6 @@ CONVERTER_TYPES: dict[str, type] = {
     "float": float,
     "uuid": uuid.UUID,
 }
-
-
-class HandlerSignatureError(TypeError):
-    """A handler's (or dependency's) signature cannot be bound to a request."""
 
 
 def path_converters(path: str) -> dict[str, str]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-from pydantic import TypeAdapter
-from pydantic.fields import FieldInfo
+from typing import TYPE_CHECKING, Any, Literal
 
 from qake_core._depends import Depends
 from qake_core._params import Location, Param
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+    from pydantic.fields import FieldInfo
 
 __all__ = ["BodySpec", "CallSpec", "DependencySpec", "ParamSpec", "ResponseSpec", "RouteSpec"]
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import TypeAdapter
-from pydantic.json_schema import JsonSchemaMode
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+    from pydantic.json_schema import JsonSchemaMode
 
 __all__ = ["REF_TEMPLATE", "SchemaRegistry"]
 
@@ -27,6 +28,8 @@ class SchemaRegistry:
         self, adapter: TypeAdapter[Any] | Any, mode: JsonSchemaMode = "validation"
     ) -> dict[str, Any]:
         """A placeholder for the schema of ``adapter`` (a TypeAdapter or a type)."""
+        from pydantic import TypeAdapter  # NOTE: lazy: importing qake_docs stays cheap
+
         if not isinstance(adapter, TypeAdapter):
             adapter = TypeAdapter(adapter)
         slot: dict[str, Any] = {}
@@ -38,6 +41,8 @@ class SchemaRegistry:
         if not self._pending:
             return {}
         inputs = [(i, mode, adapter) for i, (_, mode, adapter) in enumerate(self._pending)]
+        from pydantic import TypeAdapter
+
         schemas, definitions = TypeAdapter.json_schemas(inputs, ref_template=REF_TEMPLATE)
         for i, (slot, mode, _) in enumerate(self._pending):
             slot.update(schemas[(i, mode)])
