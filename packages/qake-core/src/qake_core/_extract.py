@@ -1,0 +1,348 @@
+"""Extracting request inputs: parameter getters and body parsers, built per route.
+
+Each getter reads one parameter (path, query, header, cookie, group) from the request
+and validates it with a prebuilt pydantic-core validator; failures raise ``_Invalid``
+carrying problem entries. Body parsers validate JSON straight from the raw bytes, or
+read a form. ``_handler`` composes them into each route's endpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from qake_core._background import BackgroundTasks
+from qake_core._exceptions import HTTPException
+from qake_core._params import Header
+from qake_core._requests import Request
+from qake_core._responses import Response
+from qake_core._signature import (
+    CONVERTER_TYPES,
+    _base,
+)
+from qake_core._specs import BodySpec, ParamSpec
+from qake_core._upload import UploadFile
+
+__all__: list[str] = []  # private helpers of _handler
+
+Getter = Callable[[Request, "_Ctx"], Any]
+_FAILED: Any = object()
+_ABSENT: Any = object()
+_INT_FAST_MAX = 18  # digits int() parses with no risk of the int-str conversion limit
+
+
+class _Invalid(Exception):
+    """A parameter failed; ``errors`` are the problem entries (may be empty)."""
+
+    __slots__ = ("errors",)
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        self.errors = errors
+
+
+class _Ctx:
+    """Per-request resolution state (only for routes that need more than getters)."""
+
+    __slots__ = ("background", "body", "cache", "errors", "overrides", "response")
+
+    def __init__(self, overrides: Mapping[Any, Any] | None) -> None:
+        self.errors: list[dict[str, Any]] | None = None
+        self.cache: dict[Any, Any] = {}
+        self.body: dict[str, Any] = {}
+        self.response: Response | None = None
+        self.background: BackgroundTasks | None = None
+        self.overrides = overrides
+
+    def fail(self, errors: list[dict[str, Any]]) -> None:
+        if self.errors is None:
+            self.errors = []
+        self.errors.extend(errors)
+
+
+def _errors(exc: ValidationError, prefix: tuple[Any, ...]) -> list[dict[str, Any]]:
+    # NOTE: no "input" (it may hold a secret) and no "ctx" (it may hold an exception).
+    return [
+        {"loc": [*prefix, *e["loc"]], "msg": e["msg"], "type": e["type"]}
+        for e in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
+
+
+def _unique(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Errors without repeats (two dependencies may read the same parameter)."""
+    seen: set[str] = set()
+    out = []
+    for e in errors:
+        key = repr((e["loc"], e["type"]))
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
+
+
+def _missing(loc: list[Any]) -> list[dict[str, Any]]:
+    return [{"loc": loc, "msg": "Field required", "type": "missing"}]
+
+
+# -- parameter getters -------------------------------------------------------------------
+
+
+def _value_getter(p: ParamSpec, read: Callable[[Request], Any]) -> Getter:
+    """Getter for a query/header/cookie scalar or list: ``read`` gives str, list or None."""
+    loc = [p.location, p.alias]
+    required, default = p.required, p.default
+    assert p.adapter is not None
+    validate = p.adapter.validate_python
+    base = _base(p.annotation)
+    plain = not p.field_info.metadata and p.annotation is base
+    if p.is_sequence:
+
+        def get_list(request: Request, ctx: _Ctx) -> Any:
+            raw = read(request)
+            if not raw:
+                if required:
+                    raise _Invalid(_missing(loc))
+                return default
+            try:
+                return validate(raw)
+            except ValidationError as exc:
+                raise _Invalid(_errors(exc, tuple(loc))) from None
+
+        return get_list
+    if plain and base is str:
+
+        def get_str(request: Request, ctx: _Ctx) -> Any:
+            raw = read(request)
+            if raw is None:
+                if required:
+                    raise _Invalid(_missing(loc))
+                return default
+            return raw
+
+        return get_str
+    fast_int = plain and base is int
+
+    def get(request: Request, ctx: _Ctx) -> Any:
+        raw = read(request)
+        if raw is None:
+            if required:
+                raise _Invalid(_missing(loc))
+            return default
+        # PERF: plain ASCII digits are what pydantic would accept; skip its call.
+        if fast_int and raw.isdigit() and raw.isascii() and len(raw) <= _INT_FAST_MAX:
+            return int(raw)
+        try:
+            return validate(raw)
+        except ValidationError as exc:
+            raise _Invalid(_errors(exc, tuple(loc))) from None
+
+    return get
+
+
+def _reader(p: ParamSpec) -> Callable[[Request], Any]:
+    key = p.alias
+    if p.location == "query":
+        if p.is_sequence:
+            return lambda r: r.query_params.getlist(key)
+        return lambda r: r.query_params.get(key)
+    if p.location == "header":
+        if p.is_sequence:
+            return lambda r: r.headers.getlist(key)
+        return lambda r: r.headers.get(key)
+    return lambda r: r.cookies.get(key)
+
+
+def _group_getter(p: ParamSpec) -> Getter:
+    """A pydantic model filled from several query/header/cookie values."""
+    model = p.model
+    assert model is not None
+    fields: list[tuple[str, bool]] = []
+    for fname, f in model.model_fields.items():
+        wire = f.alias or fname
+        if p.location == "header" and not f.alias:
+            marker = p.marker
+            if not isinstance(marker, Header) or marker.convert_underscores:
+                wire = wire.replace("_", "-")
+        fields.append((wire.lower() if p.location == "header" else wire, _is_seq(f.annotation)))
+    validate = model.__pydantic_validator__.validate_python
+    location = p.location
+    required, default = p.required, p.default
+
+    def get(request: Request, ctx: _Ctx) -> Any:
+        source: Any
+        if location == "query":
+            source = request.query_params
+        elif location == "header":
+            source = request.headers
+        else:
+            source = None
+        data: dict[str, Any] = {}
+        for wire, seq in fields:
+            if source is None:
+                value = request.cookies.get(wire)
+            elif seq:
+                value = source.getlist(wire) or None
+            else:
+                value = source.get(wire)
+            if value is not None:
+                data[wire] = value
+        if not data and not required:
+            return default
+        try:
+            return validate(data)
+        except ValidationError as exc:
+            raise _Invalid(_errors(exc, (location,))) from None
+
+    return get
+
+
+def _is_seq(tp: Any) -> bool:
+    from qake_core._signature import _is_sequence
+
+    return _is_sequence(tp)
+
+
+def _path_getter(p: ParamSpec, converter: str) -> Getter | None:
+    """``None`` when the router's converted value can be passed as is."""
+    key = p.alias
+    produced = CONVERTER_TYPES.get(converter)
+    if produced is not None and p.annotation is produced and not p.field_info.metadata:
+        return None
+    assert p.adapter is not None
+    validate = p.adapter.validate_python
+    loc = ("path", key)
+
+    def get(request: Request, ctx: _Ctx) -> Any:
+        try:
+            return validate(request.path_params[key])
+        except ValidationError as exc:
+            raise _Invalid(_errors(exc, loc)) from None
+
+    return get
+
+
+def _direct_path_getter(key: str) -> Getter:
+    def get(request: Request, ctx: _Ctx) -> Any:
+        return request.path_params[key]
+
+    return get
+
+
+def _body_getter(name: str) -> Getter:
+    def get(request: Request, ctx: _Ctx) -> Any:
+        value = ctx.body.get(name, _FAILED)
+        if value is _FAILED:
+            raise _Invalid([])
+        return value
+
+    return get
+
+
+def _getter(p: ParamSpec, converters: Mapping[str, str]) -> Getter:
+    if p.location == "path":
+        return _path_getter(p, converters.get(p.alias, "str")) or _direct_path_getter(p.alias)
+    if p.location in ("body", "form", "file"):
+        return _body_getter(p.name)
+    if p.model is not None:
+        return _group_getter(p)
+    return _value_getter(p, _reader(p))
+
+
+# -- body ----------------------------------------------------------------------------------
+
+
+def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
+    for k, v in headers:
+        if k == b"content-type":
+            media = v.partition(b";")[0].strip().lower()
+            return media == b"application/json" or (
+                media.startswith(b"application/") and media.endswith(b"+json")
+            )
+    return False
+
+
+BodyParser = Callable[[Request, _Ctx], Any]
+
+
+def _json_body_parser(body: BodySpec) -> BodyParser:
+    validate_json = body.adapter.validator.validate_json  # PERF: pydantic-core directly
+    fields = body.fields
+    names = [f.name for f in fields]
+    embed = body.embed
+    required = body.required
+    defaults = {f.name: f.default for f in fields}
+    single = names[0]
+
+    async def parse(request: Request, ctx: _Ctx) -> None:
+        raw = await request.body()
+        if not raw:
+            if required:
+                ctx.fail(_missing(["body"]))
+            else:
+                ctx.body = dict(defaults)
+            return
+        if not _is_json(request.scope["headers"]):
+            raise HTTPException(415, "Expected a JSON body (Content-Type: application/json).")
+        try:
+            value = validate_json(raw)
+        except ValidationError as exc:
+            ctx.fail(_errors(exc, ("body",)))
+            return
+        if embed:
+            ctx.body = {n: getattr(value, n) for n in names}
+        else:
+            ctx.body = {single: value}
+
+    return parse
+
+
+def _form_body_parser(body: BodySpec) -> BodyParser:
+    plans: list[tuple[ParamSpec, Callable[[Any], Any] | None]] = []
+    for f in body.fields:
+        validate = f.adapter.validate_python if f.adapter is not None else None
+        if f.model is not None:
+            validate = f.model.__pydantic_validator__.validate_python
+        plans.append((f, validate))
+
+    async def parse(request: Request, ctx: _Ctx) -> None:
+        form = await request.form()
+        values: dict[str, Any] = {}
+        errors: list[dict[str, Any]] = []
+        for f, validate in plans:
+            loc = ["body", f.alias]
+            if f.model is not None:
+                assert validate is not None
+                try:
+                    values[f.name] = validate(dict(form.items()))
+                except ValidationError as exc:
+                    errors += _errors(exc, ("body",))
+                continue
+            raw: Any = form.getlist(f.alias) if f.is_sequence else form.get(f.alias)
+            if raw is None or raw == []:
+                if f.required:
+                    errors += _missing(loc)
+                else:
+                    values[f.name] = f.default
+                continue
+            if f.location == "file":
+                files = raw if isinstance(raw, list) else [raw]
+                if not all(isinstance(x, UploadFile) for x in files):
+                    errors.append({"loc": loc, "msg": "Expected an uploaded file", "type": "file"})
+                    continue
+                if _base(f.annotation) is bytes or (
+                    f.is_sequence and "bytes" in repr(f.annotation)
+                ):
+                    files = [await x.read() for x in files]
+                values[f.name] = files if f.is_sequence else files[0]
+                continue
+            assert validate is not None
+            try:
+                values[f.name] = validate(raw)
+            except ValidationError as exc:
+                errors += _errors(exc, tuple(loc))
+        if errors:
+            ctx.fail(errors)
+        ctx.body = values
+
+    return parse
