@@ -47,3 +47,27 @@ def test_an_unhashable_callable_dependency_still_works() -> None:
 
     with TestClient(app) as client:
         assert client.get("/?token=abc").json() == {"value": "ABC"}
+
+
+def test_the_build_reuses_the_spec_computed_at_registration() -> None:
+    app = App()
+    app.get("/r/{x}")(item)
+    registered = app.routes[0].spec
+    app.build()
+    assert app.routes[0].spec is registered
+
+
+def test_app_dependencies_added_after_registration_are_honoured() -> None:
+    calls: list[str] = []
+
+    def audit() -> None:
+        calls.append("audit")
+
+    app = App()
+    app.get("/r/{x}")(item)
+    registered = app.routes[0].spec
+    app.app_dependencies.append(Depends(audit))
+    with TestClient(app) as client:
+        assert client.get("/r/1").status_code == 200
+    assert app.routes[0].spec is not registered
+    assert calls == ["audit"]

@@ -346,3 +346,18 @@ def _form_body_parser(body: BodySpec) -> BodyParser:
         ctx.body = values
 
     return parse
+
+
+def _read_params(
+    getters: tuple[tuple[str, Getter], ...],
+    request: Request,
+    kwargs: dict[str, Any],
+    errors: list[dict[str, Any]] | None,
+) -> list[dict[str, Any]] | None:
+    """Run plain getters (no resolution state) into ``kwargs``; return every error."""
+    for name, get in getters:
+        try:
+            kwargs[name] = get(request, None)  # type: ignore[arg-type]
+        except _Invalid as exc:
+            errors = exc.errors if errors is None else errors + exc.errors
+    return errors

@@ -34,6 +34,7 @@ from qake_core._extract import (
     _json_body_parser,
     _missing,
     _path_getter,
+    _read_params,
     _unique,
 )
 from qake_core._middleware import CallNext
@@ -54,9 +55,19 @@ logger = logging.getLogger("qake.error")
 
 
 def route_spec(route: Any, app: Any = None) -> RouteSpec:
-    """Compute (and store on ``route.spec``) the spec of ``route`` for ``app``."""
-    spec = analyse_route(route, getattr(app, "app_dependencies", ()))
+    """The spec of ``route`` for ``app``, stored on ``route.spec``.
+
+    Computed when the route is registered; the app's build reuses it unless the app's
+    own dependencies changed since (an included route is a new copy, analysed anew).
+    """
+    app_dependencies = tuple(getattr(app, "app_dependencies", ()))
+    key = (app, app_dependencies)
+    if route.spec is not None and route.spec_key == key:
+        spec: RouteSpec = route.spec
+        return spec
+    spec = analyse_route(route, app_dependencies)
     route.spec = spec
+    route.spec_key = key
     return spec
 
 
@@ -373,12 +384,7 @@ def compile_endpoint(route: Any, app: Any) -> CallNext:
 
         async def endpoint_simple(request: Request) -> Response:
             kwargs: dict[str, Any] = dict(request.path_params) if from_params else {}
-            errors: list[dict[str, Any]] | None = None
-            for name, get in getters:
-                try:
-                    kwargs[name] = get(request, None)  # type: ignore[arg-type]
-                except _Invalid as exc:
-                    errors = exc.errors if errors is None else errors + exc.errors
+            errors = _read_params(getters, request, kwargs, None)
             if errors:
                 raise RequestValidationError(errors)
             if is_async:
@@ -469,11 +475,7 @@ def _json_body_endpoint(
         elif required:
             errors = _missing(["body"])
         kwargs: dict[str, Any] = {body_name: value}
-        for name, get in getters:
-            try:
-                kwargs[name] = get(request, None)  # type: ignore[arg-type]
-            except _Invalid as exc:
-                errors = exc.errors if errors is None else errors + exc.errors
+        errors = _read_params(getters, request, kwargs, errors)
         if errors:
             raise RequestValidationError(errors)
         return serialize(await func(**kwargs))

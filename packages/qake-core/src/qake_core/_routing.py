@@ -59,6 +59,8 @@ class APIRoute:
     #: The ``RouteSpec`` (parameters, body, dependencies, response), computed when the
     #: route is registered and again when the app builds.
     spec: Any = field(default=None, repr=False)
+    #: What ``spec`` was computed for: (the router or app, its app-level dependencies).
+    spec_key: Any = field(default=None, repr=False)
 
     @property
     def has_response_model(self) -> bool:
