@@ -205,3 +205,39 @@ def test_static_matches_have_empty_read_only_params() -> None:
     assert m.params == {}
     assert m == r.match(None, "/a")
     assert "Match(" in repr(m)
+
+
+def test_a_match_is_a_route_params_pair() -> None:
+    r = Router()
+    r.add("/users/{uid:int}/{name}", "user")
+    route, params = r.match(None, "/users/42/ada")
+    assert route.handler == "user"
+    assert params == {"uid": 42, "name": "ada"}
+    m = r.match(None, "/users/42/ada")
+    assert m.route is route and m.params == params and m.handler == "user"
+    assert m == r.match(None, "/users/42/ada")
+    assert m != r.match(None, "/users/43/ada")
+    assert m != ("something", "else")
+
+
+def test_a_converter_tried_before_int_is_not_skipped() -> None:
+    # Plain digits are converted inline only when the built-in int converter is the
+    # first candidate at that position; a lower-priority user converter goes first.
+    r = Router()
+    r.register_converter("hex", regex="[0-9a-f]+", parse=lambda s: int(s, 16), priority=5)
+    r.add("/v/{x:int}", "int")
+    r.add("/v/{x:hex}", "hex")
+    assert r.match(None, "/v/10").params == {"x": 16}
+    assert r.match(None, "/v/10").handler == "hex"
+
+
+def test_int_segments_convert_at_every_depth() -> None:
+    r = Router()
+    r.add("/a/{x:int}/b/{y:int}", "ints")
+    r.add("/a/{x:int}/b/{y}", "int-str")
+    assert r.match(None, "/a/7/b/-3").params == {"x": 7, "y": -3}
+    assert r.match(None, "/a/007/b/12345678901234567890").params == {
+        "x": 7,
+        "y": 12345678901234567890,
+    }
+    assert r.match(None, "/a/7/b/x1").handler == "int-str"

@@ -9,14 +9,15 @@ read a form. ``_handler`` composes them into each route's endpoint.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import ValidationError
 
 from qake_core._background import BackgroundTasks
-from qake_core._exceptions import HTTPException
+from qake_core._exceptions import HTTPException, RequestValidationError
 from qake_core._params import Header
-from qake_core._requests import Request
+from qake_core._requests import Request, split_query
 from qake_core._responses import Response
 from qake_core._signature import (
     CONVERTER_TYPES,
@@ -24,8 +25,9 @@ from qake_core._signature import (
 )
 from qake_core._specs import BodySpec, ParamSpec
 from qake_core._upload import UploadFile
+from qake_core.types import Scope
 
-__all__: list[str] = []  # private helpers of _handler
+__all__ = ["ScopeReader", "scope_reader"]  # and private helpers of _handler
 
 Getter = Callable[[Request, "_Ctx"], Any]
 _FAILED: Any = object()
@@ -88,8 +90,9 @@ def _missing(loc: list[Any]) -> list[dict[str, Any]]:
 # -- parameter getters -------------------------------------------------------------------
 
 
-def _value_getter(p: ParamSpec, read: Callable[[Request], Any]) -> Getter:
-    """Getter for a query/header/cookie scalar or list: ``read`` gives str, list or None."""
+def _value_converter(p: ParamSpec) -> Callable[[Any], Any]:
+    """``raw -> value`` for a query/header/cookie scalar (``str`` or ``None``) or list;
+    raises ``_Invalid`` with the problem entries."""
     loc = [p.location, p.alias]
     required, default = p.required, p.default
     assert p.adapter is not None
@@ -98,8 +101,7 @@ def _value_getter(p: ParamSpec, read: Callable[[Request], Any]) -> Getter:
     plain = not p.field_info.metadata and p.annotation is base
     if p.is_sequence:
 
-        def get_list(request: Request, ctx: _Ctx) -> Any:
-            raw = read(request)
+        def convert_list(raw: Any) -> Any:
             if not raw:
                 if required:
                     raise _Invalid(_missing(loc))
@@ -109,22 +111,20 @@ def _value_getter(p: ParamSpec, read: Callable[[Request], Any]) -> Getter:
             except ValidationError as exc:
                 raise _Invalid(_errors(exc, tuple(loc))) from None
 
-        return get_list
+        return convert_list
     if plain and base is str:
 
-        def get_str(request: Request, ctx: _Ctx) -> Any:
-            raw = read(request)
+        def convert_str(raw: Any) -> Any:
             if raw is None:
                 if required:
                     raise _Invalid(_missing(loc))
                 return default
             return raw
 
-        return get_str
+        return convert_str
     fast_int = plain and base is int
 
-    def get(request: Request, ctx: _Ctx) -> Any:
-        raw = read(request)
+    def convert(raw: Any) -> Any:
         if raw is None:
             if required:
                 raise _Invalid(_missing(loc))
@@ -136,6 +136,16 @@ def _value_getter(p: ParamSpec, read: Callable[[Request], Any]) -> Getter:
             return validate(raw)
         except ValidationError as exc:
             raise _Invalid(_errors(exc, tuple(loc))) from None
+
+    return convert
+
+
+def _value_getter(p: ParamSpec, read: Callable[[Request], Any]) -> Getter:
+    """Getter for a query/header/cookie scalar or list: ``read`` gives str, list or None."""
+    convert = _value_converter(p)
+
+    def get(request: Request, ctx: _Ctx) -> Any:
+        return convert(read(request))
 
     return get
 
@@ -203,21 +213,33 @@ def _is_seq(tp: Any) -> bool:
     return _is_sequence(tp)
 
 
-def _path_getter(p: ParamSpec, converter: str) -> Getter | None:
-    """``None`` when the router's converted value can be passed as is."""
-    key = p.alias
+def _path_converter(p: ParamSpec, converter: str) -> Callable[[Any], Any] | None:
+    """``router value -> value``; ``None`` when the router's converted value is passed as is."""
     produced = CONVERTER_TYPES.get(converter)
     if produced is not None and p.annotation is produced and not p.field_info.metadata:
         return None
     assert p.adapter is not None
     validate = p.adapter.validate_python
-    loc = ("path", key)
+    loc = ("path", p.alias)
 
-    def get(request: Request, ctx: _Ctx) -> Any:
+    def convert(raw: Any) -> Any:
         try:
-            return validate(request.path_params[key])
+            return validate(raw)
         except ValidationError as exc:
             raise _Invalid(_errors(exc, loc)) from None
+
+    return convert
+
+
+def _path_getter(p: ParamSpec, converter: str) -> Getter | None:
+    """``None`` when the router's converted value can be passed as is."""
+    convert = _path_converter(p, converter)
+    if convert is None:
+        return None
+    key = p.alias
+
+    def get(request: Request, ctx: _Ctx) -> Any:
+        return convert(request.path_params[key])
 
     return get
 
@@ -361,3 +383,54 @@ def _read_params(
         except _Invalid as exc:
             errors = exc.errors if errors is None else errors + exc.errors
     return errors
+
+
+ScopeReader = Callable[[Scope, Mapping[str, Any]], dict[str, Any]]
+_NO_QUERY: Mapping[str, str] = MappingProxyType({})
+
+
+def scope_reader(
+    params: tuple[ParamSpec, ...], converters: Mapping[str, str]
+) -> ScopeReader | None:
+    """``(scope, path_params) -> kwargs`` for a handler whose inputs are all path and
+    scalar query parameters, read without building a ``Request``; raises
+    ``RequestValidationError`` with every problem. ``None`` for other handlers.
+    """
+    copied: list[str] = []
+    readers: list[tuple[str, str, Callable[[Any], Any], bool]] = []
+    for p in params:
+        if p.location == "path":
+            convert = _path_converter(p, converters.get(p.alias, "str"))
+            if convert is None and p.name == p.alias:
+                copied.append(p.name)
+            else:
+                readers.append((p.name, p.alias, convert or _same, False))
+        elif p.location == "query" and p.model is None and not p.is_sequence:
+            readers.append((p.name, p.alias, _value_converter(p), True))
+        else:
+            return None
+    copy_all = len(copied) == len(converters)
+    uses_query = any(from_query for *_, from_query in readers)
+
+    def read(scope: Scope, path_params: Mapping[str, Any]) -> dict[str, Any]:
+        kwargs = dict(path_params) if copy_all else {n: path_params[n] for n in copied}
+        query = _NO_QUERY
+        if uses_query:
+            raw_query = scope.get("query_string")
+            if raw_query:
+                query = dict(split_query(raw_query))
+        errors: list[dict[str, Any]] | None = None
+        for name, key, convert, from_query in readers:
+            try:
+                kwargs[name] = convert(query.get(key) if from_query else path_params[key])
+            except _Invalid as exc:
+                errors = exc.errors if errors is None else errors + exc.errors
+        if errors:
+            raise RequestValidationError(errors)
+        return kwargs
+
+    return read
+
+
+def _same(value: Any) -> Any:
+    return value

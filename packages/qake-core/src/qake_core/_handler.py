@@ -12,7 +12,7 @@ import contextvars
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio.to_thread
 from pydantic import ValidationError
@@ -25,6 +25,7 @@ from qake_core._extract import (
     _FAILED,
     BodyParser,
     Getter,
+    ScopeReader,
     _Ctx,
     _errors,
     _form_body_parser,
@@ -36,11 +37,12 @@ from qake_core._extract import (
     _path_getter,
     _read_params,
     _unique,
+    scope_reader,
 )
 from qake_core._middleware import CallNext
 from qake_core._requests import Request
 from qake_core._responses import Response
-from qake_core._serialize import build_serializer
+from qake_core._serialize import build_dumper, build_serializer
 from qake_core._signature import (
     HandlerSignatureError,
     analyse_call,
@@ -320,13 +322,27 @@ def _app_scope(app: Any) -> AppScope:
 # -- the endpoint --------------------------------------------------------------------------
 
 
-DirectCall = tuple[Callable[..., Any], Callable[[Any], Response], bool]
+class DirectCall(NamedTuple):
+    """How a route runner calls a handler that needs no ``Request``.
+
+    ``read(scope, path_params) -> kwargs`` when the handler takes query parameters (or
+    path parameters to validate); otherwise the handler gets the router's converted
+    ``path_params`` (``with_params``) or nothing. ``dump`` turns the return value into
+    JSON body bytes for a declared response model (``None``: use ``serialize``).
+    """
+
+    func: Callable[..., Any]
+    read: ScopeReader | None
+    with_params: bool
+    serialize: Callable[[Any], Response]
+    dump: Callable[[Any], bytes] | None
+    status: int
 
 
 def direct_call(endpoint: CallNext) -> DirectCall | None:
-    """For an endpoint that needs nothing from the request but (maybe) its converted
-    path parameters: ``(handler, serialize, takes_path_params)``, so the route runner can
-    call the handler itself without building a ``Request``. ``None`` otherwise."""
+    """The :class:`DirectCall` of an endpoint that needs nothing from the request but
+    its path and query parameters, so the route runner can call the handler itself
+    without building a ``Request``; ``None`` otherwise."""
     return getattr(endpoint, "qake_direct", None)
 
 
@@ -337,6 +353,8 @@ def compile_endpoint(route: Any, app: Any) -> CallNext:
     handler = spec.handler
     func = handler.call
     serialize = build_serializer(spec.response, route.response_class)
+    dump = build_dumper(spec.response, route.response_class)
+    status = spec.response.status_code
     is_async = handler.is_async
     run_sync = compiler.run_sync
     overrides: dict[Any, Any] = getattr(app, "dependency_overrides", {})
@@ -348,7 +366,9 @@ def compile_endpoint(route: Any, app: Any) -> CallNext:
             async def endpoint_bare(request: Request) -> Response:
                 return serialize(await func())
 
-            endpoint_bare.qake_direct = (func, serialize, False)  # type: ignore[attr-defined]
+            endpoint_bare.qake_direct = DirectCall(  # type: ignore[attr-defined]
+                func, None, False, serialize, dump, status
+            )
             return endpoint_bare
 
         async def endpoint_bare_sync(request: Request) -> Response:
@@ -371,7 +391,9 @@ def compile_endpoint(route: Any, app: Any) -> CallNext:
             async def endpoint_path(request: Request) -> Response:
                 return serialize(await func(**request.path_params))
 
-            endpoint_path.qake_direct = (func, serialize, True)  # type: ignore[attr-defined]
+            endpoint_path.qake_direct = DirectCall(  # type: ignore[attr-defined]
+                func, None, True, serialize, dump, status
+            )
             return endpoint_path
 
         # PERF: path parameters the router converted are copied in one go.
@@ -391,6 +413,11 @@ def compile_endpoint(route: Any, app: Any) -> CallNext:
                 return serialize(await func(**kwargs))
             return serialize(await run_sync(func, kwargs))
 
+        read = scope_reader(handler.params, compiler.converters) if is_async else None
+        if read is not None:
+            endpoint_simple.qake_direct = DirectCall(  # type: ignore[attr-defined]
+                func, read, False, serialize, dump, status
+            )
         return endpoint_simple
 
     body_spec = spec.body

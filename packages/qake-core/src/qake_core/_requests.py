@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from qake_core._forms import FormData
     from qake_core._limits import Limits
 
-__all__ = ["ClientDisconnect", "HTTPConnection", "Request"]
+__all__ = ["ClientDisconnect", "HTTPConnection", "Request", "split_query"]
 
 _BODY_KEY = "qake.body"
 _CONSUMED_KEY = "qake.body_consumed"
@@ -39,7 +39,7 @@ async def _no_send(message: Any) -> None:
     raise RuntimeError("this connection has no send channel")
 
 
-def _split_query(query: bytes) -> list[tuple[str, str]]:
+def split_query(query: bytes) -> list[tuple[str, str]]:
     """``parse_qsl(query, keep_blank_values=True)``, several times faster on plain keys."""
     # PERF: typed handlers read the query on most requests; unquote only when needed.
     pairs: list[tuple[str, str]] = []
@@ -111,7 +111,7 @@ class HTTPConnection:
     def query_params(self) -> QueryParams:
         if self._query is None:
             query = self.scope.get("query_string", b"")
-            self._query = QueryParams(_split_query(query) if query else ())
+            self._query = QueryParams(split_query(query) if query else ())
         return self._query
 
     @property

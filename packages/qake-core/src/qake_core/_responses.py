@@ -15,6 +15,7 @@ from qake_core._datastructures import MutableHeaders
 from qake_core.types import Receive, Scope, Send
 
 __all__ = [
+    "JSON_CONTENT_TYPE",
     "HTMLResponse",
     "JSONResponse",
     "PlainTextResponse",
@@ -25,6 +26,8 @@ __all__ = [
 
 _CT = b"content-type"
 _CL = b"content-length"
+#: The Content-Type line of every JSON response qake-core builds.
+JSON_CONTENT_TYPE = (_CT, b"application/json")
 
 
 #: Scope key under which an App puts its default response headers.
@@ -38,6 +41,10 @@ class DefaultHeaders(NamedTuple):
     names: frozenset[bytes]
 
 
+#: Framing headers the response itself must own; a default value would be wrong.
+_NOT_DEFAULTS = frozenset({b"content-length", b"content-type", b"transfer-encoding"})
+
+
 def default_headers_of(
     headers: Mapping[str, str] | Sequence[tuple[bytes, bytes]],
 ) -> DefaultHeaders:
@@ -49,13 +56,19 @@ def default_headers_of(
     for name, value in pairs:
         if b"\r" in value or b"\n" in value:
             raise ValueError(f"default header {name!r}: the value contains a line break")
+        if name in _NOT_DEFAULTS:
+            raise ValueError(
+                f"default header {name!r}: each response sets its own framing headers; "
+                "set it on the response instead"
+            )
     return DefaultHeaders(pairs, frozenset(k for k, _ in pairs))
 
 
 def with_default_headers(
     scope: Scope, headers: list[tuple[bytes, bytes]]
 ) -> list[tuple[bytes, bytes]]:
-    """``headers`` plus the app's default headers it does not already carry (a new list)."""
+    """``headers`` plus the app's default headers it does not already carry (a new list
+    when there are defaults)."""
     defaults: DefaultHeaders | None = scope.get(DEFAULT_HEADERS_KEY)
     if defaults is None:
         return headers
@@ -95,10 +108,18 @@ class Response:
     #: The Content-Type value of ``media_type`` + ``charset``, computed once per class.
     _default_content_type: bytes | None = None
 
+    #: False when a subclass overrides ``render``: ``__init__`` then always calls it.
+    _plain_render = True
+    #: True when the class sends itself with ``Response.__call__`` (status, headers,
+    #: ``body``): a route runner may then send it inline, without that coroutine.
+    plain_send = True
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         mt = cls.media_type
         cls._default_content_type = None if mt is None else _content_type(mt, cls.charset)
+        cls._plain_render = cls.render is Response.render
+        cls.plain_send = cls.__call__ is Response.__call__
 
     __slots__ = ("background", "body", "raw_headers", "status_code")
 
@@ -112,7 +133,13 @@ class Response:
     ) -> None:
         self.status_code = status_code
         self.background = background
-        body = self.body = self.render(content)
+        # PERF: bytes and str need no ``render`` call unless a subclass overrides it.
+        if type(content) is bytes and self._plain_render:
+            body = self.body = content
+        elif type(content) is str and self._plain_render:
+            body = self.body = content.encode(self.charset)
+        else:
+            body = self.body = self.render(content)
         if headers is None:
             # PERF: the common case (no extra headers) builds the header list directly,
             # with the Content-Type line cached per media type.
@@ -225,17 +252,7 @@ class Response:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = self.raw_headers
-        defaults = scope.get(DEFAULT_HEADERS_KEY)
-        if defaults is not None:
-            # PERF: the common case (the response sets none of them) inline.
-            names = defaults.names
-            for name, _ in headers:
-                if name in names:
-                    headers = with_default_headers(scope, headers)
-                    break
-            else:
-                headers = headers + defaults.pairs
+        headers = with_default_headers(scope, self.raw_headers)
         await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
         if scope.get("method") == "HEAD":
             await send({"type": "http.response.body", "body": b""})

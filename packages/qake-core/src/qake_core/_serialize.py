@@ -8,10 +8,16 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from qake_core._exceptions import ResponseValidationError
-from qake_core._responses import JSONResponse, PlainTextResponse, Response
+from qake_core._responses import JSON_CONTENT_TYPE, JSONResponse, PlainTextResponse, Response
 from qake_core._specs import ResponseSpec
 
-__all__ = ["ResponseValidationError", "build_serializer", "to_response"]
+__all__ = [
+    "ResponseValidationError",
+    "build_dumper",
+    "build_serializer",
+    "json_bytes_response",
+    "to_response",
+]
 
 
 class _JSONBytes(Response):
@@ -19,6 +25,24 @@ class _JSONBytes(Response):
 
     __slots__ = ()
     media_type = "application/json"
+
+
+_new = object.__new__
+
+
+def json_bytes_response(body: bytes, status: int) -> Response:
+    """A JSON response around ``body`` (already serialised); ``status`` has a body.
+
+    PERF: what ``_JSONBytes(body, status)`` builds, without ``__init__``'s general path.
+    """
+    if status < 200 or status == 204 or status == 304:
+        return _JSONBytes(body, status)
+    response: Response = _new(_JSONBytes)
+    response.status_code = status
+    response.background = None
+    response.body = body
+    response.raw_headers = [(b"content-length", b"%d" % len(body)), JSON_CONTENT_TYPE]
+    return response
 
 
 def to_response(value: Any, status_code: int | None, response_class: type | None) -> Response:
@@ -38,8 +62,58 @@ def to_response(value: Any, status_code: int | None, response_class: type | None
     if value is None and status in (204, 304):
         return Response(None, status_code=status)
     if isinstance(value, BaseModel):
-        return _JSONBytes(value.__pydantic_serializer__.to_json(value), status)
+        return json_bytes_response(value.__pydantic_serializer__.to_json(value), status)
     return JSONResponse(value, status_code=status)
+
+
+def build_dumper(
+    spec: ResponseSpec, response_class: type | None, where: str = "route"
+) -> Callable[[Any], bytes] | None:
+    """``value -> JSON bytes`` for a declared response model sent as JSON.
+
+    The value is validated against the model (``ResponseValidationError`` when it does
+    not fit) unless it is an instance of exactly the declared pydantic model, which was
+    validated when it was built. ``None`` when the route sends something else (no
+    model, a ``response_class``, or a status without a body).
+    """
+    adapter = spec.adapter
+    status = spec.status_code
+    if spec.model is None or adapter is None or response_class is not None:
+        return None
+    if status in (204, 304) or status < 200:
+        return None
+    model = spec.model
+    exact = model if isinstance(model, type) and issubclass(model, BaseModel) else None
+    options = _options(spec)
+    to_json = exact.__pydantic_serializer__.to_json if exact is not None else None
+    # PERF: pydantic-core's validator and serializer directly, without TypeAdapter's
+    # Python wrappers (half the cost per call).
+    validate = adapter.validator.validate_python
+    dump_json = adapter.serializer.to_json
+
+    def dump(value: Any) -> bytes:
+        if to_json is not None and type(value) is exact:
+            return to_json(value, **options)
+        try:
+            validated = validate(value, from_attributes=True)
+        except ValidationError as exc:
+            raise _invalid_response(exc, where) from None
+        return dump_json(validated, **options)
+
+    return dump
+
+
+def _options(spec: ResponseSpec) -> dict[str, Any]:
+    return {
+        "exclude_none": spec.exclude_none,
+        "exclude_unset": spec.exclude_unset,
+        "by_alias": spec.by_alias,
+    }
+
+
+def _invalid_response(exc: ValidationError, where: str) -> ResponseValidationError:
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    return ResponseValidationError(where, [dict(e) for e in errors])
 
 
 def build_serializer(
@@ -56,18 +130,19 @@ def build_serializer(
             return to_response(value, status, response_class)
 
         return plain
+    dump = build_dumper(spec, response_class, where)
+    if dump is not None:
+
+        def serialize_json(value: Any) -> Response:
+            if isinstance(value, Response):
+                return value
+            return json_bytes_response(dump(value), status)
+
+        return serialize_json
     model = spec.model
     exact = model if isinstance(model, type) and issubclass(model, BaseModel) else None
-    options: dict[str, Any] = {
-        "exclude_none": spec.exclude_none,
-        "exclude_unset": spec.exclude_unset,
-        "by_alias": spec.by_alias,
-    }
-    to_json = exact.__pydantic_serializer__.to_json if exact is not None else None
-    # PERF: pydantic-core's validator and serializer directly, without TypeAdapter's
-    # Python wrappers (half the cost per call).
+    options = _options(spec)
     validate = adapter.validator.validate_python
-    dump_json = adapter.serializer.to_json
     dump_python = adapter.serializer.to_python
 
     def serialize(value: Any) -> Response:
@@ -75,20 +150,15 @@ def build_serializer(
             return value
         if status in (204, 304) and value is None:
             return Response(None, status_code=status)
-        # PERF: an instance of exactly the declared model was validated when it was
-        # built; serialise it straight away with pydantic-core.
-        if to_json is not None and type(value) is exact:
-            if response_class is None:
-                return _JSONBytes(to_json(value, **options), status)
+        if exact is not None and type(value) is exact:
             validated = value
         else:
             try:
                 validated = validate(value, from_attributes=True)
             except ValidationError as exc:
-                errors = exc.errors(include_url=False, include_context=False, include_input=False)
-                raise ResponseValidationError(where, [dict(e) for e in errors]) from None
-            if response_class is None:
-                return _JSONBytes(dump_json(validated, **options), status)
+                raise _invalid_response(exc, where) from None
+        if response_class is None:
+            return _JSONBytes(adapter.serializer.to_json(validated, **options), status)
         data = dump_python(validated, mode="json", **options)
         return response_class(data, status_code=status)  # type: ignore[no-any-return]
 

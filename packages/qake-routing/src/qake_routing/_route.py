@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
 
 from ._converters import Converter
 from ._template import Template
 
-__all__ = ["HTTP_METHODS", "Match", "Methods", "Route", "merge_meta", "normalize_methods"]
+__all__ = [
+    "HTTP_METHODS",
+    "Match",
+    "Methods",
+    "Route",
+    "merge_meta",
+    "new_match",
+    "normalize_methods",
+]
 
 #: What ``methods=`` accepts: one method, several, or ``None`` for any method/label.
 Methods = str | Iterable[str] | None
@@ -108,29 +117,50 @@ class Route:
         return f"<Route {self.describe()} -> {self.handler!r}>"
 
 
-class Match:
+class Match(tuple):  # type: ignore[type-arg]
     """The result of ``Router.match``: the route and its converted parameters.
 
-    Treat it as read-only: for static routes the router returns one shared instance
-    whose ``params`` is an empty read-only mapping.
+    A ``(route, params)`` pair (``route, params = router.match(...)`` works). Treat it
+    as read-only: for static routes the router returns one shared instance whose
+    ``params`` is an empty read-only mapping.
     """
 
-    __slots__ = ("params", "route")
+    __slots__ = ()
 
-    def __init__(self, route: Route, params: Mapping[str, Any]) -> None:
-        self.route = route
-        self.params = params
+    def __new__(cls, route: Route, params: Mapping[str, Any]) -> Match:
+        return tuple.__new__(cls, (route, params))
+
+    if TYPE_CHECKING:
+
+        @property
+        def route(self) -> Route: ...
+
+        @property
+        def params(self) -> Mapping[str, Any]: ...
+
+    else:
+        # PERF: C-level accessors; a Match is built on every parametrised lookup.
+        route = property(itemgetter(0), doc="The matched ``Route``.")
+        params = property(itemgetter(1), doc="Parameter name → converted value.")
 
     @property
     def handler(self) -> Any:
-        return self.route.handler
+        return self[0].handler
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Match):
             return NotImplemented
-        return self.route is other.route and dict(self.params) == dict(other.params)
+        return self[0] is other[0] and dict(self[1]) == dict(other[1])
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"Match(route={self.route!r}, params={dict(self.params)!r})"
+        return f"Match(route={self[0]!r}, params={dict(self[1])!r})"
+
+
+#: ``new_match(Match, (route, params))`` skips ``Match.__new__``'s Python frame.
+new_match: Callable[[type[Match], tuple[Route, Mapping[str, Any]]], Match] = tuple.__new__

@@ -11,7 +11,7 @@ from ._converters import BUILTIN_CONVERTERS, NO_MATCH, Converter
 from ._decorators import RouteDecorators
 from ._errors import MethodNotAllowed, NotFound, RouteConflict, URLBuildError
 from ._paths import split_path
-from ._route import Match, Methods, Route, merge_meta, normalize_methods
+from ._route import Match, Methods, Route, merge_meta, new_match, normalize_methods
 from ._template import Template, parse_template
 from ._tree import Leaf, Node, StaticLeaf, search
 
@@ -20,6 +20,8 @@ __all__ = ["Router"]
 
 # Shared by every Match of a static route: read-only, so sharing is safe.
 _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
+#: Digit strings shorter than this are converted inline (well under int()'s str limit).
+_INT_INLINE_DIGITS: Final = 19
 
 
 class _Compiled:
@@ -225,6 +227,16 @@ class Router(RouteDecorators):
             child = node.static.get(segment)
             if child is None:
                 if segment:
+                    child = node.int_child
+                    if (
+                        child is not None
+                        and segment.isdigit()
+                        and segment.isascii()
+                        and len(segment) < _INT_INLINE_DIGITS
+                    ):
+                        values.append(int(segment))
+                        node = child
+                        continue
                     for convert, typed_child in node.typed_seq:
                         value = convert(segment)
                         if value is not NO_MATCH:
@@ -248,7 +260,7 @@ class Router(RouteDecorators):
         route = leaf.table.get(method, leaf.any)
         if route is None:
             raise MethodNotAllowed(method, path, leaf.allowed)
-        return Match(route, route.build_params(values))
+        return new_match(Match, (route, route.build_params(values)))
 
     def redirect_slashes(
         self, method: str | None, path: str, *, decoded: bool = False

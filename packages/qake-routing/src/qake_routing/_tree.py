@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ._converters import NO_MATCH, Converter, StrConverter
+from ._converters import NO_MATCH, Converter, IntConverter, StrConverter
 from ._errors import RouteConflict
 from ._route import Match, Route
 from ._template import Param
@@ -59,6 +59,7 @@ class Node:
     __slots__ = (
         "catch_all",
         "catch_seq",
+        "int_child",
         "leaf",
         "plain",
         "routes",
@@ -78,6 +79,8 @@ class Node:
         # Filled by compile():
         self.typed_seq: tuple[tuple[Any, Node], ...] = ()
         self.catch_seq: tuple[tuple[Any, Leaf], ...] = ()
+        #: The child of the built-in ``int`` converter when it is tried first here.
+        self.int_child: Node | None = None
         self.leaf: Leaf | None = None
 
     def insert(self, route: Route) -> None:
@@ -117,6 +120,10 @@ class Node:
             child.compile(auto_head)
         # PERF: keep the bound ``convert`` so matching makes one call per candidate.
         self.typed_seq = tuple((conv.convert, child) for (_, conv), child in typed)
+        # PERF: the matcher converts plain ASCII digits inline for the built-in ``int``
+        # converter when it comes first (it has the lowest built-in priority).
+        first = typed[0][0][1] if typed else None
+        self.int_child = typed[0][1] if type(first) is IntConverter else None
         catch: list[tuple[Any, Leaf]] = []
         for (_, conv), child in sorted(self.catch_all.items(), key=_sort_key):
             child.compile(auto_head)
