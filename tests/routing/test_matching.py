@@ -214,7 +214,9 @@ def test_a_match_is_a_route_params_pair() -> None:
     assert route.handler == "user"
     assert params == {"uid": 42, "name": "ada"}
     m = r.match(None, "/users/42/ada")
-    assert m.route is route and m.params == params and m.handler == "user"
+    assert m.route is route
+    assert m.params == params
+    assert m.handler == "user"
     assert m == r.match(None, "/users/42/ada")
     assert m != r.match(None, "/users/43/ada")
     assert m != ("something", "else")
