@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from qake_core import App, FileResponse, HTTPException, PlainTextResponse, Response
+from qake_core import (
+    App,
+    FileResponse,
+    HTMLResponse,
+    HTTPException,
+    PlainTextResponse,
+    Response,
+    StaticFiles,
+    is_document,
+)
 from qake_core.types import Receive, Scope, Send
 from qake_testing import TestClient
 
@@ -139,3 +148,55 @@ def test_handler_error_behind_middleware_is_answered_and_logged_once(
     assert len([rec for rec in caplog.records if rec.name == "qake.error"]) == 1
     with TestClient(app) as client, pytest.raises(ValueError, match="handler bug"):
         client.get("/")
+
+
+def test_documents_get_their_own_default_headers(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text("<p>hi</p>")
+    (tmp_path / "data.json").write_text("{}")
+    app = App()
+    app.set_default_headers({"x-a": "api"}, documents={"x-a": "page", "x-b": "page only"})
+
+    @app.get("/json")
+    async def json_() -> dict[str, int]:
+        return {"n": 1}
+
+    @app.get("/html")
+    async def html() -> HTMLResponse:
+        return HTMLResponse("<p>hi</p>")
+
+    @app.get("/untyped")
+    async def untyped() -> Response:
+        return Response(b"?")
+
+    app.mount("/static", StaticFiles(directory=tmp_path))
+    client = TestClient(app)
+    for path in ("/json", "/static/data.json", "/nowhere"):
+        headers = client.get(path).headers
+        assert headers["x-a"] == "api", path
+        assert "x-b" not in headers, path
+    for path in ("/html", "/untyped", "/static/page.html"):
+        headers = client.get(path).headers
+        assert headers.get_list("x-a") == ["page"], path
+        assert headers["x-b"] == "page only", path
+
+
+@pytest.mark.parametrize(
+    ("content_type", "document"),
+    [
+        (b"text/html; charset=utf-8", True),
+        (b"TEXT/HTML", True),
+        (b"application/xhtml+xml", True),
+        (b"image/svg+xml", True),
+        (b"application/xml", True),
+        (b"application/json", False),
+        (b"text/plain; charset=utf-8", False),
+        (b"application/problem+json", False),
+        (b"image/png", False),
+        (None, True),  # no Content-Type: a browser would sniff it
+    ],
+)
+def test_is_document(content_type: bytes | None, document: bool) -> None:
+    headers = [(b"content-length", b"1")]
+    if content_type is not None:
+        headers.append((b"content-type", content_type))
+    assert is_document(headers) is document

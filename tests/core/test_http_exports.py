@@ -28,6 +28,7 @@ HTTP_NAMES = {
     "UploadFile",
     "accepts",
     "cache",
+    "is_document",
     "is_safe_redirect",
     "negotiate",
     "request_id_var",

@@ -133,4 +133,9 @@ def test_upload_is_streamed_and_measured(server: str) -> None:
 def test_security_headers_are_on_by_default(server: str) -> None:
     r = httpx.get(server + "/items/1")
     assert r.headers["x-content-type-options"] == "nosniff"
-    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert "x-frame-options" not in r.headers  # a page-only header
+    page = httpx.get(server + "/")
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")

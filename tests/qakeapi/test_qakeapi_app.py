@@ -7,8 +7,8 @@ from typing import Any, Literal
 import pytest
 from pydantic import BaseModel
 
-from qakeapi import QakeAPI, WebSocket, WebSocketDisconnect
-from qakeapi.security import CORSMiddleware
+from qakeapi import HTMLResponse, QakeAPI, WebSocket, WebSocketDisconnect
+from qakeapi.security import API_CSP, DEFAULT_CSP, CORSMiddleware
 from qakeapi.testing import TestClient
 
 
@@ -34,22 +34,34 @@ def make_app(**options: Any) -> QakeAPI:
 
 
 def test_security_headers_on_by_default() -> None:
-    client = TestClient(make_app())
+    app = make_app()
+
+    @app.get("/page")
+    async def page() -> HTMLResponse:
+        return HTMLResponse("<h1>hi</h1>")
+
+    client = TestClient(app)
     for path in ("/items/1", "/openapi.json", "/nowhere"):
         headers = client.get(path).headers
         assert headers["x-content-type-options"] == "nosniff", path
-        assert headers["x-frame-options"] == "DENY", path
-        assert headers["content-security-policy"].startswith("default-src 'self'"), path
+        assert headers["content-security-policy"] == API_CSP, path
+        assert "x-frame-options" not in headers, path
         assert "strict-transport-security" not in headers
+    headers = client.get("/page").headers
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    assert headers["content-security-policy"] == DEFAULT_CSP
 
 
 def test_security_headers_options_and_off() -> None:
-    custom = TestClient(make_app(security_headers={"frame_options": "SAMEORIGIN", "hsts": True}))
+    options = {"api_content_security_policy": "frame-ancestors 'self'", "hsts": True}
+    custom = TestClient(make_app(security_headers=options))
     headers = custom.get("/items/1").headers
-    assert headers["x-frame-options"] == "SAMEORIGIN"
+    assert headers["content-security-policy"] == "frame-ancestors 'self'"
     assert headers["strict-transport-security"].startswith("max-age=")
     off = TestClient(make_app(security_headers=False)).get("/items/1").headers
-    assert "x-frame-options" not in off
+    assert "x-content-type-options" not in off
+    assert "content-security-policy" not in off
 
 
 def test_openapi_served_and_describes_the_app() -> None:

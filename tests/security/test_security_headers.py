@@ -7,8 +7,14 @@ from typing import Any
 import anyio
 import pytest
 
-from qake_core import App, PlainTextResponse
-from qake_security import DEFAULT_CSP, SecurityHeadersMiddleware
+from qake_core import App, HTMLResponse, PlainTextResponse, Response
+from qake_security import (
+    API_CSP,
+    DEFAULT_CSP,
+    SecurityHeadersMiddleware,
+    security_header_sets,
+    security_headers,
+)
 from qake_testing import TestClient
 
 DEFAULTS = {
@@ -18,6 +24,9 @@ DEFAULTS = {
     "cross-origin-opener-policy": "same-origin",
     "content-security-policy": DEFAULT_CSP,
 }
+# What a response that is not a document (JSON, text, files) gets.
+OTHER = {"x-content-type-options": "nosniff", "content-security-policy": API_CSP}
+DOCUMENT_ONLY = ("x-frame-options", "referrer-policy", "cross-origin-opener-policy")
 
 
 def make_app(**options: Any) -> App:
@@ -31,17 +40,50 @@ def make_app(**options: Any) -> App:
     async def framed() -> PlainTextResponse:
         return PlainTextResponse("hi", headers={"X-Frame-Options": "SAMEORIGIN"})
 
+    @app.get("/page")
+    async def page() -> HTMLResponse:
+        return HTMLResponse("<p>hi</p>")
+
+    @app.get("/svg")
+    async def svg() -> Response:
+        return Response(b"<svg/>", media_type="image/svg+xml")
+
+    @app.get("/untyped")
+    async def untyped() -> Response:
+        return Response(b"?")
+
     app.add_middleware(SecurityHeadersMiddleware, **options)
     return app
 
 
-def test_defaults_on_every_response() -> None:
+def test_documents_get_the_full_set() -> None:
     client = TestClient(make_app())
-    for path in ("/", "/missing"):
+    for path in ("/page", "/svg", "/untyped"):
         response = client.get(path)
         for name, value in DEFAULTS.items():
             assert response.headers[name] == value, (path, name)
         assert "strict-transport-security" not in response.headers
+
+
+def test_other_responses_get_the_headers_that_act_on_them() -> None:
+    client = TestClient(make_app())
+    for path in ("/", "/missing"):  # JSON and a problem+json 404
+        response = client.get(path)
+        for name, value in OTHER.items():
+            assert response.headers[name] == value, (path, name)
+        for name in DOCUMENT_ONLY:
+            assert name not in response.headers, (path, name)
+
+
+def test_header_sets() -> None:
+    sets = security_header_sets()
+    assert sets.documents == security_headers()
+    assert dict(sets.other) == {k.encode(): v.encode() for k, v in OTHER.items()}
+    custom = security_header_sets(api_content_security_policy=None, hsts=True)
+    assert [name for name, _ in custom.other] == [
+        b"x-content-type-options",
+        b"strict-transport-security",
+    ]
 
 
 def test_a_header_the_app_set_is_kept_and_not_duplicated() -> None:
@@ -58,12 +100,16 @@ def test_override_disable_hsts_and_extra() -> None:
         hsts=True,
         extra={"Permissions-Policy": "camera=()"},
     )
-    headers = TestClient(app).get("/").headers
+    headers = TestClient(app).get("/page").headers
     assert headers["x-frame-options"] == "SAMEORIGIN"
     assert "content-security-policy" not in headers
     assert "referrer-policy" not in headers
     assert headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
     assert headers["permissions-policy"] == "camera=()"
+    other = TestClient(app).get("/").headers
+    assert other["content-security-policy"] == API_CSP  # its own option
+    assert other["strict-transport-security"] == headers["strict-transport-security"]
+    assert other["permissions-policy"] == "camera=()"
 
 
 def test_hsts_preload_rules() -> None:
@@ -110,5 +156,5 @@ def test_shared_response_header_lists_are_not_mutated() -> None:
 
     client = TestClient(SecurityHeadersMiddleware(inner))
     for _ in range(2):
-        assert client.get("/").headers["x-frame-options"] == "DENY"
+        assert client.get("/").headers["content-security-policy"] == API_CSP
     assert len(raw) == 2

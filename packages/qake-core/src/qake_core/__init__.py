@@ -42,6 +42,7 @@ from qake_core._responses import (
     RedirectResponse,
     Response,
     StreamingResponse,
+    is_document,
 )
 from qake_core._routing import APIRoute, Mount, Router, WebSocketRoute
 from qake_core._scope import route_path
@@ -130,6 +131,7 @@ __all__ = [
     "accepts",
     "cache",
     "format_set_cookie",
+    "is_document",
     "is_safe_redirect",
     "iterate_in_threadpool",
     "negotiate",

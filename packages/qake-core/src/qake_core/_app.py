@@ -131,16 +131,24 @@ class App(Router):
             )
 
     def set_default_headers(
-        self, headers: Mapping[str, str] | Sequence[tuple[bytes, bytes]] | None
+        self,
+        headers: Mapping[str, str] | Sequence[tuple[bytes, bytes]] | None,
+        documents: Mapping[str, str] | Sequence[tuple[bytes, bytes]] | None = None,
     ) -> None:
         """Headers added to every response the app sends, unless the response set them.
 
-        They are merged when the response starts (no middleware layer, no send
-        wrapper), for routes, errors, 404/405 answers and the app's own mounted
-        ``StaticFiles``; a foreign ASGI app mounted here does not get them.
+        ``documents``, when given, are used instead of ``headers`` for responses a
+        browser renders as a document (HTML, XHTML, SVG, XML, or no Content-Type):
+        page-only headers (a page's CSP, ``Referrer-Policy``...) need not travel with
+        every JSON answer. They are merged when the response starts (no middleware
+        layer, no send wrapper), for routes, errors, 404/405 answers and the app's own
+        mounted ``StaticFiles``; a foreign ASGI app mounted here does not get them.
         """
         self._check_not_built("set default headers")
-        self._default_headers = default_headers_of(headers) if headers else None
+        if not headers and not documents:
+            self._default_headers = None
+            return
+        self._default_headers = default_headers_of(headers or (), documents)
 
     def add_middleware(self, cls: Callable[..., ASGIApp], *args: Any, **kwargs: Any) -> None:
         """Add a pure ASGI middleware; the last one added is the outermost."""

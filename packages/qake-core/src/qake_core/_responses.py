@@ -15,6 +15,7 @@ from qake_core._datastructures import MutableHeaders
 from qake_core.types import Receive, Scope, Send
 
 __all__ = [
+    "DOCUMENT_TYPES",
     "JSON_CONTENT_TYPE",
     "HTMLResponse",
     "JSONResponse",
@@ -35,20 +36,45 @@ DEFAULT_HEADERS_KEY = "qake.default_headers"
 
 
 class DefaultHeaders(NamedTuple):
-    """Headers added to each response that does not set them itself."""
+    """Headers added to each response that does not set them itself.
+
+    ``document_pairs`` (when given) replace ``pairs`` for responses a browser renders
+    as a document (see :func:`is_document`): headers such as ``Referrer-Policy`` or a
+    page's ``Content-Security-Policy`` only mean something there.
+    """
 
     pairs: list[tuple[bytes, bytes]]
     names: frozenset[bytes]
+    document_pairs: list[tuple[bytes, bytes]] | None = None
+    document_names: frozenset[bytes] = frozenset()
 
 
 #: Framing headers the response itself must own; a default value would be wrong.
 _NOT_DEFAULTS = frozenset({b"content-length", b"content-type", b"transfer-encoding"})
 
+#: Media types a browser renders as an active document (scripts, subresources, frames).
+DOCUMENT_TYPES = (
+    b"text/html",
+    b"application/xhtml+xml",
+    b"image/svg+xml",
+    b"text/xml",
+    b"application/xml",
+)
 
-def default_headers_of(
+
+def is_document(headers: Sequence[tuple[bytes, bytes]]) -> bool:
+    """Whether a response with these (lower-case) headers may be rendered as a document:
+    an HTML, XHTML, SVG or XML Content-Type, or none at all (a browser would sniff)."""
+    for name, value in headers:
+        if name == _CT:
+            media = value.partition(b";")[0].strip().lower()
+            return media in DOCUMENT_TYPES
+    return True
+
+
+def _pairs_of(
     headers: Mapping[str, str] | Sequence[tuple[bytes, bytes]],
-) -> DefaultHeaders:
-    """Normalise ``{"name": "value"}`` or raw pairs into :class:`DefaultHeaders`."""
+) -> list[tuple[bytes, bytes]]:
     if isinstance(headers, Mapping):
         pairs = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
     else:
@@ -61,7 +87,25 @@ def default_headers_of(
                 f"default header {name!r}: each response sets its own framing headers; "
                 "set it on the response instead"
             )
-    return DefaultHeaders(pairs, frozenset(k for k, _ in pairs))
+    return pairs
+
+
+def default_headers_of(
+    headers: Mapping[str, str] | Sequence[tuple[bytes, bytes]],
+    documents: Mapping[str, str] | Sequence[tuple[bytes, bytes]] | None = None,
+) -> DefaultHeaders:
+    """Normalise ``{"name": "value"}`` or raw pairs into :class:`DefaultHeaders`;
+    ``documents`` are the headers for document responses instead of ``headers``."""
+    pairs = _pairs_of(headers)
+    if documents is None:
+        return DefaultHeaders(pairs, frozenset(k for k, _ in pairs))
+    document_pairs = _pairs_of(documents)
+    return DefaultHeaders(
+        pairs,
+        frozenset(k for k, _ in pairs),
+        document_pairs,
+        frozenset(k for k, _ in document_pairs),
+    )
 
 
 def with_default_headers(
@@ -72,12 +116,14 @@ def with_default_headers(
     defaults: DefaultHeaders | None = scope.get(DEFAULT_HEADERS_KEY)
     if defaults is None:
         return headers
-    names = defaults.names
+    pairs, names = defaults.pairs, defaults.names
+    if defaults.document_pairs is not None and is_document(headers):
+        pairs, names = defaults.document_pairs, defaults.document_names
     for name, _ in headers:
         if name in names:
             present = {k for k, _ in headers}
-            return headers + [pair for pair in defaults.pairs if pair[0] not in present]
-    return headers + defaults.pairs
+            return headers + [pair for pair in pairs if pair[0] not in present]
+    return headers + pairs
 
 
 _CONTENT_TYPES: dict[tuple[str, str], bytes] = {}

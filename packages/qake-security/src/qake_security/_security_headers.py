@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, NamedTuple
 
+from qake_core import is_document
 from qake_core.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["DEFAULT_CSP", "SecurityHeadersMiddleware", "security_headers"]
+__all__ = [
+    "API_CSP",
+    "DEFAULT_CSP",
+    "DOCUMENT_ONLY_HEADERS",
+    "SecurityHeaderSets",
+    "SecurityHeadersMiddleware",
+    "security_header_sets",
+    "security_headers",
+]
 
-#: A conservative policy for an API: same-origin resources only, never framed.
+#: A conservative policy for pages: same-origin resources only, never framed.
 DEFAULT_CSP = "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'"
+
+#: The policy for responses that are not documents (JSON, text, images, files): should
+#: a browser ever render one, it loads nothing and cannot be framed.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+#: Headers that act only on documents (pages): a browser ignores them elsewhere.
+#: ``X-Frame-Options`` is superseded by CSP ``frame-ancestors`` (sent everywhere) in
+#: every browser that understands CSP; it stays on pages for older ones.
+DOCUMENT_ONLY_HEADERS = frozenset(
+    {"x-frame-options", "referrer-policy", "cross-origin-opener-policy", "content-security-policy"}
+)
 
 # A header option: the value to send, or None/False to leave the header out.
 HeaderOption = str | None | bool
@@ -69,6 +89,10 @@ def security_headers(
         )
     for extra_name, extra_value in (extra or {}).items():
         wanted[extra_name.lower()] = extra_value
+    return _pairs(wanted)
+
+
+def _pairs(wanted: dict[str, HeaderOption]) -> list[tuple[bytes, bytes]]:
     pairs: list[tuple[bytes, bytes]] = []
     for name, value in wanted.items():
         if value is None or value is False:
@@ -81,39 +105,69 @@ def security_headers(
     return pairs
 
 
+class SecurityHeaderSets(NamedTuple):
+    """The headers for documents (pages) and for every other response."""
+
+    documents: list[tuple[bytes, bytes]]
+    other: list[tuple[bytes, bytes]]
+
+
+def security_header_sets(
+    *, api_content_security_policy: HeaderOption = API_CSP, **options: Any
+) -> SecurityHeaderSets:
+    """:func:`security_headers` for documents, and for other responses the same minus
+    :data:`DOCUMENT_ONLY_HEADERS`, with ``api_content_security_policy`` (default
+    :data:`API_CSP`; ``None`` leaves it out) as their Content-Security-Policy.
+
+    Documents are what :func:`qake_core.is_document` says: HTML, XHTML, SVG, XML, or
+    no Content-Type at all. ``QakeAPI`` and :class:`SecurityHeadersMiddleware` use
+    these two sets, so a JSON answer carries two security headers, not five.
+    """
+    documents = security_headers(**options)
+    other = [pair for pair in documents if pair[0].decode("latin-1") not in DOCUMENT_ONLY_HEADERS]
+    other += _pairs({"content-security-policy": api_content_security_policy})
+    return SecurityHeaderSets(documents, other)
+
+
 class SecurityHeadersMiddleware:
     """Add security headers to every HTTP response of any ASGI app that does not set them.
 
-    The options are those of :func:`security_headers`. A header the application
-    set itself wins. (``QakeAPI`` does not need this layer: it gives the same
-    headers to the core, which merges them as each response starts.)
+    The options are those of :func:`security_header_sets`: documents get the full
+    set, other responses the headers that act on them. A header the application set
+    itself wins. (``QakeAPI`` does not need this layer: it gives the same headers to
+    the core, which merges them as each response starts.)
     """
 
-    __slots__ = ("_headers", "_names", "app")
+    __slots__ = ("_documents", "_other", "app")
 
     def __init__(self, app: ASGIApp, **options: Any) -> None:
         self.app = app
-        pairs = security_headers(**options)
-        # PERF: built once; a request only concatenates this list onto the app's headers.
-        self._headers = pairs
-        self._names = frozenset(name for name, _ in pairs)
+        sets = security_header_sets(**options)
+        # PERF: built once; a request only concatenates one list onto the app's headers.
+        self._documents = (sets.documents, frozenset(name for name, _ in sets.documents))
+        self._other = (sets.other, frozenset(name for name, _ in sets.other))
 
     @property
     def headers(self) -> list[tuple[bytes, bytes]]:
-        """The raw ``(name, value)`` pairs added to each response."""
-        return list(self._headers)
+        """The raw ``(name, value)`` pairs added to documents."""
+        return list(self._documents[0])
+
+    @property
+    def other_headers(self) -> list[tuple[bytes, bytes]]:
+        """The raw ``(name, value)`` pairs added to responses that are not documents."""
+        return list(self._other[0])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self._headers:
+        if scope["type"] != "http" or not (self._documents[0] or self._other[0]):
             await self.app(scope, receive, send)
             return
-        extra = self._headers
-        names = self._names
+        documents, other = self._documents, self._other
 
         # PERF: a plain function returning send's awaitable saves a coroutine per message.
         def send_with_headers(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start":
                 headers = message.get("headers", ())
+                extra, names = documents if is_document(headers) else other
                 for name, _ in headers:
                     if name in names:  # the app set one of ours: the app's value wins
                         present = {k for k, _ in headers}

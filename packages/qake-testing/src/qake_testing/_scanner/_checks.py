@@ -32,14 +32,21 @@ def reflected_unescaped(response: httpx.Response, payload: str) -> str | None:
     return None if index < 0 else _snippet(response.text, index, len(payload))
 
 
+#: Media types a browser renders as a document (a missing Content-Type counts too).
+_DOCUMENTS = ("text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml")
+
+
 def missing_security_headers(response: httpx.Response) -> list[str]:
+    """Every response: ``nosniff`` and a framing policy (CSP or X-Frame-Options);
+    documents also a ``Referrer-Policy`` (it acts on nothing else)."""
     headers = response.headers
     missing = []
     if headers.get("x-content-type-options", "").strip().lower() != "nosniff":
         missing.append("X-Content-Type-Options")
     if "content-security-policy" not in headers and "x-frame-options" not in headers:
         missing.append("Content-Security-Policy/X-Frame-Options")
-    if "referrer-policy" not in headers:
+    media = headers.get("content-type", "").partition(";")[0].strip().lower()
+    if (not media or media in _DOCUMENTS) and "referrer-policy" not in headers:
         missing.append("Referrer-Policy")
     return missing
 
