@@ -261,3 +261,30 @@ def test_public_names_exported() -> None:
     assert qake_core.__all__ == sorted(
         qake_core.__all__, key=lambda n: (not n.isupper(), not n[0].isupper(), n)
     )
+
+
+class Wrapper(BaseModel):
+    items: list[Out]
+
+
+def test_aliases_nested_anywhere_in_the_model_are_honoured() -> None:
+    app = App()
+
+    @app.get("/list")
+    async def as_list() -> list[Out]:
+        return [Out(id=1)]
+
+    @app.get("/dict")
+    async def as_dict() -> dict[str, Wrapper]:
+        return {"w": Wrapper(items=[Out(id=2)])}
+
+    @app.get("/plain")
+    async def plain() -> dict[str, list[int]]:
+        return {"n": [1, 2]}
+
+    client = TestClient(app)
+    assert client.get("/list").json() == [{"id": 1, "name": None, "secretAlias": "s"}]
+    assert client.get("/dict").json() == {
+        "w": {"items": [{"id": 2, "name": None, "secretAlias": "s"}]}
+    }
+    assert client.get("/plain").json() == {"n": [1, 2]}

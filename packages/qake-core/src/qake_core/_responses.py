@@ -67,9 +67,17 @@ def is_document(headers: Sequence[tuple[bytes, bytes]]) -> bool:
     an HTML, XHTML, SVG or XML Content-Type, or none at all (a browser would sniff)."""
     for name, value in headers:
         if name == _CT:
-            media = value.partition(b";")[0].strip().lower()
-            return media in DOCUMENT_TYPES
+            # PERF: responses reuse a handful of Content-Type values; classify each once.
+            document = _DOCUMENT_BY_VALUE.get(value)
+            if document is None:
+                document = value.partition(b";")[0].strip().lower() in DOCUMENT_TYPES
+                if len(_DOCUMENT_BY_VALUE) < 256:
+                    _DOCUMENT_BY_VALUE[value] = document
+            return document
     return True
+
+
+_DOCUMENT_BY_VALUE: dict[bytes, bool] = {}
 
 
 def _pairs_of(
