@@ -399,9 +399,9 @@ class App(Router):
         scope["app"] = self
         if self._default_headers is not None:
             scope[DEFAULT_HEADERS_KEY] = self._default_headers
-        if self._direct and scope["type"] == "http":
+        if self._direct:
             # PERF: no edge middleware: the route's coroutine is awaited here directly.
-            await self._dispatch_http(scope, receive, send)
+            await self._dispatch(scope, receive, send)
             return
         stack = self._stack
         if stack is None:
@@ -429,31 +429,6 @@ class App(Router):
                     pass
             raise
 
-    def _dispatch_http(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        """The coroutine answering an HTTP request: its route's, or a 404/405/431.
-
-        PERF: a plain function (no coroutine frame of its own) with the header limits
-        and the route lookup inline: it runs on every request.
-        """
-        headers = scope["headers"]
-        try:
-            if len(headers) > self._max_headers:
-                raise _HeaderLimit("count")
-            if self._max_header_bytes:
-                size = 0
-                for name, value in headers:
-                    size += len(name) + len(value)
-                if size > self._max_header_bytes:
-                    raise _HeaderLimit("size")
-            raw = scope.get("raw_path")
-            if raw is not None and not scope.get("root_path"):
-                route, params = self._tree.match(scope["method"], raw.decode("latin-1"))
-            else:
-                route, params = self._tree.match(scope["method"], route_path(scope), decoded=True)
-        except LookupError as exc:
-            return self._no_route(scope, receive, send, exc)
-        return route.handler.handle(scope, receive, send, params)  # type: ignore[no-any-return]
-
     async def _no_route(self, scope: Scope, receive: Receive, send: Send, exc: LookupError) -> None:
         if isinstance(exc, MethodNotAllowed):
             await self._not_allowed(scope, receive, send, exc.allowed)
@@ -463,14 +438,34 @@ class App(Router):
             await self._not_found(scope, receive, send)
 
     def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        """The innermost app under edge middleware.
+        """The coroutine answering ``scope``: for HTTP its route's, or a 404/405/431.
 
-        PERF: a plain function returning the route's coroutine, so the middleware's
-        ``await self.app(...)`` runs the route directly: one coroutine frame fewer.
+        PERF: a plain function (no coroutine frame of its own), the innermost app under
+        edge middleware (their ``await self.app(...)`` runs the route directly) or called
+        by ``__call__`` without them; the header limits and the route lookup are inline:
+        this runs on every request.
         """
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            try:
+                if len(headers) > self._max_headers:
+                    raise _HeaderLimit("count")
+                if self._max_header_bytes:
+                    size = 0
+                    for name, value in headers:
+                        size += len(name) + len(value)
+                    if size > self._max_header_bytes:
+                        raise _HeaderLimit("size")
+                raw = scope.get("raw_path")
+                if raw is not None and not scope.get("root_path"):
+                    route, params = self._tree.match(scope["method"], raw.decode("latin-1"))
+                else:
+                    path = route_path(scope)
+                    route, params = self._tree.match(scope["method"], path, decoded=True)
+            except LookupError as exc:
+                return self._no_route(scope, receive, send, exc)
+            return route.handler.handle(scope, receive, send, params)  # type: ignore[no-any-return]
         kind = scope["type"]
-        if kind == "http":
-            return self._dispatch_http(scope, receive, send)
         if kind == "websocket":
             return self._dispatch_websocket(scope, receive, send)
         if kind == "lifespan":

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from qake_core._background import BackgroundTasks
 from qake_core._exceptions import HTTPException, RequestValidationError
 from qake_core._params import Header
-from qake_core._requests import Request, split_query
+from qake_core._requests import Request, query_values
 from qake_core._responses import Response
 from qake_core._signature import (
     CONVERTER_TYPES,
@@ -397,36 +397,49 @@ def scope_reader(
     ``RequestValidationError`` with every problem. ``None`` for other handlers.
     """
     copied: list[str] = []
-    readers: list[tuple[str, str, Callable[[Any], Any], bool]] = []
+    path: list[tuple[str, str, Callable[[Any], Any]]] = []
+    query: list[tuple[str, str, Callable[[Any], Any]]] = []
+    ordered: list[tuple[str, Callable[[Any], Any], bool]] = []  # (key, convert, from query)
     for p in params:
         if p.location == "path":
             convert = _path_converter(p, converters.get(p.alias, "str"))
             if convert is None and p.name == p.alias:
                 copied.append(p.name)
-            else:
-                readers.append((p.name, p.alias, convert or _same, False))
+                continue
+            path.append((p.name, p.alias, convert or _same))
+            ordered.append((p.alias, convert or _same, False))
         elif p.location == "query" and p.model is None and not p.is_sequence:
-            readers.append((p.name, p.alias, _value_converter(p), True))
+            convert = _value_converter(p)
+            query.append((p.name, p.alias, convert))
+            ordered.append((p.alias, convert, True))
         else:
             return None
     copy_all = len(copied) == len(converters)
-    uses_query = any(from_query for *_, from_query in readers)
+
+    def problems(scope: Scope, path_params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every problem, in parameter order (only run once something failed)."""
+        raw_query = scope.get("query_string")
+        values = query_values(raw_query) if raw_query else _NO_QUERY
+        errors: list[dict[str, Any]] = []
+        for key, convert, from_query in ordered:
+            try:
+                convert(values.get(key) if from_query else path_params[key])
+            except _Invalid as exc:
+                errors += exc.errors
+        return errors
 
     def read(scope: Scope, path_params: Mapping[str, Any]) -> dict[str, Any]:
         kwargs = dict(path_params) if copy_all else {n: path_params[n] for n in copied}
-        query = _NO_QUERY
-        if uses_query:
-            raw_query = scope.get("query_string")
-            if raw_query:
-                query = dict(split_query(raw_query))
-        errors: list[dict[str, Any]] | None = None
-        for name, key, convert, from_query in readers:
-            try:
-                kwargs[name] = convert(query.get(key) if from_query else path_params[key])
-            except _Invalid as exc:
-                errors = exc.errors if errors is None else errors + exc.errors
-        if errors:
-            raise RequestValidationError(errors)
+        try:
+            for name, key, convert in path:
+                kwargs[name] = convert(path_params[key])
+            if query:
+                raw_query = scope.get("query_string")
+                values = query_values(raw_query) if raw_query else _NO_QUERY
+                for name, key, convert in query:
+                    kwargs[name] = convert(values.get(key))
+        except _Invalid:
+            raise RequestValidationError(problems(scope, path_params)) from None
         return kwargs
 
     return read

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from qake_core._forms import FormData
     from qake_core._limits import Limits
 
-__all__ = ["ClientDisconnect", "HTTPConnection", "Request", "split_query"]
+__all__ = ["ClientDisconnect", "HTTPConnection", "Request", "query_values", "split_query"]
 
 _BODY_KEY = "qake.body"
 _CONSUMED_KEY = "qake.body_consumed"
@@ -42,16 +42,30 @@ async def _no_send(message: Any) -> None:
 def split_query(query: bytes) -> list[tuple[str, str]]:
     """``parse_qsl(query, keep_blank_values=True)``, several times faster on plain keys."""
     # PERF: typed handlers read the query on most requests; unquote only when needed.
+    text = query.decode("latin-1")
+    escaped = "%" in text or "+" in text
     pairs: list[tuple[str, str]] = []
-    for part in query.decode("latin-1").split("&"):
-        if not part:
-            continue
-        key, _, value = part.partition("=")
-        if "%" in part or "+" in part:
-            key = unquote_plus(key)
-            value = unquote_plus(value)
-        pairs.append((key, value))
+    for part in text.split("&"):
+        if part:
+            key, _, value = part.partition("=")
+            if escaped:
+                key = unquote_plus(key)
+                value = unquote_plus(value)
+            pairs.append((key, value))
     return pairs
+
+
+def query_values(query: bytes) -> dict[str, str]:
+    """The query as ``{name: last value}`` (``dict(split_query(query))``, faster)."""
+    text = query.decode("latin-1")
+    if "%" in text or "+" in text:
+        return dict(split_query(query))
+    values: dict[str, str] = {}
+    for part in text.split("&"):
+        if part:
+            key, _, value = part.partition("=")
+            values[key] = value
+    return values
 
 
 class HTTPConnection:
