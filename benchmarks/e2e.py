@@ -3,9 +3,10 @@
 The server is pinned to core 0 and wrk to core 1 (``taskset``), on a free loopback port.
 Every server starts once; each round measures scenario by scenario, frameworks in
 A B C / C B A order. The tables show requests/s (median over rounds, min-max) and the
-median over rounds of the ratio to the bare ASGI app measured in the same round. Any
-non-2xx response aborts the run. Then, per framework, the peak RSS (VmHWM) of one fresh worker after it served
-at least 100k S2 requests.
+median over rounds of the ratio to the bare ASGI app measured in the same round. S6 and
+S5s run against servers of their own (``app_mw``, ``app_small``). Any non-2xx response
+aborts the run. Then, per framework, the peak RSS (VmHWM) of one fresh worker after it
+served at least 100k S2 requests.
 
     python benchmarks/e2e.py                          # 2 s per measurement, 4 rounds
     python benchmarks/e2e.py --duration 10 --rounds 3 --frameworks bare,qakeapi,fastapi
@@ -255,15 +256,15 @@ def throughput(
     """
     results: dict[str, dict[str, list[float]]] = {}
     unavailable: dict[str, str] = {}
-    groups = {
-        "app": [SCENARIOS[s] for s in scenarios if not SCENARIOS[s].middleware],
-        "app_mw": [SCENARIOS[s] for s in scenarios if SCENARIOS[s].middleware],
-    }
+    # One server per framework and module attribute that the chosen scenarios need.
+    groups: dict[str, list[Scenario]] = {}
+    for s in scenarios:
+        groups.setdefault(SCENARIOS[s].app_attr, []).append(SCENARIOS[s])
     with ExitStack() as stack:
         servers: dict[tuple[str, str], Server] = {}
         for key in frameworks:
             for attribute, group in groups.items():
-                if not group or key in unavailable:
+                if key in unavailable:
                     continue
                 try:
                     server = stack.enter_context(serve(key, attribute, args.startup_timeout))
@@ -271,7 +272,7 @@ def throughput(
                     unavailable[key] = str(exc)
                     log(f"  {key}: unavailable, skipped ({exc})")
                     continue
-                checks = group + (list(EXTRA_CHECKS) if attribute == "app" else [])
+                checks = group + [c for c in EXTRA_CHECKS if c.app_attr == attribute]
                 check_http(server, checks, args.warmup_requests)
                 servers[key, attribute] = server
         log(f"{len(servers)} servers up and checked")
@@ -281,9 +282,8 @@ def throughput(
             log(f"round {round_no + 1}/{args.rounds}: {' '.join(order)}")
             for key_s in scenarios:
                 scenario = SCENARIOS[key_s]
-                attribute = "app_mw" if scenario.middleware else "app"
                 for key in order:
-                    server = servers[key, attribute]
+                    server = servers[key, scenario.app_attr]
                     if args.warmup and round_no == 0:
                         run_wrk(server, scenario, f"{args.warmup}s", args.connections)
                     res = run_wrk(server, scenario, f"{args.duration}s", args.connections)

@@ -24,7 +24,7 @@ from inprocess import Lifespan, Target
 
 async def prepare(framework: str, scenario: str) -> tuple[Target, Lifespan]:
     chosen = SCENARIOS[scenario]
-    app = load_app(FRAMEWORKS[framework], chosen.middleware)
+    app = load_app(FRAMEWORKS[framework], chosen.app_attr)
     lifespan = Lifespan(app)
     await lifespan.startup()
     target = Target(app, lifespan.state, chosen)

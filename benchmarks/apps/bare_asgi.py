@@ -82,7 +82,7 @@ async def static(scope: Scope, parts: list[str], receive: Receive) -> tuple[int,
 
 
 class BareApp:
-    def __init__(self) -> None:
+    def __init__(self, extra: int = N_EXTRA) -> None:
         # (method, path) -> handler for static paths; (method, first segment) -> handler
         # for parametrised paths. Registration order mirrors the framework apps.
         self.static: dict[tuple[str, str], Handler] = {}
@@ -91,7 +91,7 @@ class BareApp:
         self.static["GET", "/json"] = json_
         self.dynamic["GET", "users"] = user_item
         self.static["POST", "/items"] = create_item
-        for i in range(N_EXTRA):
+        for i in range(extra):
             self.dynamic["GET", f"r{i}"] = echo_x
             self.static["GET", f"/static-{i}"] = static
 
@@ -136,8 +136,10 @@ class PassThrough:
         await self.app(scope, receive, send)
 
 
-def build(middleware: bool = False) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    app: Callable[[Scope, Receive, Send], Awaitable[None]] = BareApp()
+def build(
+    middleware: bool = False, extra: int = N_EXTRA
+) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    app: Callable[[Scope, Receive, Send], Awaitable[None]] = BareApp(extra)
     if middleware:
         for _ in range(3):
             app = PassThrough(app)
@@ -145,4 +147,6 @@ def build(middleware: bool = False) -> Callable[[Scope, Receive, Send], Awaitabl
 
 
 app = build()
-__getattr__ = lazy_attribute("app_mw", lambda: build(middleware=True), globals())
+__getattr__ = lazy_attribute(
+    {"app_mw": lambda: build(middleware=True), "app_small": lambda: build(extra=1)}, globals()
+)

@@ -19,7 +19,7 @@ async def passthrough(
     return await handler(request)
 
 
-def build(middleware: bool = False) -> Application:
+def build(middleware: bool = False, extra: int = N_EXTRA) -> Application:
     router = Router()
     app = Application(router=router)
 
@@ -45,7 +45,7 @@ def build(middleware: bool = False) -> Application:
     async def static() -> Response:
         return text(STATIC_TEXT)
 
-    for i in range(N_EXTRA):
+    for i in range(extra):
         router.add_get(f"/r{i}/{{x}}", echo_x)
         router.add_get(f"/static-{i}", static)
 
@@ -56,4 +56,6 @@ def build(middleware: bool = False) -> Application:
 
 
 app = build()
-__getattr__ = lazy_attribute("app_mw", lambda: build(middleware=True), globals())
+__getattr__ = lazy_attribute(
+    {"app_mw": lambda: build(middleware=True), "app_small": lambda: build(extra=1)}, globals()
+)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
 #: ``/r{i}/{x}`` and ``/static-{i}`` are registered, interleaved, for i in range(N_EXTRA),
 #: after the scenario routes: 2,000 extra routes. S5 requests the last ``/r{i}/{x}``.
+#: ``app_small`` (S5s) registers them for i = 0 only: 2 extra routes.
 N_EXTRA = 1000
 
 PLAINTEXT = "Hello, World!"
@@ -21,17 +22,19 @@ class Item(BaseModel):
     tags: list[str] = []
 
 
-def lazy_attribute(name: str, factory: Callable[[], object], namespace: dict[str, Any]) -> Any:
-    """Return a module ``__getattr__`` that builds ``name`` on first access.
+def lazy_attribute(factories: Mapping[str, Callable[[], object]], namespace: dict[str, Any]) -> Any:
+    """Return a module ``__getattr__`` that builds each name of ``factories`` on first access.
 
-    The apps build ``app_mw`` (S6) lazily so that a process serving only ``app`` does not
-    pay for a second route table (Litestar's registration alone takes seconds).
+    The apps build ``app_mw`` (S6) and ``app_small`` (S5s) lazily so that a process
+    serving only ``app`` does not pay for another route table (Litestar's registration
+    alone takes seconds). The value is stored in the module: built once.
     """
 
     def __getattr__(attr: str) -> object:
-        if attr != name:
+        factory = factories.get(attr)
+        if factory is None:
             raise AttributeError(f"module {namespace['__name__']!r} has no attribute {attr!r}")
-        value = namespace[name] = factory()
+        value = namespace[attr] = factory()
         return value
 
     return __getattr__

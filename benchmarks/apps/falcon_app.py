@@ -67,18 +67,20 @@ class PassThrough:
         pass
 
 
-def build(middleware: bool = False) -> falcon.asgi.App[Any, Any]:
+def build(middleware: bool = False, extra: int = N_EXTRA) -> falcon.asgi.App[Any, Any]:
     app = falcon.asgi.App(middleware=[PassThrough() for _ in range(3)] if middleware else None)
     app.add_route("/plaintext", PlainTextResource())
     app.add_route("/json", JSONResource())
     app.add_route("/users/{user_id:int}/items/{item_id:int}", UserItemResource())
     app.add_route("/items", ItemsResource())
     echo_x, static = EchoXResource(), StaticResource()
-    for i in range(N_EXTRA):
+    for i in range(extra):
         app.add_route(f"/r{i}/{{x}}", echo_x)
         app.add_route(f"/static-{i}", static)
     return app
 
 
 app = build()
-__getattr__ = lazy_attribute("app_mw", lambda: build(middleware=True), globals())
+__getattr__ = lazy_attribute(
+    {"app_mw": lambda: build(middleware=True), "app_small": lambda: build(extra=1)}, globals()
+)

@@ -14,7 +14,7 @@ from fastapi.responses import PlainTextResponse
 from apps.common import N_EXTRA, PLAINTEXT, STATIC_TEXT, Item, lazy_attribute
 
 
-def build(middleware: bool = False) -> FastAPI:
+def build(middleware: bool = False, extra: int = N_EXTRA) -> FastAPI:
     app = FastAPI()
 
     if middleware:
@@ -50,11 +50,13 @@ def build(middleware: bool = False) -> FastAPI:
     async def static() -> PlainTextResponse:
         return PlainTextResponse(STATIC_TEXT)
 
-    for i in range(N_EXTRA):
+    for i in range(extra):
         app.get(f"/r{i}/{{x}}")(echo_x)
         app.get(f"/static-{i}")(static)
     return app
 
 
 app = build()
-__getattr__ = lazy_attribute("app_mw", lambda: build(middleware=True), globals())
+__getattr__ = lazy_attribute(
+    {"app_mw": lambda: build(middleware=True), "app_small": lambda: build(extra=1)}, globals()
+)

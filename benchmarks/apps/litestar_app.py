@@ -43,9 +43,9 @@ async def static() -> str:
     return STATIC_TEXT
 
 
-def handlers() -> list[HTTPRouteHandler]:
+def handlers(extra: int) -> list[HTTPRouteHandler]:
     result: list[HTTPRouteHandler] = [plaintext, json_, user_item, create_item]
-    for i in range(N_EXTRA):
+    for i in range(extra):
         result.append(get(f"/r{i}/{{x:str}}", name=f"r{i}")(echo_x))
         result.append(get(f"/static-{i}", name=f"static-{i}", media_type=MediaType.TEXT)(static))
     return result
@@ -59,11 +59,13 @@ class PassThrough(MiddlewareProtocol):
         await self.app(scope, receive, send)
 
 
-def build(middleware: bool = False) -> Litestar:
+def build(middleware: bool = False, extra: int = N_EXTRA) -> Litestar:
     if middleware:
-        return Litestar(route_handlers=handlers(), middleware=[PassThrough] * 3)
-    return Litestar(route_handlers=handlers())
+        return Litestar(route_handlers=handlers(extra), middleware=[PassThrough] * 3)
+    return Litestar(route_handlers=handlers(extra))
 
 
 app = build()
-__getattr__ = lazy_attribute("app_mw", lambda: build(middleware=True), globals())
+__getattr__ = lazy_attribute(
+    {"app_mw": lambda: build(middleware=True), "app_small": lambda: build(extra=1)}, globals()
+)

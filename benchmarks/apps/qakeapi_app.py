@@ -29,7 +29,7 @@ class PassThrough:
         await self.app(scope, receive, send)
 
 
-def build(middleware: bool = False) -> QakeAPI:
+def build(middleware: bool = False, extra: int = N_EXTRA) -> QakeAPI:
     app = QakeAPI()
 
     @app.get("/plaintext")
@@ -56,7 +56,7 @@ def build(middleware: bool = False) -> QakeAPI:
     async def static() -> PlainTextResponse:
         return PlainTextResponse(STATIC_TEXT)
 
-    for i in range(N_EXTRA):
+    for i in range(extra):
         app.get(f"/r{i}/{{x}}")(echo_x)
         app.get(f"/static-{i}")(static)
 
@@ -67,4 +67,6 @@ def build(middleware: bool = False) -> QakeAPI:
 
 
 app = build()
-__getattr__ = lazy_attribute("app_mw", lambda: build(middleware=True), globals())
+__getattr__ = lazy_attribute(
+    {"app_mw": lambda: build(middleware=True), "app_small": lambda: build(extra=1)}, globals()
+)

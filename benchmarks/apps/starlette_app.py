@@ -52,14 +52,14 @@ async def static(request: Request) -> Response:
     return PlainTextResponse(STATIC_TEXT)
 
 
-def routes() -> list[Route]:
+def routes(extra: int) -> list[Route]:
     result = [
         Route("/plaintext", plaintext),
         Route("/json", json_),
         Route("/users/{user_id:int}/items/{item_id:int}", user_item),
         Route("/items", create_item, methods=["POST"]),
     ]
-    for i in range(N_EXTRA):
+    for i in range(extra):
         result.append(Route(f"/r{i}/{{x}}", echo_x))
         result.append(Route(f"/static-{i}", static))
     return result
@@ -71,14 +71,16 @@ async def passthrough(
     return await call_next(request)
 
 
-def build(middleware: bool = False) -> Starlette:
+def build(middleware: bool = False, extra: int = N_EXTRA) -> Starlette:
     if middleware:
         return Starlette(
-            routes=routes(),
+            routes=routes(extra),
             middleware=[Middleware(BaseHTTPMiddleware, dispatch=passthrough) for _ in range(3)],
         )
-    return Starlette(routes=routes())
+    return Starlette(routes=routes(extra))
 
 
 app = build()
-__getattr__ = lazy_attribute("app_mw", lambda: build(middleware=True), globals())
+__getattr__ = lazy_attribute(
+    {"app_mw": lambda: build(middleware=True), "app_small": lambda: build(extra=1)}, globals()
+)
