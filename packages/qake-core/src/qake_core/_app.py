@@ -300,7 +300,9 @@ class App(Router):
                     value = await func(**params)
                 else:
                     value = await func()
-                if dump is None or isinstance(value, Response):
+                if isinstance(value, Response):
+                    response = value
+                elif dump is None:
                     response = serialize(value)
                 else:
                     body = dump(value)
