@@ -45,6 +45,7 @@ from benchlib import (
     EXTRA_CHECKS,
     FRAMEWORKS,
     SCENARIOS,
+    TIMES,
     Scenario,
     machine_info,
     machine_line,
@@ -93,6 +94,12 @@ class Server:
             return self.log_path.read_text(errors="replace")[-chars:]
         except OSError:
             return ""
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the worker has used so far."""
+        with open(f"/proc/{self.proc.pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def status_kib(self, field: str) -> int:
         with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as fh:
@@ -200,6 +207,7 @@ class WrkResult:
     requests: int
     latency_avg: str
     socket_errors: str
+    cpu_us: float  # the server's CPU time per request served
 
 
 def run_wrk(
@@ -215,7 +223,9 @@ def run_wrk(
     if scenario.body:
         cmd += ["-s", str(WRK_DIR / "post_item.lua")]
     cmd.append(f"http://127.0.0.1:{server.port}{scenario.target}")
+    cpu_before = server.cpu_seconds()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    cpu_used = server.cpu_seconds() - cpu_before
     out = proc.stdout
     if proc.returncode != 0:
         raise BenchError(f"wrk failed ({proc.returncode}): {proc.stderr}{out}")
@@ -238,6 +248,7 @@ def run_wrk(
         int(total.group(1)),
         latency.group(1) if latency else "?",
         errors.group(1) if errors else "",
+        cpu_used / max(1, int(total.group(1))) * 1e6,
     )
 
 
@@ -245,16 +256,22 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+Table = dict[str, dict[str, list[float]]]  # framework -> scenario -> one value per round
+
+
 def throughput(
     args: argparse.Namespace, frameworks: list[str], scenarios: list[str]
-) -> tuple[dict[str, dict[str, list[float]]], dict[str, str]]:
+) -> tuple[Table, Table, dict[str, str]]:
     """Requests/s per framework and scenario, one value per round.
 
     Every server starts once and stays up (an idle uvicorn worker takes no CPU); each
     round then measures scenario by scenario, frameworks in A B C / C B A order, so a
-    slow phase of this shared machine hits neighbouring measurements alike.
+    slow phase of this shared machine hits neighbouring measurements alike. Also the
+    server's CPU time per request (from ``/proc``): what the client side of the
+    machine does cannot change it.
     """
-    results: dict[str, dict[str, list[float]]] = {}
+    results: Table = {}
+    cpu: Table = {}
     unavailable: dict[str, str] = {}
     # One server per framework and module attribute that the chosen scenarios need.
     groups: dict[str, list[Scenario]] = {}
@@ -288,12 +305,13 @@ def throughput(
                         run_wrk(server, scenario, f"{args.warmup}s", args.connections)
                     res = run_wrk(server, scenario, f"{args.duration}s", args.connections)
                     results.setdefault(key, {}).setdefault(scenario.key, []).append(res.rps)
+                    cpu.setdefault(key, {}).setdefault(scenario.key, []).append(res.cpu_us)
                     note = f" socket errors: {res.socket_errors}" if res.socket_errors else ""
                     log(
-                        f"  {key} {scenario.key}: {res.rps:,.0f} req/s "
-                        f"(latency avg {res.latency_avg}){note}"
+                        f"  {key} {scenario.key}: {res.rps:,.0f} req/s, "
+                        f"{res.cpu_us:.1f} µs CPU/request (latency avg {res.latency_avg}){note}"
                     )
-    return results, unavailable
+    return results, cpu, unavailable
 
 
 def paired_ratio(values: list[float], base: list[float]) -> float:
@@ -342,7 +360,8 @@ def render(
     info: dict[str, Any],
     frameworks: list[str],
     scenarios: list[str],
-    rps: dict[str, dict[str, list[float]]],
+    rps: Table,
+    cpu: Table,
     rss: dict[str, dict[str, float]],
     unavailable: dict[str, str],
 ) -> str:
@@ -383,6 +402,22 @@ def render(
                 "",
             ]
             parts.append(markdown_table(header, ratio_rows))
+        cpu_rows = []
+        for s in scenarios:
+            row = [f"{s} {SCENARIOS[s].title}"]
+            base_cpu = statistics.median(cpu["bare"][s]) if "bare" in cpu else None
+            for k in shown:
+                median = statistics.median(cpu[k][s])
+                ratio = f" ({TIMES}{median / base_cpu:.2f})" if base_cpu else ""
+                row.append(f"{median:.1f}{ratio}")
+            cpu_rows.append(row)
+        parts += [
+            "",
+            "Server CPU time per request, µs (median over rounds; ratio to the bare app), "
+            "from the worker's user + system time in `/proc` over each measurement:",
+            "",
+            markdown_table(header, cpu_rows),
+        ]
     if rss:
         shown_rss = [k for k in frameworks if k in rss]
         parts += [
@@ -432,12 +467,13 @@ def main(argv: list[str] | None = None) -> int:
         print("wrk not found: apt-get update && apt-get install -y wrk", file=sys.stderr)
         return 1
     info = machine_info()
-    rps: dict[str, dict[str, list[float]]] = {}
+    rps: Table = {}
+    cpu: Table = {}
     rss: dict[str, dict[str, float]] = {}
     unavailable: dict[str, str] = {}
     try:
         if not args.rss_only:
-            rps, unavailable = throughput(args, frameworks, scenarios)
+            rps, cpu, unavailable = throughput(args, frameworks, scenarios)
         if not args.no_rss:
             log("memory:")
             available = [k for k in frameworks if k not in unavailable]
@@ -446,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         print(f"ABORT: {exc}", file=sys.stderr)
         return 2
-    markdown = render(args, info, frameworks, scenarios, rps, rss, unavailable)
+    markdown = render(args, info, frameworks, scenarios, rps, cpu, rss, unavailable)
     print(markdown)
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
@@ -458,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
             "rounds": args.rounds,
             "connections": args.connections,
             "requests_per_second": rps,
+            "server_cpu_us_per_request": cpu,
             "memory": rss,
             "unavailable": unavailable,
         }
