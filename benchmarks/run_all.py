@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         + (
             ["--duration", "1", "--rounds", "1", "--rss-requests", "20000"]
             if args.quick
-            else ["--duration", "3", "--rounds", "2", "--rss-requests", "100000"]
+            else ["--duration", "2", "--rounds", "4", "--rss-requests", "100000"]
         ),
         "importtime": ["importtime.py", "--runs", "3" if args.quick else "7"],
     }
