@@ -161,6 +161,8 @@ class Response:
     charset = "utf-8"
     #: The Content-Type value of ``media_type`` + ``charset``, computed once per class.
     _default_content_type: bytes | None = None
+    #: ``(b"content-type", _default_content_type)``, shared by every instance.
+    _default_ct_header: tuple[bytes, bytes] | None = None
 
     #: False when a subclass overrides ``render``: ``__init__`` then always calls it.
     _plain_render = True
@@ -172,6 +174,8 @@ class Response:
         super().__init_subclass__(**kwargs)
         mt = cls.media_type
         cls._default_content_type = None if mt is None else _content_type(mt, cls.charset)
+        ct = cls._default_content_type
+        cls._default_ct_header = None if ct is None else (_CT, ct)
         cls._plain_render = cls.render is Response.render
         cls.plain_send = cls.__call__ is Response.__call__
 
@@ -197,17 +201,17 @@ class Response:
         if headers is None:
             # PERF: the common case (no extra headers) builds the header list directly,
             # with the Content-Type line cached per media type.
-            raw: list[tuple[bytes, bytes]] = (
-                [(_CL, b"%d" % len(body))]
-                if status_code >= 200 and status_code != 204 and status_code != 304
-                else []
-            )
             if media_type is None:
-                if self._default_content_type is not None:
-                    raw.append((_CT, self._default_content_type))
+                ct_header = self._default_ct_header
             else:
-                raw.append((_CT, _content_type(media_type, self.charset)))
-            self.raw_headers = raw
+                ct_header = (_CT, _content_type(media_type, self.charset))
+            if status_code >= 200 and status_code != 204 and status_code != 304:
+                if ct_header is not None:
+                    self.raw_headers = [(_CL, b"%d" % len(body)), ct_header]
+                else:
+                    self.raw_headers = [(_CL, b"%d" % len(body))]
+            else:
+                self.raw_headers = [] if ct_header is None else [ct_header]
             return
         self.raw_headers = [
             (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
