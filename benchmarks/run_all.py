@@ -2,8 +2,8 @@
 
 Writes each part's markdown to ``benchmarks/results/<part>.md`` (and JSON beside it),
 and everything to stdout. The default settings finish in under 15 minutes on a 2-core
-machine (in-process ~4 min, end-to-end ~8.5, import time
-~0.5); ``--quick`` in about 6.
+machine (13.5 min on 2026-11-25: in-process ~3.3 min, end-to-end with memory ~10,
+import time ~0.4); ``--quick`` in about 6.
 
     python benchmarks/run_all.py
     python benchmarks/run_all.py --quick
