@@ -110,11 +110,22 @@ class Server:
 
 
 @contextmanager
-def serve(framework: str, attribute: str, startup_timeout: float) -> Iterator[Server]:
+def serve(
+    framework: str,
+    attribute: str,
+    startup_timeout: float,
+    prefix: list[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[Server]:
+    """One uvicorn worker serving ``module:attribute``, stopped on exit.
+
+    ``prefix`` goes before the Python command (default: pinned to the server core; the
+    instruction counter puts valgrind there), ``env`` replaces the environment.
+    """
     module = FRAMEWORKS[framework].module
     port = free_port()
     cmd = [
-        *pinned(SERVER_CORE),
+        *(pinned(SERVER_CORE) if prefix is None else prefix),
         sys.executable,
         "-m",
         "uvicorn",
@@ -139,7 +150,7 @@ def serve(framework: str, attribute: str, startup_timeout: float) -> Iterator[Se
         prefix=f"e2e-{framework}-", suffix=".log", delete=False
     ) as log:
         log_path = Path(log.name)
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=BENCH_DIR)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=BENCH_DIR, env=env)
     server = Server(framework, attribute, port, proc, log_path)
     try:
         deadline = time.monotonic() + startup_timeout
@@ -154,7 +165,7 @@ def serve(framework: str, attribute: str, startup_timeout: float) -> Iterator[Se
                     raise Unavailable(tail.strip().splitlines()[-1] if tail.strip() else "")
                 raise BenchError(f"{framework} server exited with {proc.returncode}:\n{tail}")
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
             except OSError:
                 if time.monotonic() > deadline:

@@ -20,7 +20,6 @@ import argparse
 import http.client
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import (
-    BENCH_DIR,
     FRAMEWORKS,
     SCENARIOS,
     TIMES,
@@ -41,13 +39,7 @@ from benchlib import (
     parse_list,
     version_of,
 )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from e2e import serve
 
 
 def send_requests(port: int, scenario: Scenario, count: int) -> None:
@@ -72,84 +64,39 @@ def count(
 ) -> dict[str, float]:
     """Instructions per request for each scenario served by ``module:attribute``."""
     out_dir = Path(tempfile.mkdtemp(prefix="callgrind-"))
-    port = free_port()
-    cmd = [
-        "valgrind",
-        "--tool=callgrind",
-        f"--callgrind-out-file={out_dir}/cg.%p",
-        sys.executable,
-        "-m",
-        "uvicorn",
-        f"{FRAMEWORKS[framework].module}:{attribute}",
-        "--app-dir",
-        str(BENCH_DIR),
-        "--port",
-        str(port),
-        "--http",
-        "httptools",
-        "--loop",
-        "uvloop",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    prefix = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_dir}/cg.%p"]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    log = (out_dir / "server.log").open("wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=BENCH_DIR, env=env)
     results: dict[str, float] = {}
     try:
-        deadline = time.monotonic() + args.startup_timeout
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(
-                    f"{framework}: server exited:\n{(out_dir / 'server.log').read_text()}"
+        with serve(framework, attribute, args.startup_timeout, prefix, env) as server:
+            pid = str(server.proc.pid)
+            for dumps, scenario in enumerate(scenarios, start=1):
+                send_requests(server.port, scenario, args.warmup)
+                subprocess.run(["callgrind_control", "-d", pid], check=True, capture_output=True)
+                send_requests(server.port, scenario, args.requests)
+                subprocess.run(["callgrind_control", "-d", pid], check=True, capture_output=True)
+                total = read_total(out_dir / f"cg.{pid}.{2 * dumps}")
+                results[scenario.key] = total / args.requests
+                print(
+                    f"  {framework} {scenario.key}: {results[scenario.key]:,.0f} "
+                    "instructions/request",
+                    file=sys.stderr,
+                    flush=True,
                 )
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit(
-                        f"{framework}: no answer in {args.startup_timeout} s"
-                    ) from None
-                time.sleep(1)
-        dumps = 0
-        for scenario in scenarios:
-            send_requests(port, scenario, args.warmup)
-            subprocess.run(
-                ["callgrind_control", "-d", str(proc.pid)], check=True, capture_output=True
-            )
-            send_requests(port, scenario, args.requests)
-            subprocess.run(
-                ["callgrind_control", "-d", str(proc.pid)], check=True, capture_output=True
-            )
-            dumps += 2
-            dump = out_dir / f"cg.{proc.pid}.{dumps}"
-            for _ in range(100):  # the dump is written asynchronously
-                if dump.exists() and "summary:" in dump.read_text(errors="replace")[-2000:]:
-                    break
-                time.sleep(0.2)
-            total = next(
-                int(line.split()[1])
-                for line in dump.read_text(errors="replace").splitlines()
-                if line.startswith("summary:")
-            )
-            results[scenario.key] = total / args.requests
-            print(
-                f"  {framework} {scenario.key}: {results[scenario.key]:,.0f} instructions/request",
-                file=sys.stderr,
-                flush=True,
-            )
     finally:
-        proc.terminate()
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
         shutil.rmtree(out_dir, ignore_errors=True)
     return results
+
+
+def read_total(dump: Path) -> int:
+    """The instruction total of a callgrind dump (written asynchronously: wait for it)."""
+    for _ in range(100):
+        if dump.exists():
+            for line in dump.read_text(errors="replace").splitlines():
+                if line.startswith("summary:"):
+                    return int(line.split()[1])
+        time.sleep(0.2)
+    raise SystemExit(f"no callgrind dump at {dump}")
 
 
 def main(argv: list[str] | None = None) -> int:
