@@ -15,7 +15,9 @@ from qake_core import (
     PlainTextResponse,
     Response,
     StaticFiles,
+    default_headers_of,
     is_document,
+    merge_default_headers,
 )
 from qake_core.types import Receive, Scope, Send
 from qake_testing import TestClient
@@ -200,3 +202,14 @@ def test_is_document(content_type: bytes | None, document: bool) -> None:
     if content_type is not None:
         headers.append((b"content-type", content_type))
     assert is_document(headers) is document
+
+
+def test_merge_default_headers_is_usable_by_any_asgi_layer() -> None:
+    defaults = default_headers_of({"x-a": "api"}, documents={"x-a": "page", "x-b": "1"})
+    json_headers = ((b"content-type", b"application/json"),)  # any sequence of pairs
+    assert merge_default_headers(defaults, json_headers) == [*json_headers, (b"x-a", b"api")]
+    own = [(b"content-type", b"text/html"), (b"x-a", b"mine")]
+    merged = merge_default_headers(defaults, own)
+    assert merged == [*own, (b"x-b", b"1")]  # the response's own value wins
+    assert merged is not own
+    assert len(own) == 2

@@ -36,13 +36,16 @@ from qake_core._redis_store import RedisStore
 from qake_core._request_id import RequestIDFilter, RequestIDMiddleware, request_id_var
 from qake_core._requests import ClientDisconnect, HTTPConnection, Request
 from qake_core._responses import (
+    DefaultHeaders,
     HTMLResponse,
     JSONResponse,
     PlainTextResponse,
     RedirectResponse,
     Response,
     StreamingResponse,
+    default_headers_of,
     is_document,
+    merge_default_headers,
 )
 from qake_core._routing import APIRoute, Mount, Router, WebSocketRoute
 from qake_core._scope import route_path
@@ -77,6 +80,7 @@ __all__ = [
     "CallSpec",
     "ClientDisconnect",
     "Cookie",
+    "DefaultHeaders",
     "DependencySpec",
     "Depends",
     "EventSourceResponse",
@@ -130,10 +134,12 @@ __all__ = [
     "WebSocketRoute",
     "accepts",
     "cache",
+    "default_headers_of",
     "format_set_cookie",
     "is_document",
     "is_safe_redirect",
     "iterate_in_threadpool",
+    "merge_default_headers",
     "negotiate",
     "parse_cookie_header",
     "problem_response",

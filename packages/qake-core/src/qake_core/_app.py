@@ -25,6 +25,7 @@ from qake_core._responses import (
     DefaultHeaders,
     Response,
     default_headers_of,
+    merge_default_headers,
     with_default_headers,
 )
 from qake_core._route_options import route_option_hooks
@@ -318,8 +319,10 @@ class App(Router):
                 if defaults is not None:
                     headers += defaults.pairs
             elif response.plain_send and response.background is None:
-                code, body = response.status_code, response.body
-                headers = with_default_headers(scope, response.raw_headers)
+                code, body, headers = response.status_code, response.body, response.raw_headers
+                defaults = scope.get(DEFAULT_HEADERS_KEY)
+                if defaults is not None:
+                    headers = merge_default_headers(defaults, headers)
             else:
                 await respond(response, scope, receive, send)
                 return

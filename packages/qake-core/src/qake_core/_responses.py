@@ -15,14 +15,20 @@ from qake_core._datastructures import MutableHeaders
 from qake_core.types import Receive, Scope, Send
 
 __all__ = [
+    "DEFAULT_HEADERS_KEY",
     "DOCUMENT_TYPES",
     "JSON_CONTENT_TYPE",
+    "DefaultHeaders",
     "HTMLResponse",
     "JSONResponse",
     "PlainTextResponse",
     "RedirectResponse",
     "Response",
     "StreamingResponse",
+    "default_headers_of",
+    "is_document",
+    "merge_default_headers",
+    "with_default_headers",
 ]
 
 _CT = b"content-type"
@@ -116,22 +122,28 @@ def default_headers_of(
     )
 
 
-def with_default_headers(
-    scope: Scope, headers: list[tuple[bytes, bytes]]
+def merge_default_headers(
+    defaults: DefaultHeaders, headers: Sequence[tuple[bytes, bytes]]
 ) -> list[tuple[bytes, bytes]]:
-    """``headers`` plus the app's default headers it does not already carry (a new list
-    when there are defaults)."""
-    defaults: DefaultHeaders | None = scope.get(DEFAULT_HEADERS_KEY)
-    if defaults is None:
-        return headers
+    """A new list: ``headers`` plus the defaults (the document set for a document) that
+    they do not already carry. ``headers`` itself is never changed (responses reuse it)."""
     pairs, names = defaults.pairs, defaults.names
     if defaults.document_pairs is not None and is_document(headers):
         pairs, names = defaults.document_pairs, defaults.document_names
     for name, _ in headers:
-        if name in names:
+        if name in names:  # the response set one of them itself: its value wins
             present = {k for k, _ in headers}
-            return headers + [pair for pair in pairs if pair[0] not in present]
-    return headers + pairs
+            return [*headers, *(pair for pair in pairs if pair[0] not in present)]
+    # PERF: list + list is the cheapest concatenation.
+    return headers + pairs if type(headers) is list else [*headers, *pairs]
+
+
+def with_default_headers(
+    scope: Scope, headers: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """``headers`` merged with the default headers the app put in ``scope``, if any."""
+    defaults: DefaultHeaders | None = scope.get(DEFAULT_HEADERS_KEY)
+    return headers if defaults is None else merge_default_headers(defaults, headers)
 
 
 _CONTENT_TYPES: dict[tuple[str, str], bytes] = {}
@@ -159,9 +171,8 @@ class Response:
 
     media_type: str | None = None
     charset = "utf-8"
-    #: The Content-Type value of ``media_type`` + ``charset``, computed once per class.
-    _default_content_type: bytes | None = None
-    #: ``(b"content-type", _default_content_type)``, shared by every instance.
+    #: The Content-Type line of ``media_type`` + ``charset``, built once per class and
+    #: shared by every instance.
     _default_ct_header: tuple[bytes, bytes] | None = None
 
     #: False when a subclass overrides ``render``: ``__init__`` then always calls it.
@@ -173,9 +184,7 @@ class Response:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         mt = cls.media_type
-        cls._default_content_type = None if mt is None else _content_type(mt, cls.charset)
-        ct = cls._default_content_type
-        cls._default_ct_header = None if ct is None else (_CT, ct)
+        cls._default_ct_header = None if mt is None else (_CT, _content_type(mt, cls.charset))
         cls._plain_render = cls.render is Response.render
         cls.plain_send = cls.__call__ is Response.__call__
 

@@ -167,6 +167,7 @@ def build_serializer(
     exact = model if isinstance(model, type) and issubclass(model, BaseModel) else None
     options = _options(spec)
     validate = adapter.validator.validate_python
+    dump_json = adapter.serializer.to_json
     dump_python = adapter.serializer.to_python
 
     def serialize(value: Any) -> Response:
@@ -182,7 +183,7 @@ def build_serializer(
             except ValidationError as exc:
                 raise _invalid_response(exc, where) from None
         if response_class is None:
-            return _JSONBytes(adapter.serializer.to_json(validated, **options), status)
+            return _JSONBytes(dump_json(validated, **options), status)
         data = dump_python(validated, mode="json", **options)
         return response_class(data, status_code=status)  # type: ignore[no-any-return]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any, NamedTuple
 
-from qake_core import is_document
+from qake_core import default_headers_of, merge_default_headers
 from qake_core.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
@@ -139,47 +139,34 @@ class SecurityHeadersMiddleware:
     the core, which merges them as each response starts.)
     """
 
-    __slots__ = ("_documents", "_other", "app")
+    __slots__ = ("_defaults", "app")
 
     def __init__(self, app: ASGIApp, **options: Any) -> None:
         self.app = app
         sets = security_header_sets(**options)
-        # PERF: built once; a request only concatenates one list onto the app's headers.
-        self._documents = (sets.documents, frozenset(name for name, _ in sets.documents))
-        self._other = (sets.other, frozenset(name for name, _ in sets.other))
+        # PERF: built once; the core's merge adds them as each response starts.
+        self._defaults = default_headers_of(sets.other, sets.documents)
 
     @property
     def headers(self) -> list[tuple[bytes, bytes]]:
         """The raw ``(name, value)`` pairs added to documents."""
-        return list(self._documents[0])
+        return list(self._defaults.document_pairs or ())
 
     @property
     def other_headers(self) -> list[tuple[bytes, bytes]]:
         """The raw ``(name, value)`` pairs added to responses that are not documents."""
-        return list(self._other[0])
+        return list(self._defaults.pairs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not (self._documents[0] or self._other[0]):
+        defaults = self._defaults
+        if scope["type"] != "http" or not (defaults.pairs or defaults.document_pairs):
             await self.app(scope, receive, send)
             return
-        documents, other = self._documents, self._other
 
         # PERF: a plain function returning send's awaitable saves a coroutine per message.
         def send_with_headers(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start":
-                headers = message.get("headers", ())
-                extra, names = documents if is_document(headers) else other
-                for name, _ in headers:
-                    if name in names:  # the app set one of ours: the app's value wins
-                        present = {k for k, _ in headers}
-                        message["headers"] = [*headers, *(p for p in extra if p[0] not in present)]
-                        break
-                else:
-                    # PERF: list + list is the cheapest concatenation; a new list, because
-                    # a response object may reuse its header list.
-                    message["headers"] = (
-                        headers + extra if type(headers) is list else [*headers, *extra]
-                    )
+                message["headers"] = merge_default_headers(defaults, message.get("headers", ()))
             return send(message)
 
         await self.app(scope, receive, send_with_headers)
