@@ -9,6 +9,7 @@ one request in the worker (uvicorn, httptools, uvloop and the app; not the kerne
 
     python benchmarks/instructions.py                                  # bare, qakeapi: S1, S2
     python benchmarks/instructions.py --frameworks bare,qakeapi,blacksheep --scenarios S2,S4
+    python benchmarks/instructions.py --keep    # then: callgrind_annotate <folder>/cg.<pid>.2
 
 Needs valgrind (Debian package). Under callgrind a worker runs ~50x slower: apps whose
 start-up registers 2,000 routes slowly (Litestar, Falcon) take minutes to start.
@@ -84,7 +85,10 @@ def count(
                     flush=True,
                 )
     finally:
-        shutil.rmtree(out_dir, ignore_errors=True)
+        if args.keep:
+            print(f"  callgrind dumps kept in {out_dir}", file=sys.stderr, flush=True)
+        else:
+            shutil.rmtree(out_dir, ignore_errors=True)
     return results
 
 
@@ -111,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=300, help="requests before counting")
     parser.add_argument("--startup-timeout", type=float, default=900)
     parser.add_argument("--output", help="also write the markdown to this file")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the callgrind dumps (for callgrind_annotate); their folder is printed",
+    )
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("valgrind not found: apt-get update && apt-get install -y valgrind", file=sys.stderr)

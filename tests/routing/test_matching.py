@@ -243,3 +243,24 @@ def test_int_segments_convert_at_every_depth() -> None:
         "y": 12345678901234567890,
     }
     assert r.match(None, "/a/7/b/x1").handler == "int-str"
+
+
+def test_static_matches_lists_what_match_answers_by_lookup() -> None:
+    r = Router()
+    r.add("/items", "list", methods=["GET"])
+    r.add("/items", "create", methods=["POST"])
+    r.add("/any", "any", methods=None)
+    r.add("/items/{id:int}", "one", methods=["GET"])
+    r.add("/caf%C3%A9", "escaped", methods=["GET"])
+    tables = r.static_matches()
+    assert set(tables) == {"/items", "/any"}  # no parameters, no escapes
+    assert set(tables["/items"]) == {"GET", "HEAD", "POST"}  # auto_head
+    for method, found in tables["/items"].items():
+        assert found == r.match(method, "/items")
+    assert tables["/any"][None] == r.match("DELETE", "/any")
+    # A new dict each call; later routes show up in the next one only.
+    tables["/items"].clear()
+    r.add("/later", "later", methods=["GET"])
+    assert set(tables) == {"/items", "/any"}
+    assert r.static_matches()["/later"]["GET"].handler == "later"
+    assert r.static_matches()["/items"]["GET"].handler == "list"

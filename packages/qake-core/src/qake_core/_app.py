@@ -20,10 +20,12 @@ from qake_core._problem import problem_response, response_for_http_exception
 from qake_core._proxy_headers import ProxyHeadersMiddleware
 from qake_core._requests import ClientDisconnect, Request
 from qake_core._responses import (
+    CONTENT_LENGTH_LINES,
     DEFAULT_HEADERS_KEY,
     JSON_CONTENT_TYPE,
     DefaultHeaders,
     Response,
+    content_length_line,
     default_headers_of,
     merge_default_headers,
     with_default_headers,
@@ -41,8 +43,6 @@ if TYPE_CHECKING:
 __all__ = ["App", "ExceptionHandler"]
 
 logger = logging.getLogger("qake.error")
-
-_CL = b"content-length"
 
 F = TypeVar("F", bound=Callable[..., Any])
 ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
@@ -118,6 +118,9 @@ class App(Router):
         self._direct = False
         self._max_headers: int = sys.maxsize
         self._max_header_bytes: int = 0
+        #: Raw path → method → (compiled handle, path params) for the routes the router
+        #: answers with one dict lookup (its ``static_matches``), filled by ``build``.
+        self._static: dict[bytes, dict[str | None, tuple[RouteHandle, Any]]] = {}
         self._stack: ASGIApp | None = None
         #: Bounds the worker threads running sync handlers and dependencies.
         self.thread_limiter = anyio.CapacityLimiter(thread_limiter_tokens)
@@ -130,6 +133,10 @@ class App(Router):
                 f"cannot {what} after the application has started; do it before serving "
                 "(at import time or in a factory)"
             )
+
+    def _register(self, route: APIRoute | WebSocketRoute) -> None:
+        self._check_not_built("add routes")
+        super()._register(route)
 
     def set_default_headers(
         self,
@@ -214,6 +221,13 @@ class App(Router):
                     f"websocket route {route.path!r}: no WebSocket support is installed; "
                     "use qakeapi.QakeAPI or install qake-ws and set app.websocket_compiler"
                 )
+        self._static = {
+            path.encode("latin-1"): {
+                method: (found.route.handler.handle, found.params)
+                for method, found in table.items()
+            }
+            for path, table in self._tree.static_matches().items()
+        }
         stack: ASGIApp = self._dispatch
         for mw in reversed(self.user_middleware):
             stack = mw.wrap(stack)
@@ -288,6 +302,10 @@ class App(Router):
         handle_error = self._handle_error
         max_body_size = limits.max_body_size
         respond = self._respond
+        # This app's own defaults are the ones __call__ puts in the scope; without
+        # them, those of an app that mounts this one may be there.
+        own = self._default_headers
+        json_tail = None if own is None else [JSON_CONTENT_TYPE, *own.pairs]
 
         async def handle(
             scope: Scope, receive: Receive, send: Send, params: dict[str, Any]
@@ -314,13 +332,18 @@ class App(Router):
             # PERF: Response.__call__ inline (one coroutine fewer), or no Response at all.
             if response is None:
                 code = status
-                headers = [(_CL, b"%d" % len(body)), JSON_CONTENT_TYPE]
-                defaults = scope.get(DEFAULT_HEADERS_KEY)
-                if defaults is not None:
-                    headers += defaults.pairs
+                size = len(body)
+                headers = [CONTENT_LENGTH_LINES.get(size) or content_length_line(size)]
+                if json_tail is not None:
+                    headers += json_tail
+                else:
+                    headers.append(JSON_CONTENT_TYPE)
+                    defaults = scope.get(DEFAULT_HEADERS_KEY)
+                    if defaults is not None:
+                        headers += defaults.pairs
             elif response.plain_send and response.background is None:
                 code, body, headers = response.status_code, response.body, response.raw_headers
-                defaults = scope.get(DEFAULT_HEADERS_KEY)
+                defaults = own or scope.get(DEFAULT_HEADERS_KEY)
                 if defaults is not None:
                     headers = merge_default_headers(defaults, headers)
             else:
@@ -463,6 +486,13 @@ class App(Router):
                         raise _HeaderLimit("size")
                 raw = scope.get("raw_path")
                 if raw is not None and not scope.get("root_path"):
+                    # PERF: static paths: two dict lookups; the router for the rest
+                    # (parameters, 404, 405).
+                    table = self._static.get(raw)
+                    if table is not None:
+                        entry = table.get(scope["method"])
+                        if entry is not None:
+                            return entry[0](scope, receive, send, entry[1])  # type: ignore[no-any-return]
                     route, params = self._tree.match(scope["method"], raw.decode("latin-1"))
                 else:
                     path = route_path(scope)

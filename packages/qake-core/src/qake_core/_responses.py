@@ -37,6 +37,23 @@ _CL = b"content-length"
 JSON_CONTENT_TYPE = (_CT, b"application/json")
 
 
+#: PERF: the Content-Length line of each body size seen, up to this size (formatting
+#: the number costs more than the rest of a small response's header list).
+_CL_CACHED_SIZES = 2048
+CONTENT_LENGTH_LINES: dict[int, tuple[bytes, bytes]] = {}
+
+
+def content_length_line(size: int) -> tuple[bytes, bytes]:
+    """The ``(b"content-length", b"<size>")`` header line, shared for small sizes.
+
+    Hot paths read ``CONTENT_LENGTH_LINES.get(size) or content_length_line(size)``.
+    """
+    line = (_CL, b"%d" % size)
+    if size < _CL_CACHED_SIZES:
+        CONTENT_LENGTH_LINES[size] = line
+    return line
+
+
 #: Scope key under which an App puts its default response headers.
 DEFAULT_HEADERS_KEY = "qake.default_headers"
 
@@ -73,17 +90,21 @@ def is_document(headers: Sequence[tuple[bytes, bytes]]) -> bool:
     an HTML, XHTML, SVG or XML Content-Type, or none at all (a browser would sniff)."""
     for name, value in headers:
         if name == _CT:
-            # PERF: responses reuse a handful of Content-Type values; classify each once.
             document = _DOCUMENT_BY_VALUE.get(value)
-            if document is None:
-                document = value.partition(b";")[0].strip().lower() in DOCUMENT_TYPES
-                if len(_DOCUMENT_BY_VALUE) < 256:
-                    _DOCUMENT_BY_VALUE[value] = document
-            return document
+            return _document_type(value) if document is None else document
     return True
 
 
+#: PERF: responses reuse a handful of Content-Type values; each is classified once.
 _DOCUMENT_BY_VALUE: dict[bytes, bool] = {}
+
+
+def _document_type(content_type: bytes) -> bool:
+    """Whether a Content-Type value names a document type (remembered for next time)."""
+    document = content_type.partition(b";")[0].strip().lower() in DOCUMENT_TYPES
+    if len(_DOCUMENT_BY_VALUE) < 256:
+        _DOCUMENT_BY_VALUE[content_type] = document
+    return document
 
 
 def _pairs_of(
@@ -128,14 +149,39 @@ def merge_default_headers(
     """A new list: ``headers`` plus the defaults (the document set for a document) that
     they do not already carry. ``headers`` itself is never changed (responses reuse it)."""
     pairs, names = defaults.pairs, defaults.names
-    if defaults.document_pairs is not None and is_document(headers):
-        pairs, names = defaults.document_pairs, defaults.document_names
-    for name, _ in headers:
-        if name in names:  # the response set one of them itself: its value wins
-            present = {k for k, _ in headers}
-            return [*headers, *(pair for pair in pairs if pair[0] not in present)]
+    if defaults.document_pairs is None:
+        for name, _ in headers:
+            if name in names:
+                return _merge_present(headers, pairs)
+    else:
+        # PERF: one pass finds the Content-Type and any default the response set itself.
+        document_names = defaults.document_names
+        content_type = None
+        for name, value in headers:
+            if name == _CT:
+                content_type = value
+            elif name in names or name in document_names:
+                if is_document(headers):
+                    pairs = defaults.document_pairs
+                return _merge_present(headers, pairs)
+        if content_type is None:
+            pairs = defaults.document_pairs
+        else:
+            document = _DOCUMENT_BY_VALUE.get(content_type)
+            if document is None:
+                document = _document_type(content_type)
+            if document:
+                pairs = defaults.document_pairs
     # PERF: list + list is the cheapest concatenation.
     return headers + pairs if type(headers) is list else [*headers, *pairs]
+
+
+def _merge_present(
+    headers: Sequence[tuple[bytes, bytes]], pairs: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """``headers`` plus the ``pairs`` they do not set: the response's own value wins."""
+    present = {k for k, _ in headers}
+    return [*headers, *(pair for pair in pairs if pair[0] not in present)]
 
 
 def with_default_headers(
@@ -215,10 +261,12 @@ class Response:
             else:
                 ct_header = (_CT, _content_type(media_type, self.charset))
             if status_code >= 200 and status_code != 204 and status_code != 304:
+                size = len(body)
+                cl_line = CONTENT_LENGTH_LINES.get(size) or content_length_line(size)
                 if ct_header is not None:
-                    self.raw_headers = [(_CL, b"%d" % len(body)), ct_header]
+                    self.raw_headers = [cl_line, ct_header]
                 else:
-                    self.raw_headers = [(_CL, b"%d" % len(body))]
+                    self.raw_headers = [cl_line]
             else:
                 self.raw_headers = [] if ct_header is None else [ct_header]
             return
@@ -232,7 +280,7 @@ class Response:
         lower = {k.lower() for k in headers} if headers else ()
         status = self.status_code
         if "content-length" not in lower and status >= 200 and status not in (204, 304):
-            raw.append((_CL, b"%d" % len(self.body)))
+            raw.append(content_length_line(len(self.body)))
         if media_type is not None and "content-type" not in lower:
             raw.append((_CT, _content_type(media_type, self.charset)))
 

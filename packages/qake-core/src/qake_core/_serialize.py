@@ -8,7 +8,14 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from qake_core._exceptions import ResponseValidationError
-from qake_core._responses import JSON_CONTENT_TYPE, JSONResponse, PlainTextResponse, Response
+from qake_core._responses import (
+    CONTENT_LENGTH_LINES,
+    JSON_CONTENT_TYPE,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    content_length_line,
+)
 from qake_core._specs import ResponseSpec
 
 __all__ = [
@@ -41,7 +48,9 @@ def json_bytes_response(body: bytes, status: int) -> Response:
     response.status_code = status
     response.background = None
     response.body = body
-    response.raw_headers = [(b"content-length", b"%d" % len(body)), JSON_CONTENT_TYPE]
+    size = len(body)
+    cl_line = CONTENT_LENGTH_LINES.get(size) or content_length_line(size)
+    response.raw_headers = [cl_line, JSON_CONTENT_TYPE]
     return response
 
 
@@ -83,24 +92,42 @@ def build_dumper(
     if status in (204, 304) or status < 200:
         return None
     model = spec.model
-    exact = model if isinstance(model, type) and issubclass(model, BaseModel) else None
     options = _options(spec)
-    to_json = exact.__pydantic_serializer__.to_json if exact is not None else None
     # PERF: pydantic-core's validator and serializer directly, without TypeAdapter's
     # Python wrappers (half the cost per call).
     validate = adapter.validator.validate_python
     dump_json = adapter.serializer.to_json
 
-    def dump(value: Any) -> bytes:
-        if to_json is not None and type(value) is exact:
-            return to_json(value, **options)
-        try:
-            validated = validate(value, from_attributes=True)
-        except ValidationError as exc:
-            raise _invalid_response(exc, where) from None
-        return dump_json(validated, **options)
+    if options:
 
-    return dump
+        def dump(value: Any) -> bytes:
+            try:
+                validated = validate(value, from_attributes=True)
+            except ValidationError as exc:
+                raise _invalid_response(exc, where) from None
+            return dump_json(validated, **options)
+
+    else:
+        # PERF: a call with ``**{}`` still builds a keyword dict.
+
+        def dump(value: Any) -> bytes:
+            try:
+                validated = validate(value, from_attributes=True)
+            except ValidationError as exc:
+                raise _invalid_response(exc, where) from None
+            return dump_json(validated)
+
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return dump
+    exact = model
+    to_json = model.__pydantic_serializer__.to_json
+
+    def dump_model(value: Any) -> bytes:
+        if type(value) is exact:
+            return to_json(value, **options)
+        return dump(value)
+
+    return dump_model
 
 
 def _options(spec: ResponseSpec) -> dict[str, Any]:

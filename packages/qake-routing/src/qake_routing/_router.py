@@ -192,6 +192,26 @@ class Router(RouteDecorators):
         compiled = self._compiled = _Compiled(root, static)
         return compiled
 
+    def static_matches(self) -> dict[str, dict[str | None, Match]]:
+        """The paths ``match`` answers with one dict lookup, and what it answers.
+
+        Raw path (as ``match`` takes it) → method → the ``Match`` returned for it; the
+        key ``None`` holds a route registered with ``methods=None`` (any other method).
+        Only fully static, ASCII paths without escapes are listed. A framework may
+        index its own dispatch table from this; it is a new dict on every call, and
+        adding a route later does not change one already returned.
+        """
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._build()
+        tables: dict[str, dict[str | None, Match]] = {}
+        for path, leaf in compiled.static.items():
+            table: dict[str | None, Match] = dict(leaf.table)
+            if leaf.any is not None:
+                table[None] = leaf.any
+            tables[path] = table
+        return tables
+
     def match(self, method: str | None, path: str, *, decoded: bool = False) -> Match:
         """The route for ``method`` and ``path``, with converted parameters.
 
