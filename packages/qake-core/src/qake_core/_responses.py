@@ -54,6 +54,9 @@ def content_length_line(size: int) -> tuple[bytes, bytes]:
     return line
 
 
+#: Statuses whose responses have no body, hence no Content-Length.
+_BODYLESS = frozenset([*range(200), 204, 304])
+
 #: Scope key under which an App puts its default response headers.
 DEFAULT_HEADERS_KEY = "qake.default_headers"
 
@@ -148,6 +151,18 @@ def merge_default_headers(
 ) -> list[tuple[bytes, bytes]]:
     """A new list: ``headers`` plus the defaults (the document set for a document) that
     they do not already carry. ``headers`` itself is never changed (responses reuse it)."""
+    if type(headers) is list and len(headers) == 2 and headers[0][0] is _CL:
+        name, value = headers[1]
+        if name is _CT:
+            # PERF: what Response.__init__ builds without extra headers: Content-Length
+            # and Content-Type, which are never defaults (default_headers_of refuses them).
+            if defaults.document_pairs is not None:
+                document = _DOCUMENT_BY_VALUE.get(value)
+                if document is None:
+                    document = _document_type(value)
+                if document:
+                    return headers + defaults.document_pairs
+            return headers + defaults.pairs
     pairs, names = defaults.pairs, defaults.names
     if defaults.document_pairs is None:
         for name, _ in headers:
@@ -217,12 +232,11 @@ class Response:
 
     media_type: str | None = None
     charset = "utf-8"
-    #: The Content-Type line of ``media_type`` + ``charset``, built once per class and
-    #: shared by every instance.
-    _default_ct_header: tuple[bytes, bytes] | None = None
-
-    #: False when a subclass overrides ``render``: ``__init__`` then always calls it.
-    _plain_render = True
+    #: Set per class from ``media_type``, ``charset`` and ``render``: the charset that
+    #: encodes ``str`` content (``None`` when a subclass overrides ``render``: it is then
+    #: always called) and the Content-Type line(s) of a response with no extra headers,
+    #: shared by every instance. PERF: one class attribute read per response.
+    _init_plan: tuple[str | None, tuple[tuple[bytes, bytes], ...]] = ("utf-8", ())
     #: True when the class sends itself with ``Response.__call__`` (status, headers,
     #: ``body``): a route runner may then send it inline, without that coroutine.
     plain_send = True
@@ -230,8 +244,10 @@ class Response:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         mt = cls.media_type
-        cls._default_ct_header = None if mt is None else (_CT, _content_type(mt, cls.charset))
-        cls._plain_render = cls.render is Response.render
+        cls._init_plan = (
+            cls.charset if cls.render is Response.render else None,
+            () if mt is None else ((_CT, _content_type(mt, cls.charset)),),
+        )
         cls.plain_send = cls.__call__ is Response.__call__
 
     __slots__ = ("background", "body", "raw_headers", "status_code")
@@ -246,40 +262,36 @@ class Response:
     ) -> None:
         self.status_code = status_code
         self.background = background
+        charset, ct_lines = self._init_plan
         # PERF: bytes and str need no ``render`` call unless a subclass overrides it.
-        if type(content) is bytes and self._plain_render:
+        kind = type(content)
+        if kind is str and charset is not None:
+            body = self.body = content.encode(charset)
+        elif kind is bytes and charset is not None:
             body = self.body = content
-        elif type(content) is str and self._plain_render:
-            body = self.body = content.encode(self.charset)
         else:
             body = self.body = self.render(content)
-        if headers is None:
-            # PERF: the common case (no extra headers) builds the header list directly,
-            # with the Content-Type line cached per media type.
-            if media_type is None:
-                ct_header = self._default_ct_header
+        if headers is None and media_type is None:
+            # PERF: the common case builds the header list directly.
+            if status_code in _BODYLESS:
+                self.raw_headers = [*ct_lines]
             else:
-                ct_header = (_CT, _content_type(media_type, self.charset))
-            if status_code >= 200 and status_code != 204 and status_code != 304:
                 size = len(body)
                 cl_line = CONTENT_LENGTH_LINES.get(size) or content_length_line(size)
-                if ct_header is not None:
-                    self.raw_headers = [cl_line, ct_header]
-                else:
-                    self.raw_headers = [cl_line]
-            else:
-                self.raw_headers = [] if ct_header is None else [ct_header]
+                self.raw_headers = [cl_line, *ct_lines]
             return
-        self.raw_headers = [
-            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
-        ]
+        self.raw_headers = (
+            []
+            if headers is None
+            else [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        )
         self._init_headers(media_type or self.media_type, headers)
 
     def _init_headers(self, media_type: str | None, headers: Mapping[str, str] | None) -> None:
         raw = self.raw_headers
         lower = {k.lower() for k in headers} if headers else ()
         status = self.status_code
-        if "content-length" not in lower and status >= 200 and status not in (204, 304):
+        if "content-length" not in lower and status not in _BODYLESS:
             raw.append(content_length_line(len(self.body)))
         if media_type is not None and "content-type" not in lower:
             raw.append((_CT, _content_type(media_type, self.charset)))
