@@ -25,7 +25,6 @@ from qake_core._responses import (
     JSON_CONTENT_TYPE,
     DefaultHeaders,
     Response,
-    content_length_line,
     default_headers_of,
     merge_default_headers,
     with_default_headers,
@@ -332,8 +331,7 @@ class App(Router):
             # PERF: Response.__call__ inline (one coroutine fewer), or no Response at all.
             if response is None:
                 code = status
-                size = len(body)
-                headers = [CONTENT_LENGTH_LINES.get(size) or content_length_line(size)]
+                headers = [CONTENT_LENGTH_LINES[len(body)]]
                 if json_tail is not None:
                     headers += json_tail
                 else:

@@ -37,21 +37,25 @@ _CL = b"content-length"
 JSON_CONTENT_TYPE = (_CT, b"application/json")
 
 
-#: PERF: the Content-Length line of each body size seen, up to this size (formatting
-#: the number costs more than the rest of a small response's header list).
-_CL_CACHED_SIZES = 2048
-CONTENT_LENGTH_LINES: dict[int, tuple[bytes, bytes]] = {}
+class _ContentLengthLines(dict[int, tuple[bytes, bytes]]):
+    """``lines[size]`` is the ``(b"content-length", b"<size>")`` header line.
 
-
-def content_length_line(size: int) -> tuple[bytes, bytes]:
-    """The ``(b"content-length", b"<size>")`` header line, shared for small sizes.
-
-    Hot paths read ``CONTENT_LENGTH_LINES.get(size) or content_length_line(size)``.
+    PERF: formatting the number costs more than the rest of a small response's header
+    list, so the line of each size seen is kept, up to a bound on the size.
     """
-    line = (_CL, b"%d" % size)
-    if size < _CL_CACHED_SIZES:
-        CONTENT_LENGTH_LINES[size] = line
-    return line
+
+    __slots__ = ()
+    cached_sizes = 2048
+
+    def __missing__(self, size: int) -> tuple[bytes, bytes]:
+        line = (_CL, b"%d" % size)
+        if size < self.cached_sizes:
+            self[size] = line
+        return line
+
+
+#: ``CONTENT_LENGTH_LINES[size]``: the Content-Length header line of a body size.
+CONTENT_LENGTH_LINES = _ContentLengthLines()
 
 
 #: Statuses whose responses have no body, hence no Content-Length.
@@ -276,9 +280,7 @@ class Response:
             if status_code in _BODYLESS:
                 self.raw_headers = [*ct_lines]
             else:
-                size = len(body)
-                cl_line = CONTENT_LENGTH_LINES.get(size) or content_length_line(size)
-                self.raw_headers = [cl_line, *ct_lines]
+                self.raw_headers = [CONTENT_LENGTH_LINES[len(body)], *ct_lines]
             return
         self.raw_headers = (
             []
@@ -292,7 +294,7 @@ class Response:
         lower = {k.lower() for k in headers} if headers else ()
         status = self.status_code
         if "content-length" not in lower and status not in _BODYLESS:
-            raw.append(content_length_line(len(self.body)))
+            raw.append(CONTENT_LENGTH_LINES[len(self.body)])
         if media_type is not None and "content-type" not in lower:
             raw.append((_CT, _content_type(media_type, self.charset)))
 

@@ -14,7 +14,6 @@ from qake_core._responses import (
     JSONResponse,
     PlainTextResponse,
     Response,
-    content_length_line,
 )
 from qake_core._specs import ResponseSpec
 
@@ -48,9 +47,7 @@ def json_bytes_response(body: bytes, status: int) -> Response:
     response.status_code = status
     response.background = None
     response.body = body
-    size = len(body)
-    cl_line = CONTENT_LENGTH_LINES.get(size) or content_length_line(size)
-    response.raw_headers = [cl_line, JSON_CONTENT_TYPE]
+    response.raw_headers = [CONTENT_LENGTH_LINES[len(body)], JSON_CONTENT_TYPE]
     return response
 
 
