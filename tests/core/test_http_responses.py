@@ -231,3 +231,16 @@ def test_server_sent_events(client: TestClient) -> None:
     assert text.endswith('data: {"n":1}\n\n')
     with pytest.raises(ValueError, match="line break"):
         ServerSentEvent(data="x", event="a\nb").encode()
+
+
+@pytest.mark.parametrize("size", [0, 1, 2047, 2048, 70_000])
+def test_content_length_matches_the_body_at_every_size(size: int) -> None:
+    for _ in range(2):  # the second response of a size reuses the first one's line
+        response = Response(b"x" * size)
+        assert response.raw_headers == [(b"content-length", str(size).encode())]
+        plain = PlainTextResponse("y" * size, status_code=201)
+        assert dict(plain.raw_headers)[b"content-length"] == str(size).encode()
+    assert Response(b"x", status_code=204).raw_headers == []
+    assert PlainTextResponse("", status_code=304).raw_headers == [
+        (b"content-type", b"text/plain; charset=utf-8")
+    ]

@@ -1,0 +1,106 @@
+"""How a request finds its route: static paths by table, the router for the rest."""
+
+from __future__ import annotations
+
+import pytest
+
+from qake_core import App, Limits, PlainTextResponse, Response
+from qake_core.types import ASGIApp, Receive, Scope, Send
+from qake_testing import TestClient
+
+
+def make_app(**options: object) -> App:
+    app = App(**options)  # type: ignore[arg-type]
+
+    @app.get("/ping")
+    async def ping() -> dict[str, str]:
+        return {"pong": "yes"}
+
+    @app.post("/ping")
+    async def ping_post() -> PlainTextResponse:
+        return PlainTextResponse("posted", status_code=201)
+
+    @app.get("/items/{item_id:int}")
+    async def item(item_id: int) -> dict[str, int]:
+        return {"id": item_id}
+
+    return app
+
+
+def test_static_paths_answer_every_registered_method() -> None:
+    with TestClient(make_app()) as c:
+        assert c.get("/ping").json() == {"pong": "yes"}
+        posted = c.post("/ping")
+        assert (posted.status_code, posted.text) == (201, "posted")
+        head = c.head("/ping")
+        assert head.status_code == 200
+        assert head.content == b""
+        assert head.headers["content-length"] == str(len(b'{"pong":"yes"}'))
+        assert c.get("/items/7").json() == {"id": 7}
+
+
+def test_static_paths_fall_back_to_the_router_for_404_405_and_escapes() -> None:
+    with TestClient(make_app()) as c:
+        not_allowed = c.delete("/ping")
+        assert not_allowed.status_code == 405
+        assert not_allowed.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+        assert c.get("/pong").status_code == 404
+        # An escaped spelling of the same path is decoded by the router.
+        assert c.get("/p%69ng").json() == {"pong": "yes"}
+        # Strict slashes: the router redirects to the registered spelling.
+        redirected = c.get("/ping/", follow_redirects=False)
+        assert redirected.status_code in (307, 308)
+        assert redirected.headers["location"].endswith("/ping")
+
+
+class PassThrough:
+    """A pure ASGI edge middleware: the app then routes under it, not in ``__call__``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+@pytest.mark.parametrize("middleware", [False, True])
+def test_header_limits_hold_on_static_paths(middleware: bool) -> None:
+    app = make_app(limits=Limits(max_header_count=20))
+    if middleware:
+        app.add_middleware(PassThrough)
+
+    with TestClient(app) as c:
+        too_many = c.get("/ping", headers=[(f"x-h{i}", "v") for i in range(30)])
+        assert too_many.status_code == 431
+        assert too_many.headers["content-type"] == "application/problem+json"
+        assert c.get("/ping").status_code == 200
+
+    sized = make_app(limits=Limits(max_header_size=2000))
+    with TestClient(sized) as c:
+        assert c.get("/ping", headers={"x-big": "v" * 3000}).status_code == 431
+        assert c.get("/ping").status_code == 200
+
+
+def test_a_mounted_app_routes_its_static_paths_below_the_mount() -> None:
+    parent = make_app()
+    child = App()
+
+    @child.get("/ping")
+    async def child_ping() -> Response:
+        return PlainTextResponse("child")
+
+    parent.mount("/child", child)
+    with TestClient(parent) as c:
+        assert c.get("/child/ping").text == "child"
+        assert c.get("/ping").json() == {"pong": "yes"}
+
+
+def test_routes_cannot_be_added_once_the_app_has_started() -> None:
+    app = make_app()
+    with TestClient(app) as c:
+        assert c.get("/ping").status_code == 200
+        with pytest.raises(RuntimeError, match="cannot add routes after the application"):
+
+            @app.get("/late")
+            async def late() -> dict[str, str]:
+                return {}
