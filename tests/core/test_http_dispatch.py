@@ -1,4 +1,8 @@
-"""How a request finds its route: static paths by table, the router for the rest."""
+"""How a request finds its route: static paths by table, the router for the rest.
+
+Without edge middleware ``App.__call__`` routes inline; under edge middleware
+``App._dispatch`` does: every test runs both ways (``edge``).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,25 @@ from qake_core.types import ASGIApp, Receive, Scope, Send
 from qake_testing import TestClient
 
 
-def make_app(**options: object) -> App:
+class PassThrough:
+    """A pure ASGI edge middleware: the app then routes under it, not in ``__call__``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(params=[False, True], ids=["inline", "edge"])
+def edge(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+def make_app(edge: bool, **options: object) -> App:
     app = App(**options)  # type: ignore[arg-type]
+    if edge:
+        app.add_middleware(PassThrough)
 
     @app.get("/ping")
     async def ping() -> dict[str, str]:
@@ -27,8 +48,8 @@ def make_app(**options: object) -> App:
     return app
 
 
-def test_static_paths_answer_every_registered_method() -> None:
-    with TestClient(make_app()) as c:
+def test_static_paths_answer_every_registered_method(edge: bool) -> None:
+    with TestClient(make_app(edge)) as c:
         assert c.get("/ping").json() == {"pong": "yes"}
         posted = c.post("/ping")
         assert (posted.status_code, posted.text) == (201, "posted")
@@ -39,8 +60,8 @@ def test_static_paths_answer_every_registered_method() -> None:
         assert c.get("/items/7").json() == {"id": 7}
 
 
-def test_static_paths_fall_back_to_the_router_for_404_405_and_escapes() -> None:
-    with TestClient(make_app()) as c:
+def test_static_paths_fall_back_to_the_router_for_404_405_and_escapes(edge: bool) -> None:
+    with TestClient(make_app(edge)) as c:
         not_allowed = c.delete("/ping")
         assert not_allowed.status_code == 405
         assert not_allowed.headers["allow"] == "GET, HEAD, OPTIONS, POST"
@@ -51,52 +72,45 @@ def test_static_paths_fall_back_to_the_router_for_404_405_and_escapes() -> None:
         redirected = c.get("/ping/", follow_redirects=False)
         assert redirected.status_code in (307, 308)
         assert redirected.headers["location"].endswith("/ping")
+        assert c.get("/items/x").status_code == 404
+        assert c.post("/items/3").status_code == 405
 
 
-class PassThrough:
-    """A pure ASGI edge middleware: the app then routes under it, not in ``__call__``."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
-
-
-@pytest.mark.parametrize("middleware", [False, True])
-def test_header_limits_hold_on_static_paths(middleware: bool) -> None:
-    app = make_app(limits=Limits(max_header_count=20))
-    if middleware:
-        app.add_middleware(PassThrough)
+def test_header_limits_hold_on_static_and_parameter_paths(edge: bool) -> None:
+    app = make_app(edge, limits=Limits(max_header_count=20))
 
     with TestClient(app) as c:
         too_many = c.get("/ping", headers=[(f"x-h{i}", "v") for i in range(30)])
         assert too_many.status_code == 431
         assert too_many.headers["content-type"] == "application/problem+json"
+        assert c.get("/items/1", headers=[(f"x-h{i}", "v") for i in range(30)]).status_code == 431
         assert c.get("/ping").status_code == 200
 
-    sized = make_app(limits=Limits(max_header_size=2000))
+    sized = make_app(edge, limits=Limits(max_header_size=2000))
     with TestClient(sized) as c:
         assert c.get("/ping", headers={"x-big": "v" * 3000}).status_code == 431
+        assert c.get("/items/1", headers={"x-big": "v" * 3000}).status_code == 431
         assert c.get("/ping").status_code == 200
 
 
-def test_a_mounted_app_routes_its_static_paths_below_the_mount() -> None:
-    parent = make_app()
-    child = App()
+def test_a_mounted_app_routes_its_paths_below_the_mount(edge: bool) -> None:
+    parent = make_app(edge)
+    child = make_app(edge)
 
-    @child.get("/ping")
-    async def child_ping() -> Response:
+    @child.get("/hello")
+    async def child_hello() -> Response:
         return PlainTextResponse("child")
 
     parent.mount("/child", child)
     with TestClient(parent) as c:
-        assert c.get("/child/ping").text == "child"
+        assert c.get("/child/hello").text == "child"
+        assert c.get("/child/items/5").json() == {"id": 5}
+        assert c.get("/child/nothing").status_code == 404
         assert c.get("/ping").json() == {"pong": "yes"}
 
 
 def test_routes_cannot_be_added_once_the_app_has_started() -> None:
-    app = make_app()
+    app = make_app(edge=False)
     with TestClient(app) as c:
         assert c.get("/ping").status_code == 200
         with pytest.raises(RuntimeError, match="cannot add routes after the application"):
