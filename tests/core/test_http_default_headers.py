@@ -213,3 +213,21 @@ def test_merge_default_headers_is_usable_by_any_asgi_layer() -> None:
     assert merged == [*own, (b"x-b", b"1")]  # the response's own value wins
     assert merged is not own
     assert len(own) == 2
+
+
+def test_merge_default_headers_on_a_plain_responses_own_header_list() -> None:
+    defaults = default_headers_of({"x-a": "api"}, documents={"x-a": "page", "x-b": "1"})
+    page = HTMLResponse("<p>hi</p>")
+    text = Response("hi", media_type="text/plain")
+    for response, expected in (
+        (page, [(b"x-a", b"page"), (b"x-b", b"1")]),
+        (text, [(b"x-a", b"api")]),
+    ):
+        before = list(response.raw_headers)
+        merged = merge_default_headers(defaults, response.raw_headers)
+        assert merged == [*before, *expected]
+        assert response.raw_headers == before  # the response's own list is untouched
+    page.headers["x-a"] = "mine"  # the response sets one itself: its value wins
+    merged = merge_default_headers(defaults, page.raw_headers)
+    assert [v for k, v in merged if k == b"x-a"] == [b"mine"]
+    assert (b"x-b", b"1") in merged

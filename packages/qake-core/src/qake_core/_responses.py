@@ -168,39 +168,14 @@ def merge_default_headers(
                     return headers + defaults.document_pairs
             return headers + defaults.pairs
     pairs, names = defaults.pairs, defaults.names
-    if defaults.document_pairs is None:
-        for name, _ in headers:
-            if name in names:
-                return _merge_present(headers, pairs)
-    else:
-        # PERF: one pass finds the Content-Type and any default the response set itself.
-        document_names = defaults.document_names
-        content_type = None
-        for name, value in headers:
-            if name == _CT:
-                content_type = value
-            elif name in names or name in document_names:
-                if is_document(headers):
-                    pairs = defaults.document_pairs
-                return _merge_present(headers, pairs)
-        if content_type is None:
-            pairs = defaults.document_pairs
-        else:
-            document = _DOCUMENT_BY_VALUE.get(content_type)
-            if document is None:
-                document = _document_type(content_type)
-            if document:
-                pairs = defaults.document_pairs
+    if defaults.document_pairs is not None and is_document(headers):
+        pairs, names = defaults.document_pairs, defaults.document_names
+    for name, _ in headers:
+        if name in names:  # the response set one of them itself: its value wins
+            present = {k for k, _ in headers}
+            return [*headers, *(pair for pair in pairs if pair[0] not in present)]
     # PERF: list + list is the cheapest concatenation.
     return headers + pairs if type(headers) is list else [*headers, *pairs]
-
-
-def _merge_present(
-    headers: Sequence[tuple[bytes, bytes]], pairs: list[tuple[bytes, bytes]]
-) -> list[tuple[bytes, bytes]]:
-    """``headers`` plus the ``pairs`` they do not set: the response's own value wins."""
-    present = {k for k, _ in headers}
-    return [*headers, *(pair for pair in pairs if pair[0] not in present)]
 
 
 def with_default_headers(

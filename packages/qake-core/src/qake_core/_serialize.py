@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -93,38 +94,32 @@ def build_dumper(
     # PERF: pydantic-core's validator and serializer directly, without TypeAdapter's
     # Python wrappers (half the cost per call).
     validate = adapter.validator.validate_python
-    dump_json = adapter.serializer.to_json
+    # PERF: a call with ``**{}`` still builds a keyword dict: options are bound only
+    # when there are some.
+    dump_json = _with_options(adapter.serializer.to_json, options)
 
-    if options:
-
-        def dump(value: Any) -> bytes:
-            try:
-                validated = validate(value, from_attributes=True)
-            except ValidationError as exc:
-                raise _invalid_response(exc, where) from None
-            return dump_json(validated, **options)
-
-    else:
-        # PERF: a call with ``**{}`` still builds a keyword dict.
-
-        def dump(value: Any) -> bytes:
-            try:
-                validated = validate(value, from_attributes=True)
-            except ValidationError as exc:
-                raise _invalid_response(exc, where) from None
-            return dump_json(validated)
+    def dump(value: Any) -> bytes:
+        try:
+            validated = validate(value, from_attributes=True)
+        except ValidationError as exc:
+            raise _invalid_response(exc, where) from None
+        return dump_json(validated)
 
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         return dump
     exact = model
-    to_json = model.__pydantic_serializer__.to_json
+    model_json = _with_options(model.__pydantic_serializer__.to_json, options)
 
     def dump_model(value: Any) -> bytes:
         if type(value) is exact:
-            return to_json(value, **options)
+            return model_json(value)
         return dump(value)
 
     return dump_model
+
+
+def _with_options(to_json: Callable[..., bytes], options: dict[str, Any]) -> Callable[[Any], bytes]:
+    return partial(to_json, **options) if options else to_json
 
 
 def _options(spec: ResponseSpec) -> dict[str, Any]:
