@@ -29,6 +29,9 @@ class Framework:
     label: str
     module: str
     distribution: str | None  # whose version is reported
+    #: False for a reference app that is not a peer: measured only when named (and
+    #: always by ``inprocess.py --check``).
+    peer: bool = True
 
 
 FRAMEWORKS: dict[str, Framework] = {
@@ -41,8 +44,17 @@ FRAMEWORKS: dict[str, Framework] = {
         Framework("starlette", "Starlette", "apps.starlette_app", "starlette"),
         Framework("litestar", "Litestar", "apps.litestar_app", "litestar"),
         Framework("fastapi", "FastAPI", "apps.fastapi_app", "fastapi"),
+        Framework(
+            "bare-headers",
+            "bare ASGI + qakeapi's default headers",
+            "apps.bare_headers",
+            None,
+            peer=False,
+        ),
     )
 }
+#: What the drivers measure when ``--frameworks`` is not given: the bare app and peers.
+DEFAULT_FRAMEWORKS = [key for key, framework in FRAMEWORKS.items() if framework.peer]
 
 S4_BODY = b'{"name":"widget","price":9.5,"tags":["a","b"]}'
 
@@ -158,10 +170,12 @@ EXTRA_CHECKS: tuple[Scenario, ...] = (
 )
 
 
-def parse_list(value: str | None, known: Sequence[str], what: str) -> list[str]:
-    """Parse a comma-separated option, keeping the canonical order of ``known``."""
+def parse_list(
+    value: str | None, known: Sequence[str], what: str, default: Sequence[str] | None = None
+) -> list[str]:
+    """Parse a comma-separated option (``default``, else all of ``known``, when empty)."""
     if not value:
-        return list(known)
+        return list(known if default is None else default)
     wanted = [v.strip() for v in value.split(",") if v.strip()]
     unknown = [v for v in wanted if v not in known]
     if unknown:

@@ -43,6 +43,7 @@ from benchlib import (
     BENCH_DIR,
     DASH,
     EXTRA_CHECKS,
+    DEFAULT_FRAMEWORKS,
     FRAMEWORKS,
     SCENARIOS,
     TIMES,
@@ -472,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write the results as JSON to this file")
     parser.add_argument("--output", help="also write the markdown to this file")
     args = parser.parse_args(argv)
-    frameworks = parse_list(args.frameworks, list(FRAMEWORKS), "frameworks")
+    frameworks = parse_list(args.frameworks, list(FRAMEWORKS), "frameworks", DEFAULT_FRAMEWORKS)
     scenarios = parse_list(args.scenarios, list(SCENARIOS), "scenarios")
     if shutil.which("wrk") is None:
         print("wrk not found: apt-get update && apt-get install -y wrk", file=sys.stderr)

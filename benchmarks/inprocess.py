@@ -33,6 +33,7 @@ from benchlib import (
     DASH,
     DIVIDE,
     EXTRA_CHECKS,
+    DEFAULT_FRAMEWORKS,
     FRAMEWORKS,
     SCENARIOS,
     TIMES,
@@ -536,7 +537,12 @@ def main(argv: list[str] | None = None) -> int:
         return run_worker(args)
     if args.quick:
         args.rounds, args.samples, args.target = 2, 1, 0.05
-    frameworks = parse_list(args.frameworks, list(FRAMEWORKS), "frameworks")
+    frameworks = parse_list(
+        args.frameworks,
+        list(FRAMEWORKS),
+        "frameworks",
+        None if args.check else DEFAULT_FRAMEWORKS,
+    )
     scenarios = parse_list(args.scenarios, list(SCENARIOS), "scenarios")
     if args.check:
         return run_check(args, frameworks, explicit=bool(args.frameworks))

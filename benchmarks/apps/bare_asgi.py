@@ -82,7 +82,11 @@ async def static(scope: Scope, parts: list[str], receive: Receive) -> tuple[int,
 
 
 class BareApp:
-    def __init__(self, extra: int = N_EXTRA) -> None:
+    def __init__(
+        self, extra: int = N_EXTRA, extra_headers: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
+        #: Header lines sent after Content-Type and Content-Length (none by default).
+        self.extra_headers = extra_headers or []
         # (method, path) -> handler for static paths; (method, first segment) -> handler
         # for parametrised paths. Registration order mirrors the framework apps.
         self.static: dict[tuple[str, str], Handler] = {}
@@ -122,6 +126,7 @@ class BareApp:
                 "headers": [
                     (b"content-type", ctype),
                     (b"content-length", str(len(body)).encode()),
+                    *self.extra_headers,
                 ],
             }
         )
@@ -137,9 +142,11 @@ class PassThrough:
 
 
 def build(
-    middleware: bool = False, extra: int = N_EXTRA
+    middleware: bool = False,
+    extra: int = N_EXTRA,
+    extra_headers: list[tuple[bytes, bytes]] | None = None,
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    app: Callable[[Scope, Receive, Send], Awaitable[None]] = BareApp(extra)
+    app: Callable[[Scope, Receive, Send], Awaitable[None]] = BareApp(extra, extra_headers)
     if middleware:
         for _ in range(3):
             app = PassThrough(app)
