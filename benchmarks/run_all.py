@@ -2,8 +2,8 @@
 
 Writes each part's markdown to ``benchmarks/results/<part>.md`` (and JSON beside it),
 and everything to stdout. The default settings finish in under 15 minutes on a 2-core
-machine (13.5 min on 2026-11-25: in-process ~3.3 min, end-to-end with memory ~10,
-import time ~0.4); ``--quick`` in about 6.
+machine (11.0 min on 2026-11-25: in-process ~2.3 min, end-to-end with memory ~8.4,
+import time ~0.2); ``--quick`` in about 6.
 
     python benchmarks/run_all.py
     python benchmarks/run_all.py --quick
