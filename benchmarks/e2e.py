@@ -42,8 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import (
     BENCH_DIR,
     DASH,
-    EXTRA_CHECKS,
     DEFAULT_FRAMEWORKS,
+    EXTRA_CHECKS,
     FRAMEWORKS,
     SCENARIOS,
     TIMES,

@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import (
     DASH,
+    DEFAULT_FRAMEWORKS,
     DIVIDE,
     EXTRA_CHECKS,
-    DEFAULT_FRAMEWORKS,
     FRAMEWORKS,
     SCENARIOS,
     TIMES,

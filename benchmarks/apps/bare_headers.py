@@ -10,10 +10,9 @@ the framework costs. Measured only when named (``--frameworks bare,bare-headers,
 
 from __future__ import annotations
 
-from qake_security import security_header_sets
-
 from apps.bare_asgi import build
 from apps.common import lazy_attribute
+from qake_security import security_header_sets
 
 HEADERS = [(bytes(name), bytes(value)) for name, value in security_header_sets().other]
 
