@@ -513,7 +513,7 @@ class App(Router):
                     if table is not None:
                         entry = table.get(scope["method"])
                         if entry is not None:
-                            return entry[0](scope, receive, send, entry[1])  # type: ignore[no-any-return]
+                            return entry[0](scope, receive, send, entry[1])
                     route, params = self._tree.match(scope["method"], raw.decode("latin-1"))
                 else:
                     path = route_path(scope)

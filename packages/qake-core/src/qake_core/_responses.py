@@ -230,6 +230,10 @@ class Response:
         cls.plain_send = cls.__call__ is Response.__call__
 
     __slots__ = ("background", "body", "raw_headers", "status_code")
+    status_code: int
+    background: BackgroundTasks | None
+    body: bytes
+    raw_headers: list[tuple[bytes, bytes]]
 
     def __init__(
         self,
