@@ -6,7 +6,7 @@ import inspect
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 
@@ -15,29 +15,23 @@ from qake_core._exceptions import HTTPException
 from qake_core._inflight import InFlight, draining
 from qake_core._lifespan import Lifespan, combine, run_lifespan
 from qake_core._limits import DEFAULT_LIMITS, Limits
-from qake_core._middleware import CallNext, HookMiddleware, Middleware, build_hook_chain
+from qake_core._middleware import HookMiddleware, Middleware, build_hook_chain
 from qake_core._problem import problem_response, response_for_http_exception
 from qake_core._proxy_headers import ProxyHeadersMiddleware
 from qake_core._requests import ClientDisconnect, Request
 from qake_core._responses import (
-    CONTENT_LENGTH_LINES,
     DEFAULT_HEADERS_KEY,
-    JSON_CONTENT_TYPE,
     DefaultHeaders,
     Response,
     default_headers_of,
-    merge_default_headers,
-    with_default_headers,
 )
 from qake_core._route_options import route_option_hooks
 from qake_core._routing import APIRoute, Router, WebSocketRoute
+from qake_core._runners import RouteHandle, direct_runner, request_runner, sending_failed
 from qake_core._scope import route_path
 from qake_core._server_errors import RESPONSE_STARTED, error_response
 from qake_core.types import ASGIApp, Receive, Scope, Send
 from qake_routing import MethodNotAllowed
-
-if TYPE_CHECKING:
-    from qake_core._handler import DirectCall
 
 __all__ = ["App", "ExceptionHandler"]
 
@@ -46,14 +40,6 @@ logger = logging.getLogger("qake.error")
 F = TypeVar("F", bound=Callable[..., Any])
 ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 WebSocketCompiler = Callable[[WebSocketRoute, Any], Any]
-RouteHandle = Callable[[Scope, Receive, Send, dict[str, Any]], Awaitable[None]]
-
-
-def _sending_failed(scope: Scope) -> None:
-    # The response may have started: log, and let the server close the connection;
-    # __call__ must not try to send a second response.
-    scope[RESPONSE_STARTED] = True
-    logger.exception("error while sending the response to %s %s", scope["method"], scope["path"])
 
 
 class _HeaderLimit(LookupError):
@@ -247,116 +233,12 @@ class App(Router):
         hooks = [*self.hooks, *route.middleware, *route_option_hooks(route)]
         direct = None if hooks else direct_call(endpoint)
         if direct is not None:
-            return self._direct_runner(direct, route.limits)
-        return self._runner(build_hook_chain(endpoint, hooks), route.limits)
-
-    def _runner(self, chain: CallNext, limits: Limits) -> RouteHandle:
-        handle_error = self._handle_error
-        max_body_size = limits.max_body_size
-        respond = self._respond
-
-        async def handle(
-            scope: Scope, receive: Receive, send: Send, params: dict[str, Any]
-        ) -> None:
-            request = Request(scope, receive, send, params, max_body_size, limits)
-            try:
-                response = await chain(request)
-            except Exception as exc:
-                await handle_error(request, exc)
-                return
-            try:
-                if response.plain_send and response.background is None:
-                    # PERF: Response.__call__ inline (one coroutine fewer).
-                    try:
-                        await send(
-                            {
-                                "type": "http.response.start",
-                                "status": response.status_code,
-                                "headers": with_default_headers(scope, response.raw_headers),
-                            }
-                        )
-                        await send(
-                            {
-                                "type": "http.response.body",
-                                "body": b"" if scope["method"] == "HEAD" else response.body,
-                            }
-                        )
-                    except Exception:
-                        _sending_failed(scope)
-                        raise
-                else:
-                    await respond(response, scope, receive, send)
-            finally:
-                if request.cleanups is not None or request._form is not None:
-                    with anyio.CancelScope(shield=True):
-                        await request.close(None)
-
-        return handle
-
-    def _direct_runner(self, direct: DirectCall, limits: Limits) -> RouteHandle:
-        """PERF: the handler needs no ``Request``: call it with the router's converted
-        parameters (or what ``read`` takes from the scope) and send a declared JSON
-        model's bytes directly; a ``Request`` is built only if something raises."""
-        func, read, with_params, serialize, dump, status = direct
-        handle_error = self._handle_error
-        max_body_size = limits.max_body_size
-        respond = self._respond
-        # This app's own defaults are the ones __call__ puts in the scope; without
-        # them, those of an app that mounts this one may be there.
-        own = self._default_headers
-        json_tail = None if own is None else [JSON_CONTENT_TYPE, *own.pairs]
-
-        async def handle(
-            scope: Scope, receive: Receive, send: Send, params: dict[str, Any]
-        ) -> None:
-            body = b""
-            response: Response | None = None
-            try:
-                if read is not None:
-                    value = await func(**read(scope, params))
-                elif with_params:
-                    value = await func(**params)
-                else:
-                    value = await func()
-                if isinstance(value, Response):
-                    response = value
-                elif dump is None:
-                    response = serialize(value)
-                else:
-                    body = dump(value)
-            except Exception as exc:
-                request = Request(scope, receive, send, params, max_body_size, limits)
-                await handle_error(request, exc)
-                return
-            # PERF: Response.__call__ inline (one coroutine fewer), or no Response at all.
-            if response is None:
-                code = status
-                headers = [CONTENT_LENGTH_LINES[len(body)]]
-                if json_tail is not None:
-                    headers += json_tail
-                else:
-                    headers.append(JSON_CONTENT_TYPE)
-                    defaults = scope.get(DEFAULT_HEADERS_KEY)
-                    if defaults is not None:
-                        headers += defaults.pairs
-            elif response.plain_send and response.background is None:
-                code, body, headers = response.status_code, response.body, response.raw_headers
-                defaults = own or scope.get(DEFAULT_HEADERS_KEY)
-                if defaults is not None:
-                    headers = merge_default_headers(defaults, headers)
-            else:
-                await respond(response, scope, receive, send)
-                return
-            try:
-                await send({"type": "http.response.start", "status": code, "headers": headers})
-                if scope["method"] == "HEAD":
-                    body = b""
-                await send({"type": "http.response.body", "body": body})
-            except Exception:
-                _sending_failed(scope)
-                raise
-
-        return handle
+            return direct_runner(
+                direct, route.limits, self._handle_error, self._respond, self._default_headers
+            )
+        return request_runner(
+            build_hook_chain(endpoint, hooks), route.limits, self._handle_error, self._respond
+        )
 
     async def _respond(
         self, response: Response, scope: Scope, receive: Receive, send: Send
@@ -366,14 +248,14 @@ class App(Router):
             try:
                 await response(scope, receive, send)
             except Exception:
-                _sending_failed(scope)
+                sending_failed(scope)
                 raise
             return
         self.inflight.enter()
         try:
             await response(scope, receive, send)
         except Exception:
-            _sending_failed(scope)
+            sending_failed(scope)
             raise
         finally:
             self.inflight.exit()

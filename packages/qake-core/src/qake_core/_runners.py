@@ -1,0 +1,166 @@
+"""Route runners: the coroutine of one compiled route, from its handler to the two
+ASGI messages of its response."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from qake_core._limits import Limits
+from qake_core._middleware import CallNext
+from qake_core._requests import Request
+from qake_core._responses import (
+    CONTENT_LENGTH_LINES,
+    DEFAULT_HEADERS_KEY,
+    JSON_CONTENT_TYPE,
+    DefaultHeaders,
+    Response,
+    merge_default_headers,
+    with_default_headers,
+)
+from qake_core._server_errors import RESPONSE_STARTED
+from qake_core.types import Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from qake_core._handler import DirectCall
+
+__all__ = [
+    "HandleError",
+    "Respond",
+    "RouteHandle",
+    "direct_runner",
+    "request_runner",
+    "sending_failed",
+]
+
+logger = logging.getLogger("qake.error")
+
+#: ``handle(scope, receive, send, path_params)``: what the app awaits for a route.
+RouteHandle = Callable[[Scope, Receive, Send, dict[str, Any]], Awaitable[None]]
+#: Answers an exception raised while handling ``request`` (the app's error handlers).
+HandleError = Callable[[Request, Exception], Awaitable[None]]
+#: Sends any response (streaming, background tasks...) on the app's behalf.
+Respond = Callable[[Response, Scope, Receive, Send], Awaitable[None]]
+
+
+def sending_failed(scope: Scope) -> None:
+    """Log a failure while sending; the response may have started, so the server must
+    close the connection and nothing may try to send a second response."""
+    scope[RESPONSE_STARTED] = True
+    logger.exception("error while sending the response to %s %s", scope["method"], scope["path"])
+
+
+def request_runner(
+    chain: CallNext, limits: Limits, handle_error: HandleError, respond: Respond
+) -> RouteHandle:
+    """The route's coroutine when its handler needs a ``Request`` (or hooks run): build
+    it, run ``chain`` and send the response, inline when it is a plain one."""
+    max_body_size = limits.max_body_size
+
+    async def handle(scope: Scope, receive: Receive, send: Send, params: dict[str, Any]) -> None:
+        request = Request(scope, receive, send, params, max_body_size, limits)
+        try:
+            response = await chain(request)
+        except Exception as exc:
+            await handle_error(request, exc)
+            return
+        try:
+            if response.plain_send and response.background is None:
+                # PERF: Response.__call__ inline (one coroutine fewer).
+                try:
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": response.status_code,
+                            "headers": with_default_headers(scope, response.raw_headers),
+                        }
+                    )
+                    await send(
+                        {
+                            "type": "http.response.body",
+                            "body": b"" if scope["method"] == "HEAD" else response.body,
+                        }
+                    )
+                except Exception:
+                    sending_failed(scope)
+                    raise
+            else:
+                await respond(response, scope, receive, send)
+        finally:
+            if request.cleanups is not None or request._form is not None:
+                with anyio.CancelScope(shield=True):
+                    await request.close(None)
+
+    return handle
+
+
+def direct_runner(
+    direct: DirectCall,
+    limits: Limits,
+    handle_error: HandleError,
+    respond: Respond,
+    own: DefaultHeaders | None,
+) -> RouteHandle:
+    """PERF: the handler needs no ``Request``: call it with the router's converted
+    parameters (or what ``read`` takes from the scope) and send a declared JSON
+    model's bytes directly; a ``Request`` is built only if something raises.
+
+    ``own`` are the app's default headers: the ones its ``__call__`` puts in the
+    scope; without them, those of an app that mounts this one may be there.
+    """
+    func, read, with_params, serialize, dump, status = direct
+    max_body_size = limits.max_body_size
+    json_tail = None if own is None else [JSON_CONTENT_TYPE, *own.pairs]
+
+    async def handle(scope: Scope, receive: Receive, send: Send, params: dict[str, Any]) -> None:
+        body = b""
+        response: Response | None = None
+        try:
+            if read is not None:
+                value = await func(**read(scope, params))
+            elif with_params:
+                value = await func(**params)
+            else:
+                value = await func()
+            if isinstance(value, Response):
+                response = value
+            elif dump is None:
+                response = serialize(value)
+            else:
+                body = dump(value)
+        except Exception as exc:
+            request = Request(scope, receive, send, params, max_body_size, limits)
+            await handle_error(request, exc)
+            return
+        # PERF: Response.__call__ inline (one coroutine fewer), or no Response at all.
+        if response is None:
+            code = status
+            headers = [CONTENT_LENGTH_LINES[len(body)]]
+            if json_tail is not None:
+                headers += json_tail
+            else:
+                headers.append(JSON_CONTENT_TYPE)
+                defaults = scope.get(DEFAULT_HEADERS_KEY)
+                if defaults is not None:
+                    headers += defaults.pairs
+        elif response.plain_send and response.background is None:
+            code, body, headers = response.status_code, response.body, response.raw_headers
+            defaults = own or scope.get(DEFAULT_HEADERS_KEY)
+            if defaults is not None:
+                headers = merge_default_headers(defaults, headers)
+        else:
+            await respond(response, scope, receive, send)
+            return
+        try:
+            await send({"type": "http.response.start", "status": code, "headers": headers})
+            if scope["method"] == "HEAD":
+                body = b""
+            await send({"type": "http.response.body", "body": body})
+        except Exception:
+            sending_failed(scope)
+            raise
+
+    return handle
