@@ -231,3 +231,29 @@ def test_merge_default_headers_on_a_plain_responses_own_header_list() -> None:
     merged = merge_default_headers(defaults, page.raw_headers)
     assert [v for k, v in merged if k == b"x-a"] == [b"mine"]
     assert (b"x-b", b"1") in merged
+
+
+@pytest.mark.parametrize("child_defaults", [None, {"x-a": "child"}])
+def test_a_mounted_app_answers_with_its_own_defaults_else_its_parents(
+    child_defaults: dict[str, str] | None,
+) -> None:
+    parent = App(default_headers={"x-a": "parent"})
+    child = App(default_headers=child_defaults)
+
+    @child.get("/json")
+    async def json_() -> dict[str, int]:  # sent as bytes by the direct runner
+        return {"n": 1}
+
+    @child.get("/text")
+    async def text() -> PlainTextResponse:  # a Response merged by the direct runner
+        return PlainTextResponse("hi")
+
+    @child.get("/missing-model")
+    async def broken() -> dict[str, int]:
+        return {"n": "not a number"}  # type: ignore[dict-item]
+
+    parent.mount("/child", child)
+    expected = "parent" if child_defaults is None else "child"
+    with TestClient(parent, raise_server_exceptions=False) as client:
+        for path in ("/child/json", "/child/text", "/child/nowhere", "/child/missing-model"):
+            assert client.get(path).headers.get_list("x-a") == [expected], path
