@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from qake_core._exceptions import HTTPException
-from qake_core._responses import Response
+from qake_core._responses import BODYLESS_STATUSES, Response
 
 __all__ = ["PROBLEM_JSON", "problem_response", "response_for_http_exception"]
 
@@ -46,7 +46,7 @@ def problem_response(
 
 def response_for_http_exception(exc: HTTPException, instance: str | None = None) -> Response:
     """The problem+json response that answers ``exc``."""
-    if exc.status_code in (204, 304) or exc.status_code < 200:
+    if exc.status_code in BODYLESS_STATUSES:
         return Response(b"", status_code=exc.status_code, headers=exc.headers)
     return problem_response(
         exc.status_code,

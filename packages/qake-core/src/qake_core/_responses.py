@@ -15,6 +15,8 @@ from qake_core._datastructures import MutableHeaders
 from qake_core.types import Receive, Scope, Send
 
 __all__ = [
+    "BODYLESS_STATUSES",
+    "CONTENT_LENGTH_LINES",
     "DEFAULT_HEADERS_KEY",
     "DOCUMENT_TYPES",
     "JSON_CONTENT_TYPE",
@@ -59,7 +61,7 @@ CONTENT_LENGTH_LINES = _ContentLengthLines()
 
 
 #: Statuses whose responses have no body, hence no Content-Length.
-_BODYLESS = frozenset([*range(200), 204, 304])
+BODYLESS_STATUSES = frozenset([*range(200), 204, 304])
 
 #: Scope key under which an App puts its default response headers.
 DEFAULT_HEADERS_KEY = "qake.default_headers"
@@ -211,22 +213,16 @@ class Response:
 
     media_type: str | None = None
     charset = "utf-8"
-    #: Set per class from ``media_type``, ``charset`` and ``render``: the charset that
-    #: encodes ``str`` content (``None`` when a subclass overrides ``render``: it is then
-    #: always called) and the Content-Type line(s) of a response with no extra headers,
-    #: shared by every instance. PERF: one class attribute read per response.
-    _init_plan: tuple[str | None, tuple[tuple[bytes, bytes], ...]] = ("utf-8", ())
+    #: :func:`_init_plan_of` the class, set for each class. PERF: one class attribute
+    #: read per response.
+    _init_plan: tuple[str | None, tuple[tuple[bytes, bytes], ...]]
     #: True when the class sends itself with ``Response.__call__`` (status, headers,
     #: ``body``): a route runner may then send it inline, without that coroutine.
     plain_send = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        mt = cls.media_type
-        cls._init_plan = (
-            cls.charset if cls.render is Response.render else None,
-            () if mt is None else ((_CT, _content_type(mt, cls.charset)),),
-        )
+        cls._init_plan = _init_plan_of(cls)
         cls.plain_send = cls.__call__ is Response.__call__
 
     __slots__ = ("background", "body", "raw_headers", "status_code")
@@ -256,7 +252,7 @@ class Response:
             body = self.body = self.render(content)
         if headers is None and media_type is None:
             # PERF: the common case builds the header list directly.
-            if status_code in _BODYLESS:
+            if status_code in BODYLESS_STATUSES:
                 self.raw_headers = [*ct_lines]
             else:
                 self.raw_headers = [CONTENT_LENGTH_LINES[len(body)], *ct_lines]
@@ -272,7 +268,7 @@ class Response:
         raw = self.raw_headers
         lower = {k.lower() for k in headers} if headers else ()
         status = self.status_code
-        if "content-length" not in lower and status not in _BODYLESS:
+        if "content-length" not in lower and status not in BODYLESS_STATUSES:
             raw.append(CONTENT_LENGTH_LINES[len(self.body)])
         if media_type is not None and "content-type" not in lower:
             raw.append((_CT, _content_type(media_type, self.charset)))
@@ -371,6 +367,21 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.status_code}>"
+
+
+def _init_plan_of(cls: type[Response]) -> tuple[str | None, tuple[tuple[bytes, bytes], ...]]:
+    """What ``Response.__init__`` needs of ``cls``: the charset that encodes ``str``
+    content (``None`` when ``cls`` overrides ``render``: it is then always called) and
+    the Content-Type line(s) of a response with no extra headers, shared by every
+    instance."""
+    mt = cls.media_type
+    return (
+        cls.charset if cls.render is Response.render else None,
+        () if mt is None else ((_CT, _content_type(mt, cls.charset)),),
+    )
+
+
+Response._init_plan = _init_plan_of(Response)
 
 
 class PlainTextResponse(Response):

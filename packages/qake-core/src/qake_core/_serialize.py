@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from qake_core._exceptions import ResponseValidationError
 from qake_core._responses import (
+    BODYLESS_STATUSES,
     CONTENT_LENGTH_LINES,
     JSON_CONTENT_TYPE,
     JSONResponse,
@@ -42,7 +43,7 @@ def json_bytes_response(body: bytes, status: int) -> Response:
 
     PERF: what ``_JSONBytes(body, status)`` builds, without ``__init__``'s general path.
     """
-    if status < 200 or status == 204 or status == 304:
+    if status in BODYLESS_STATUSES:
         return _JSONBytes(body, status)
     response: Response = _new(_JSONBytes)
     response.status_code = status
@@ -87,7 +88,7 @@ def build_dumper(
     status = spec.status_code
     if spec.model is None or adapter is None or response_class is not None:
         return None
-    if status in (204, 304) or status < 200:
+    if status in BODYLESS_STATUSES:
         return None
     model = spec.model
     options = _options(spec)
