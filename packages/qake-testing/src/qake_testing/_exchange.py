@@ -84,8 +84,14 @@ class HTTPExchange:
             if not self._response_started:
                 raise RuntimeError("The app sent 'http.response.body' before the start message.")
             if not message.get("more_body", False):
+                # NOTE: the final chunk is queued *before* the response counts as complete.
+                # Completing it first wakes the app's disconnect watcher (receive() now
+                # answers http.disconnect), which may cancel this very send, and the last
+                # chunk (a compressor's trailer, say) would be lost.
+                await self._out_send.send(message)
                 assert self._response_complete is not None
                 self._response_complete.set()
+                return
         else:
             return  # trailers, pathsend... are not modelled by the test client
         await self._out_send.send(message)
