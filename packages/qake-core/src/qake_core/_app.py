@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import logging
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -29,13 +28,16 @@ from qake_core._route_options import route_option_hooks
 from qake_core._routing import APIRoute, Router, WebSocketRoute
 from qake_core._runners import RouteHandle, direct_runner, request_runner, sending_failed
 from qake_core._scope import route_path
-from qake_core._server_errors import RESPONSE_STARTED, error_response
+from qake_core._server_errors import (
+    RESPONSE_STARTED,
+    error_response,
+    log_unhandled,
+    silence_server_duplicates,
+)
 from qake_core.types import ASGIApp, Receive, Scope, Send
 from qake_routing import MethodNotAllowed
 
 __all__ = ["App", "ExceptionHandler"]
-
-logger = logging.getLogger("qake.error")
 
 F = TypeVar("F", bound=Callable[..., Any])
 ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
@@ -222,6 +224,8 @@ class App(Router):
         self._direct = stack == self._dispatch
         self._max_headers = self.limits.max_header_count or sys.maxsize
         self._max_header_bytes = self.limits.max_header_size or 0
+        # An error qake.error logged is re-raised to the server: it must not log it again.
+        silence_server_duplicates()
         self._stack = stack
         return stack
 
@@ -247,15 +251,15 @@ class App(Router):
         if response.background is None:
             try:
                 await response(scope, receive, send)
-            except Exception:
-                sending_failed(scope)
+            except Exception as exc:
+                sending_failed(scope, exc)
                 raise
             return
         self.inflight.enter()
         try:
             await response(scope, receive, send)
-        except Exception:
-            sending_failed(scope)
+        except Exception as exc:
+            sending_failed(scope, exc)
             raise
         finally:
             self.inflight.exit()
@@ -267,8 +271,8 @@ class App(Router):
             response = await self._response_for(request, exc)
             if response is None:
                 unhandled = True
-                logger.error(
-                    "unhandled error in %s %s", scope.get("method"), scope.get("path"), exc_info=exc
+                log_unhandled(
+                    exc, "unhandled error in %s %s", scope.get("method"), scope.get("path")
                 )
                 response = error_response(exc, scope, self.debug)
                 scope[RESPONSE_STARTED] = True  # __call__ must not answer it again
@@ -350,9 +354,7 @@ class App(Router):
         except Exception as exc:
             if not scope.get(RESPONSE_STARTED):
                 # An edge middleware raised before any response: answer 500.
-                logger.error(
-                    "unhandled error in %s %s", scope["method"], scope["path"], exc_info=exc
-                )
+                log_unhandled(exc, "unhandled error in %s %s", scope["method"], scope["path"])
                 scope[RESPONSE_STARTED] = True
                 try:
                     await error_response(exc, scope, self.debug)(scope, receive, send)

@@ -3,7 +3,6 @@ ASGI messages of its response."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ from qake_core._responses import (
     merge_default_headers,
     with_default_headers,
 )
-from qake_core._server_errors import RESPONSE_STARTED
+from qake_core._server_errors import RESPONSE_STARTED, log_unhandled
 from qake_core.types import Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -36,8 +35,6 @@ __all__ = [
     "sending_failed",
 ]
 
-logger = logging.getLogger("qake.error")
-
 #: ``handle(scope, receive, send, path_params)``: what the app awaits for a route.
 RouteHandle = Callable[[Scope, Receive, Send, dict[str, Any]], Awaitable[None]]
 #: Answers an exception raised while handling ``request`` (the app's error handlers).
@@ -46,11 +43,11 @@ HandleError = Callable[[Request, Exception], Awaitable[None]]
 Respond = Callable[[Response, Scope, Receive, Send], Awaitable[None]]
 
 
-def sending_failed(scope: Scope) -> None:
+def sending_failed(scope: Scope, exc: BaseException) -> None:
     """Log a failure while sending; the response may have started, so the server must
-    close the connection and nothing may try to send a second response."""
+    close the connection (the caller re-raises) and nothing may send a second response."""
     scope[RESPONSE_STARTED] = True
-    logger.exception("error while sending the response to %s %s", scope["method"], scope["path"])
+    log_unhandled(exc, "error while sending the response to %s %s", scope["method"], scope["path"])
 
 
 def request_runner(
@@ -84,8 +81,8 @@ def request_runner(
                             "body": b"" if scope["method"] == "HEAD" else response.body,
                         }
                     )
-                except Exception:
-                    sending_failed(scope)
+                except Exception as exc:
+                    sending_failed(scope, exc)
                     raise
             else:
                 await respond(response, scope, receive, send)
@@ -159,8 +156,8 @@ def direct_runner(
             if scope["method"] == "HEAD":
                 body = b""
             await send({"type": "http.response.body", "body": body})
-        except Exception:
-            sending_failed(scope)
+        except Exception as exc:
+            sending_failed(scope, exc)
             raise
 
     return handle

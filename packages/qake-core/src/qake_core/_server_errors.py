@@ -10,12 +10,58 @@ from qake_core._problem import problem_response
 from qake_core._responses import HTMLResponse, Response
 from qake_core.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["RESPONSE_STARTED", "ServerErrorMiddleware", "error_response"]
+__all__ = [
+    "RESPONSE_STARTED",
+    "ServerErrorMiddleware",
+    "error_response",
+    "log_unhandled",
+    "silence_server_duplicates",
+]
 
 #: Scope key set once a response (or the 500 for an error) has been sent.
 RESPONSE_STARTED = "qake.response_started"
 
 logger = logging.getLogger("qake.error")
+
+#: Attribute set on an exception once ``qake.error`` has logged it.
+_LOGGED = "__qake_logged__"
+
+#: Loggers through which servers report an exception that escaped the app (uvicorn's).
+SERVER_ERROR_LOGGERS = ("uvicorn.error",)
+
+
+def log_unhandled(exc: BaseException, message: str, *args: object) -> None:
+    """Log ``exc`` once on ``qake.error`` and mark it, so that a server which sees it
+    escape the app (it is re-raised, to close the connection or reach the test client)
+    does not log it a second time (see :func:`silence_server_duplicates`)."""
+    logger.error(message, *args, exc_info=exc)
+    try:
+        setattr(exc, _LOGGED, True)
+    except AttributeError:  # pragma: no cover - an exception type without __dict__
+        pass
+
+
+def _already_logged(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_already_logged(inner) for inner in exc.exceptions)
+    return bool(getattr(exc, _LOGGED, False))
+
+
+class _DropLoggedErrors(logging.Filter):
+    """Drop a server's record of an exception that ``qake.error`` already logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        info = record.exc_info
+        return not (info and info[1] is not None and _already_logged(info[1]))
+
+
+def silence_server_duplicates() -> None:
+    """Install, once per process, the filter that keeps uvicorn from logging again an
+    error qakeapi logged (with its request ID) before re-raising it."""
+    for name in SERVER_ERROR_LOGGERS:
+        server_logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropLoggedErrors) for f in server_logger.filters):
+            server_logger.addFilter(_DropLoggedErrors())
 
 
 class ServerErrorMiddleware:
@@ -30,6 +76,7 @@ class ServerErrorMiddleware:
     def __init__(self, app: ASGIApp, debug: bool = False) -> None:
         self.app = app
         self.debug = debug
+        silence_server_duplicates()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,9 +87,7 @@ class ServerErrorMiddleware:
         try:
             await self.app(scope, receive, send)
         except Exception as exc:
-            logger.exception(
-                "unhandled error in %s %s", scope.get("method"), scope.get("path"), exc_info=exc
-            )
+            log_unhandled(exc, "unhandled error in %s %s", scope.get("method"), scope.get("path"))
             if scope.get(RESPONSE_STARTED):
                 raise  # the runner saw the response begin: never send a second one
             try:

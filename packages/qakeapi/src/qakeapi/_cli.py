@@ -9,7 +9,15 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["load_app", "main"]
+__all__ = ["choose_http", "load_app", "main"]
+
+#: What uvicorn's pure-Python h11 parser lets through that httptools (llhttp) refuses.
+H11_RISKS = (
+    "uvicorn's h11 parser accepts what httptools refuses (Content-Length together with "
+    "Transfer-Encoding, obs-folded header lines, request targets over 64 KiB) and is slow "
+    "on bodies sent in tiny chunks; use httptools in production (the qakeapi package "
+    "installs it through uvicorn[standard])"
+)
 
 
 def load_app(target: str) -> Any:
@@ -34,10 +42,32 @@ def load_app(target: str) -> Any:
     return obj
 
 
+def choose_http(requested: str) -> tuple[str, str | None]:
+    """The HTTP/1.1 implementation to serve with, and a warning to print, if any.
+
+    ``auto`` means httptools when it can be imported (the meta-package installs it),
+    else h11 with a warning; asking for ``h11`` explicitly also warns.
+    """
+    if requested == "auto":
+        try:
+            import httptools  # noqa: F401
+        except ImportError:
+            return "h11", f"qake: warning: httptools is not installed: {H11_RISKS}"
+        return "httptools", None
+    if requested == "h11":
+        return "h11", f"qake: warning: --http h11: {H11_RISKS}"
+    return requested, None
+
+
 def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    http, warning = choose_http(args.http)
+    if warning is not None:
+        print(warning, file=sys.stderr, flush=True)
+    print(f"qake: serving HTTP/1.1 with uvicorn's {http} parser", file=sys.stderr, flush=True)
     options: dict[str, Any] = {
+        "http": http,
         "host": args.host,
         "port": args.port,
         "log_level": args.log_level,
@@ -74,6 +104,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--reload", action="store_true", help="restart when code changes")
     run.add_argument("--workers", type=int, default=1)
     run.add_argument("--log-level", default="info")
+    run.add_argument(
+        "--http",
+        choices=("auto", "httptools", "h11"),
+        default="auto",
+        help="HTTP/1.1 parser: httptools when installed (auto), else h11 with a warning",
+    )
     run.add_argument(
         "--ws-ping-interval",
         type=float,
