@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from qake_core._request_id import request_id_var
+from qake_core._request_id import SCOPE_KEY, request_id_var
 from qake_core.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["AccessLogMiddleware"]
@@ -56,6 +56,8 @@ class AccessLogMiddleware:
                     "http_status": status,
                     "duration_ms": round(ms, 3),
                     "client": f"{client[0]}:{client[1]}" if client else None,
-                    "request_id": request_id_var.get() or scope.get("qake.request_id"),
+                    # The scope's ID first: this middleware may wrap RequestIDMiddleware,
+                    # whose context variable is reset by now.
+                    "request_id": scope.get(SCOPE_KEY) or request_id_var.get(),
                 },
             )

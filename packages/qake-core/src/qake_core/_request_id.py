@@ -18,6 +18,9 @@ request_id_var: ContextVar[str | None] = ContextVar("qake_request_id", default=N
 _VALID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
 SCOPE_KEY = "qake.request_id"
 
+#: Attribute naming the request on an exception that escaped a RequestIDMiddleware.
+_EXC_KEY = "__qake_request_id__"
+
 
 class _IDs:
     """Unique IDs: a random per-process prefix and a counter (far cheaper than uuid4)."""
@@ -76,6 +79,17 @@ class RequestIDMiddleware:
         token = request_id_var.set(request_id)
         try:
             await self.app(scope, receive, send_with_id)
+        except BaseException as exc:
+            # NOTE: the error may be logged outside this middleware (by the app's edge,
+            # an outer ServerErrorMiddleware, the server), after the context variable is
+            # reset: the exception carries the ID so that RequestIDFilter still finds it.
+            # A try block costs nothing until something raises.
+            if getattr(exc, _EXC_KEY, None) is None:
+                try:
+                    setattr(exc, _EXC_KEY, request_id)
+                except AttributeError:  # pragma: no cover - an exception without __dict__
+                    pass
+            raise
         finally:
             request_id_var.reset(token)
 
@@ -84,8 +98,16 @@ class RequestIDFilter(logging.Filter):
     """Add ``record.request_id`` (``"-"`` outside a request) to every record.
 
     ``handler.addFilter(RequestIDFilter())`` then ``%(request_id)s`` in the format.
+    The ID is, first found: the record's own ``request_id`` (``extra={"request_id":
+    ...}``, as :class:`AccessLogMiddleware` sets it from the scope), the current
+    request's (``request_id_var``), or the one carried by the record's exception when
+    it escaped a :class:`RequestIDMiddleware` (an error logged by a middleware that wraps
+    it). So the order of the middleware does not change the ID a record shows.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get() or "-"
+        request_id = getattr(record, "request_id", None) or request_id_var.get()
+        if request_id is None and record.exc_info:
+            request_id = getattr(record.exc_info[1], _EXC_KEY, None)
+        record.request_id = request_id or "-"
         return True
