@@ -1,16 +1,22 @@
-"""Regression tests for issue 12's qake-testing items (17: the last streamed chunk)."""
+"""Regression tests for issue 12's qake-testing items: 17 (the last streamed chunk) and
+20 (the scanner's report is a sequence of findings)."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
-from collections.abc import AsyncIterator, Callable
+import io
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+from testing_scanner_apps import clean_app, vulnerable_app
 
 from qake_core import App, GZipMiddleware, Middleware, StreamingResponse
-from qake_testing import AsyncTestClient, TestClient
+from qake_testing import AsyncTestClient, Finding, FindingKind, ScanReport, TestClient, ascan, scan
 
 # Every encoding qake-core's GZipMiddleware can produce; br and zstd only when their
 # optional modules are installed (qake-core's `compression` extra).
@@ -139,3 +145,80 @@ def test_the_encodings_are_the_middlewares() -> None:
     # ENCODINGS covers every coding GZipMiddleware can pick.
     middleware = GZipMiddleware(final_chunk_app)  # type: ignore[arg-type]
     assert sorted(middleware.enabled) == sorted(ENCODINGS)
+
+
+# -- item 20: the scanner's report is a sequence of typed findings ----------------------
+
+README = Path(__file__).parents[2] / "packages" / "qake-testing" / "README.md"
+
+
+@pytest.fixture(scope="module")
+def report() -> ScanReport:
+    return scan(vulnerable_app, max_payloads=2)
+
+
+def test_report_is_a_sequence_of_typed_findings(report: ScanReport) -> None:
+    assert isinstance(report, Sequence)
+    findings = list(report)
+    assert findings == report.findings
+    assert len(findings) > 5
+    assert all(isinstance(finding, Finding) for finding in findings)
+    assert all(isinstance(finding.kind, FindingKind) for finding in report)
+    assert len(report) == len(findings)
+    assert report[0] == findings[0]
+    assert report[-1] == findings[-1]
+    assert report[1:3] == findings[1:3]
+    assert report[::-1] == findings[::-1]
+    assert findings[2] in report
+    assert report.index(findings[2]) == 2
+    assert list(reversed(report)) == findings[::-1]
+    with pytest.raises(IndexError):
+        report[len(findings)]
+    assert report  # something was found, as for a non-empty list
+    assert not report.ok
+    kinds = {finding.kind for finding in report}
+    assert kinds == set(FindingKind)
+
+
+def test_report_renders_a_readable_summary(report: ScanReport) -> None:
+    text = str(report)
+    assert text == report.summary()
+    head, *lines = text.splitlines()
+    assert head.startswith(f"Security scan: 3 operations, {report.requests} requests, ")
+    assert f"{len(report)} findings (" in head
+    assert lines == [f"  - {finding}" for finding in report]
+    first = report[0]
+    assert f"{first.kind}: {first.method} {first.path}" in lines[0]
+
+
+def test_an_empty_report() -> None:
+    report = scan(clean_app, [("GET", "/search", [("q", "query")])], max_payloads=1)
+    assert len(report) == 0
+    assert list(report) == []
+    assert report[:] == []
+    assert not report
+    assert report.ok
+    assert str(report).endswith("0 findings.")
+    with pytest.raises(IndexError):
+        report[0]
+
+
+@pytest.mark.anyio
+async def test_ascan_returns_the_same_sequence() -> None:
+    report = await ascan(vulnerable_app, [("GET", "/search", [("q", "query")])], max_payloads=1)
+    assert isinstance(report, Sequence)
+    assert len(report) == len(report.findings) > 0
+    assert {finding.path for finding in report} == {"/search"}
+
+
+def test_the_readme_scanner_example_runs() -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text("utf-8"), re.DOTALL)
+    (example,) = [block for block in blocks if "report = scan(app)" in block]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(example, {"scan": scan, "app": vulnerable_app})
+    printed = out.getvalue().splitlines()
+    assert printed[0] == "insecure_cors GET /search header:Origin 200"
+    (count_line,) = [line for line in printed if " findings; first: " in line]
+    assert " findings; first: insecure_cors: GET /search [header:Origin] -> 200: " in count_line
+    assert any(line.startswith("Security scan: 3 operations") for line in printed)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import overload
 
 
 class FindingKind(StrEnum):
@@ -44,11 +46,33 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 @dataclass(slots=True)
-class ScanReport:
+class ScanReport(Sequence[Finding]):
+    """The findings of a scan: a read-only sequence of :class:`Finding` that prints as a
+    readable summary.
+
+    ``for finding in report``, ``len(report)``, ``report[0]``, ``report[-2:]`` (a list)
+    and ``finding in report`` work as on a list of findings, so ``bool(report)`` is true
+    when something was found (``report.ok`` says the opposite, in words).
+    ``str(report)`` is :meth:`summary`. ``findings`` is the underlying list.
+    """
+
     findings: list[Finding] = field(default_factory=list)
     #: ``"METHOD /template"`` of every operation scanned.
     operations: list[str] = field(default_factory=list)
     requests: int = 0
+
+    @overload
+    def __getitem__(self, index: int) -> Finding: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Finding]: ...
+    def __getitem__(self, index: int | slice) -> Finding | list[Finding]:
+        return self.findings[index]
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    def __iter__(self) -> Iterator[Finding]:
+        return iter(self.findings)
 
     @property
     def ok(self) -> bool:
