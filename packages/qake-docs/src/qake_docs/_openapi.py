@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 
 from qake_core import PROBLEM_JSON, APIRoute, ParamSpec, RouteSpec
-from qake_docs._paths import openapi_path, path_parameters
-from qake_docs._schemas import SchemaRegistry
+from qake_docs._paths import CONVERTER_TYPES, openapi_path, path_converters, path_parameters
+from qake_docs._schemas import SchemaRegistry, named_model
 
 __all__ = ["openapi_document"]
 
@@ -102,11 +102,17 @@ class _Builder:
         out.extend(declared.values())
         return out
 
-    def request_body(self, spec: RouteSpec) -> dict[str, Any] | None:
+    def request_body(self, spec: RouteSpec, operation_id: str) -> dict[str, Any] | None:
         body = spec.body
         if body is None:
             return None
-        schema = self.schemas.schema_for(body.adapter)
+        adapter = body.adapter
+        if body.embed:
+            # The model qake-core built for this route's body fields: named after the
+            # operation (unique, stable), as FastAPI names it, not after qake-core's module.
+            module = getattr(spec.endpoint, "__module__", None) or "app"
+            adapter = named_model(adapter, f"Body_{operation_id}", module)
+        schema = self.schemas.schema_for(adapter)
         return {"required": body.required, "content": {body.media_type: {"schema": schema}}}
 
     def responses(self, route: APIRoute, spec: RouteSpec | None, validates: bool) -> dict[str, Any]:
@@ -167,14 +173,37 @@ class _Builder:
         parameters = self.parameters(route, spec)
         if parameters:
             op["parameters"] = parameters
-        body = self.request_body(spec) if spec is not None else None
+        body = self.request_body(spec, operation_id) if spec is not None else None
         if body is not None:
             op["requestBody"] = body
-        validates = spec is not None and (bool(spec.params) or body is not None)
+        validates = spec is not None and can_fail_validation(spec)
         op["responses"] = self.responses(route, spec, validates)
         if route.deprecated:
             op["deprecated"] = True
         return op
+
+
+def can_fail_validation(spec: RouteSpec) -> bool:
+    """Whether some input of the route can be refused with 422 (so the document lists it).
+
+    A body, and a query/header/cookie value, are validated. A path parameter is only
+    when qake-core validates the router's value: the router answers 404 to a segment its
+    converter refuses (``{item_id:int}`` and ``abc``), and passes the converted value
+    as is when the annotation is the converter's own type without constraints.
+    """
+    if spec.body is not None:
+        return True
+    converters = path_converters(spec.path)
+    for p in spec.params:
+        if p.location != "path":
+            return True
+        # NOTE: the rule of qake_core._extract._path_converter (what the router's value
+        # is passed through); tests/docs/test_defects_docs.py holds the two together by
+        # sending refused values to documented routes.
+        produced = CONVERTER_TYPES.get(converters.get(p.alias, "str"))
+        if p.annotation is not produced or p.field_info.metadata:
+            return True
+    return False
 
 
 def _phrase(code: int | str) -> str:

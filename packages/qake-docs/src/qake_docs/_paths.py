@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
-__all__ = ["openapi_path", "path_parameters"]
+__all__ = ["CONVERTER_TYPES", "openapi_path", "path_converters", "path_parameters"]
 
 _PARAM = re.compile(r"\{\s*([^{}:\s]+)\s*(?::\s*([^{}\s]+)\s*)?\}")
 
@@ -17,6 +18,22 @@ CONVERTER_SCHEMAS: dict[str, dict[str, Any]] = {
     "float": {"type": "number"},
     "uuid": {"type": "string", "format": "uuid"},
 }
+
+
+#: The Python type each built-in converter produces; the router's value reaches the
+#: handler as is when the parameter is annotated with it (no 422 possible).
+CONVERTER_TYPES: dict[str, type] = {
+    "str": str,
+    "path": str,
+    "int": int,
+    "float": float,
+    "uuid": uuid.UUID,
+}
+
+
+def path_converters(template: str) -> dict[str, str]:
+    """``name → converter name`` of each parameter of ``template`` (``str`` by default)."""
+    return {m.group(1): m.group(2) or "str" for m in _PARAM.finditer(template)}
 
 
 def openapi_path(template: str) -> str:

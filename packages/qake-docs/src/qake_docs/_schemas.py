@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from pydantic import TypeAdapter
     from pydantic.json_schema import JsonSchemaMode
 
-__all__ = ["REF_TEMPLATE", "SchemaRegistry"]
+__all__ = ["REF_TEMPLATE", "SchemaRegistry", "named_model"]
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 
@@ -48,3 +48,34 @@ class SchemaRegistry:
             slot.update(schemas[(i, mode)])
         self._pending.clear()
         return dict(definitions.get("$defs", {}))
+
+
+def named_model(adapter: TypeAdapter[Any], name: str, module: str) -> TypeAdapter[Any]:
+    """``adapter`` for a copy of its pydantic model named ``name`` (defined in ``module``).
+
+    qake-core validates an embedded body (form fields, several body parameters) with a
+    model it builds per route; every such model has the same class name, so pydantic
+    would tell them apart in ``components.schemas`` by qake-core's module path
+    (``qake_core___signature__Body__1``) and push a user's model of that name to its
+    module path too. A subclass with the route's own name documents the same fields
+    under a readable, unique name. ``module`` is only used if a user's model has the
+    same name (pydantic then prefixes each with its module). An adapter whose type is
+    not a model is returned unchanged.
+    """
+    from pydantic import TypeAdapter, create_model
+
+    model = _model_class(adapter.core_schema)
+    if model is None:
+        return adapter
+    return TypeAdapter(create_model(name, __base__=model, __module__=module))
+
+
+def _model_class(schema: Any) -> type[Any] | None:
+    """The model class a core schema validates (found in its definitions if needed)."""
+    if schema.get("type") == "definitions":
+        ref = schema["schema"].get("schema_ref")
+        schema = next((d for d in schema["definitions"] if d.get("ref") == ref), schema["schema"])
+    if schema.get("type") == "model":
+        cls: type[Any] = schema["cls"]
+        return cls
+    return None
