@@ -76,8 +76,13 @@ class HandlerSignatureError(TypeError):
 
 class ResponseValidationError(Exception):
     """A handler returned a value that does not match its response model: a server bug,
-    answered 500 and logged (never a 422: the client did nothing wrong)."""
+    answered 500 and logged (never a 422: the client did nothing wrong).
+
+    ``route`` names the route (``route GET '/items/{item_id}' (handler read_item)``);
+    ``errors`` are pydantic's, without the input values.
+    """
 
     def __init__(self, route: str, errors: list[dict[str, Any]]) -> None:
         super().__init__(f"{route}: the response does not match the response model: {errors}")
+        self.route = route
         self.errors = errors

@@ -50,7 +50,14 @@ from qake_core._signature import (
 )
 from qake_core._specs import BodySpec, CallSpec, DependencySpec, RouteSpec
 
-__all__ = ["DirectCall", "HandlerSignatureError", "compile_endpoint", "direct_call", "route_spec"]
+__all__ = [
+    "DirectCall",
+    "HandlerSignatureError",
+    "compile_endpoint",
+    "direct_call",
+    "route_label",
+    "route_spec",
+]
 
 
 logger = logging.getLogger("qake.error")
@@ -71,6 +78,13 @@ def route_spec(route: Any, app: Any = None) -> RouteSpec:
     route.spec = spec
     route.spec_key = key
     return spec
+
+
+def route_label(route: Any) -> str:
+    """How an error names ``route``: ``route GET '/items/{item_id}' (handler read_item)``."""
+    func = route.endpoint
+    label = getattr(func, "__qualname__", repr(func))
+    return f"route {' '.join(sorted(route.methods))} {route.path!r} (handler {label})"
 
 
 # -- calling -------------------------------------------------------------------------------
@@ -94,6 +108,8 @@ class _Compiler:
 
         self.app = app
         self.route = route
+        #: How errors name the route: its methods, path template and handler.
+        self.where = route_label(route)
         self.converters = path_converters(spec.path)
         self.run_sync = _thread_runner(app)
         self.app_scope = _app_scope(app)
@@ -108,7 +124,7 @@ class _Compiler:
         spec = dep.spec
         if dep.depends.scope == "app" and (spec.params or spec.injected):
             raise HandlerSignatureError(
-                f"route {self.route.path!r}: app-scoped dependency "
+                f"{self.where}: app-scoped dependency "
                 f"{getattr(spec.call, '__qualname__', spec.call)!r} takes request parameters; "
                 "an app-scoped dependency may only depend on other app-scoped dependencies"
             )
@@ -118,7 +134,7 @@ class _Compiler:
         node = self.override_nodes.get(fake)
         if node is None:
             label = getattr(fake, "__qualname__", repr(fake))
-            spec = analyse_call(fake, f"override {label}", self.converters)
+            spec = analyse_call(fake, f"{self.where}, override {label}", self.converters)
             node = _Node(self, spec, original.use_cache, original.app_scoped)
             self.override_nodes[fake] = node
         return node
@@ -249,11 +265,11 @@ class _Node:
         if kind == "agen":
             agen = self.call(**kwargs)
             value = await agen.__anext__()
-            add_cleanup(_async_exit(agen))
+            add_cleanup(_DependencyExit(agen, True))
             return value
         gen = self.call(**kwargs)
         value = await _to_thread(next, gen)
-        add_cleanup(_sync_exit(gen))
+        add_cleanup(_DependencyExit(gen, False))
         return value
 
 
@@ -262,46 +278,87 @@ async def _to_thread(func: Callable[..., Any], *args: Any) -> Any:
     return await anyio.to_thread.run_sync(call)
 
 
-def _async_exit(agen: Any) -> Callable[[BaseException | None], Any]:
-    async def exit_(exc: BaseException | None) -> None:
-        try:
-            if exc is None:
-                await agen.__anext__()
-            else:
-                await agen.athrow(exc)
-        except StopAsyncIteration:
-            return
-        except BaseException as raised:
-            if raised is not exc:
-                logger.exception("clean-up of dependency %s failed", _label(agen))
-            return
-        await agen.aclose()  # it yielded twice
-        logger.error("dependency %s yielded more than once", _label(agen))
+class _DependencyExit:
+    """The code after a yield dependency's ``yield``, registered as a request clean-up.
 
-    return exit_
+    When ``Request.close`` calls it (after the response was sent), an error the clean-up
+    raises is logged. :func:`_unwind` instead runs it before the endpoint's error is
+    answered, and an exception it raises in place of the one thrown in (an
+    ``HTTPException`` raised in its ``except`` block) becomes the answer.
+    """
+
+    __slots__ = ("gen", "is_async")
+
+    def __init__(self, gen: Any, is_async: bool) -> None:
+        self.gen = gen
+        self.is_async = is_async
+
+    async def __call__(self, exc: BaseException | None) -> None:
+        raised = await self.finish(exc)
+        if raised is not None:
+            logger.error("clean-up of dependency %s failed", _label(self.gen), exc_info=raised)
+
+    async def finish(self, exc: BaseException | None) -> BaseException | None:
+        """Resume the generator (throwing ``exc`` in, if any); the exception it raised
+        instead of ``exc``, or ``None`` (it finished, or let ``exc`` through)."""
+        if self.is_async:
+            raised, again = await _resume_async(self.gen, exc)
+        else:
+            raised, again = await _to_thread(_resume_sync, self.gen, exc)
+        if again:
+            logger.error("dependency %s yielded more than once", _label(self.gen))
+        return None if raised is exc else raised
 
 
-def _sync_exit(gen: Any) -> Callable[[BaseException | None], Any]:
-    def step(exc: BaseException | None) -> bool:
-        try:
-            if exc is None:
-                next(gen)
-            else:
-                gen.throw(exc)
-        except StopIteration:
-            return True
-        except BaseException as raised:
-            if raised is not exc:
-                logger.exception("clean-up of dependency %s failed", _label(gen))
-            return True
-        gen.close()
-        return False
+async def _resume_async(agen: Any, exc: BaseException | None) -> tuple[BaseException | None, bool]:
+    """``(what it raised or None, whether it yielded again)``; a second yield closes it."""
+    try:
+        if exc is None:
+            await agen.__anext__()
+        else:
+            await agen.athrow(exc)
+    except StopAsyncIteration:
+        return None, False
+    except BaseException as raised:
+        return raised, False
+    await agen.aclose()
+    return None, True
 
-    async def exit_(exc: BaseException | None) -> None:
-        if not await _to_thread(step, exc):
-            logger.error("dependency %s yielded more than once", _label(gen))
 
-    return exit_
+def _resume_sync(gen: Any, exc: BaseException | None) -> tuple[BaseException | None, bool]:
+    """:func:`_resume_async` for a sync generator (runs in a worker thread)."""
+    try:
+        if exc is None:
+            next(gen)
+        else:
+            gen.throw(exc)
+    except StopIteration:
+        return None, False
+    except BaseException as raised:
+        return raised, False
+    gen.close()
+    return None, True
+
+
+async def _unwind(request: Request, exc: Exception) -> BaseException:
+    """Throw ``exc`` into the request's yield dependencies (newest first) before it is
+    answered; one that raises another exception (``try: yield x / except E: raise
+    HTTPException(400)``) replaces it, for the older ones and for the answer.
+
+    A dependency that swallows the exception cannot give a response: the original
+    exception is then answered as usual, and the older dependencies still see it.
+    """
+    current: BaseException = exc
+    cleanups = request.cleanups
+    while cleanups:
+        cleanup = cleanups.pop()
+        if isinstance(cleanup, _DependencyExit):
+            raised = await cleanup.finish(current)
+            if raised is not None:
+                current = raised
+        else:
+            await cleanup(current)
+    return current
 
 
 def _label(gen: Any) -> str:
@@ -320,6 +377,15 @@ def _app_scope(app: Any) -> AppScope:
 
 
 # -- the endpoint --------------------------------------------------------------------------
+
+
+class _NoOverrides:
+    """Stands for an app without ``dependency_overrides``."""
+
+    dependency_overrides: dict[Any, Any] = {}
+
+
+_NO_OVERRIDES = _NoOverrides()
 
 
 class DirectCall(NamedTuple):
@@ -352,12 +418,14 @@ def compile_endpoint(route: Any, app: Any) -> CallNext:
     compiler = _Compiler(app, route, spec)
     handler = spec.handler
     func = handler.call
-    serialize = build_serializer(spec.response, route.response_class)
-    dump = build_dumper(spec.response, route.response_class)
+    serialize = build_serializer(spec.response, route.response_class, compiler.where)
+    dump = build_dumper(spec.response, route.response_class, compiler.where)
     status = spec.response.status_code
     is_async = handler.is_async
     run_sync = compiler.run_sync
-    overrides: dict[Any, Any] = getattr(app, "dependency_overrides", {})
+    # NOTE: read through the app on each request (one attribute load, on routes with
+    # dependencies only): ``app.dependency_overrides = {}`` replaces the dict.
+    holder: Any = app if hasattr(app, "dependency_overrides") else _NO_OVERRIDES
 
     simple = not spec.dependencies and spec.body is None and not handler.injected
     if simple and not handler.params:
@@ -441,20 +509,30 @@ def compile_endpoint(route: Any, app: Any) -> CallNext:
         parse_body = _form_body_parser(spec.body) if is_form else _json_body_parser(spec.body)
 
     async def endpoint(request: Request) -> Response:
-        ctx = _Ctx(overrides or None)
-        if parse_body is not None:
-            await parse_body(request, ctx)
-        for node in top:
-            await node.resolve(request, ctx)
-        kwargs = await plan.solve(request, ctx)
-        if ctx.errors:
-            raise RequestValidationError(_unique(ctx.errors))
-        assert kwargs is not None
-        if is_async:
-            result = await func(**kwargs)
-        else:
-            result = await run_sync(func, kwargs)
-        response = serialize(result)
+        ctx = _Ctx(holder.dependency_overrides or None)
+        try:
+            if parse_body is not None:
+                await parse_body(request, ctx)
+            for node in top:
+                await node.resolve(request, ctx)
+            kwargs = await plan.solve(request, ctx)
+            if ctx.errors:
+                raise RequestValidationError(_unique(ctx.errors))
+            assert kwargs is not None
+            if is_async:
+                result = await func(**kwargs)
+            else:
+                result = await run_sync(func, kwargs)
+            response = serialize(result)
+        except Exception as exc:
+            # NOTE: yield dependencies see the error before it is answered, so one may
+            # turn it into another (an HTTPException); after a response they see None.
+            if request.cleanups:
+                replaced = await _unwind(request, exc)
+                if replaced is not exc:
+                    # the dependency raised it, chained to ``exc`` (or not) as it chose
+                    raise replaced  # noqa: B904
+            raise
         sub = ctx.response
         if sub is not None and sub is not response:
             if sub.status_code:

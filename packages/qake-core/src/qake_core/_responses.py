@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from typing import Any, Literal, NamedTuple
 
@@ -28,6 +29,7 @@ __all__ = [
     "Response",
     "StreamingResponse",
     "default_headers_of",
+    "default_status_code",
     "is_document",
     "merge_default_headers",
     "with_default_headers",
@@ -398,26 +400,55 @@ class HTMLResponse(Response):
     media_type = "text/html"
 
 
-_JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+#: ``OPT_UTC_Z``: a UTC datetime ends in ``Z``, as pydantic writes it.
+_JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z
+
+
+@functools.cache
+def _pydantic_any() -> Any:
+    """pydantic's serializer for ``Any`` (its JSON mode), built on first need.
+
+    NOTE: imported here: pydantic loads with the first route, not with this module.
+    """
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(Any).serializer
 
 
 def _json_default(value: Any) -> Any:
-    dump = getattr(value, "model_dump", None)
-    if dump is not None:
-        return dump(mode="json")
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    """orjson's hook for a type it does not know (``Decimal``, ``timedelta``, ``set``,
+    ``Path``, a pydantic model...): pydantic's JSON form of it."""
+    return _pydantic_any().to_python(value, mode="json")
+
+
+def _pydantic_json(content: Any, refused: Exception) -> bytes:
+    """``content`` written by pydantic, after orjson ``refused`` it."""
+    try:
+        body: bytes = _pydantic_any().to_json(content)
+    except ValueError as exc:  # pydantic-core's PydanticSerializationError
+        raise TypeError(f"cannot serialise the response to JSON: {exc}") from refused
+    return body
 
 
 class JSONResponse(Response):
-    """A JSON response serialised with orjson (pydantic models, dataclasses, datetimes...)."""
+    """A JSON response: what pydantic serialises in JSON mode, byte for byte.
+
+    PERF: orjson writes what it knows the way pydantic does (str, numbers, lists,
+    dicts, datetimes with ``OPT_UTC_Z``, UUIDs, enums, dataclasses) and asks
+    :func:`_json_default` for the rest; what orjson refuses outright (an int beyond 64
+    bits, a tuple as a dict key, deep nesting) is written by pydantic in full. One
+    known difference is kept for speed: a ``None``/NaN/infinite dict key is ``"null"``
+    (pydantic writes ``"None"``).
+    """
 
     __slots__ = ()
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, default=_json_default, option=_JSON_OPTIONS)
+        try:
+            return orjson.dumps(content, default=_json_default, option=_JSON_OPTIONS)
+        except orjson.JSONEncodeError as refused:
+            return _pydantic_json(content, refused)
 
 
 class RedirectResponse(Response):
@@ -441,6 +472,23 @@ class RedirectResponse(Response):
 
         location = quote(str(url), safe=":/%#?=@[]!$&'()*+,;~")
         self.raw_headers.append((b"location", location.encode("latin-1")))
+
+
+@functools.cache
+def default_status_code(response_class: type | None) -> int:
+    """The status a route with ``response_class`` answers when it declares none: the
+    default of the class's ``status_code`` parameter (307 for :class:`RedirectResponse`),
+    else 200. Read once, when the route is analysed."""
+    if response_class is None:
+        return 200
+    import inspect
+
+    try:
+        parameter = inspect.signature(response_class).parameters.get("status_code")
+    except (TypeError, ValueError):  # no signature to read (a builtin, a C class)
+        return 200
+    default = None if parameter is None else parameter.default
+    return default if type(default) is int else 200
 
 
 class StreamingResponse(Response):

@@ -23,7 +23,12 @@ def route_option_hooks(route: APIRoute) -> list[HookMiddleware]:
     produces = route.meta.get("produces")
     if produces:
         hooks.append(produces_hook(list(produces)))
-    options = route_cache_options(route.endpoint, route.meta.get("cache"))
+    try:
+        options = route_cache_options(route.endpoint, route.meta.get("cache"))
+    except TypeError as exc:
+        from qake_core._handler import route_label
+
+        raise TypeError(f"{route_label(route)}: {exc}") from None
     if options is not None:
         key = f"{','.join(sorted(route.methods))} {route.path}"
         hooks.append(cache_hook(options, key))

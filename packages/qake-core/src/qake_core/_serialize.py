@@ -58,7 +58,8 @@ def to_response(value: Any, status_code: int | None, response_class: type | None
 
     A ``Response`` is sent as is; ``str`` becomes text; ``None`` becomes an empty
     204 when the route declared ``status_code=204``; a pydantic model is serialised
-    by pydantic-core; anything else (dicts, lists, dataclasses...) is JSON via orjson.
+    by pydantic-core; anything else (dicts, lists, dataclasses, ``Decimal``...) is
+    JSON as pydantic writes it (``JSONResponse``: orjson, pydantic for what it lacks).
     """
     if isinstance(value, Response):
         return value
@@ -75,14 +76,15 @@ def to_response(value: Any, status_code: int | None, response_class: type | None
 
 
 def build_dumper(
-    spec: ResponseSpec, response_class: type | None, where: str = "route"
+    spec: ResponseSpec, response_class: type | None, where: str
 ) -> Callable[[Any], bytes] | None:
     """``value -> JSON bytes`` for a declared response model sent as JSON.
 
     The value is validated against the model (``ResponseValidationError`` when it does
     not fit) unless it is an instance of exactly the declared pydantic model, which was
     validated when it was built. ``None`` when the route sends something else (no
-    model, a ``response_class``, or a status without a body).
+    model, a ``response_class``, or a status without a body). ``where`` names the
+    route in the error (``route GET '/items/{item_id}' (handler ...)``).
     """
     adapter = spec.adapter
     status = spec.status_code
@@ -161,9 +163,10 @@ def _invalid_response(exc: ValidationError, where: str) -> ResponseValidationErr
 
 
 def build_serializer(
-    spec: ResponseSpec, response_class: type | None, where: str = "route"
+    spec: ResponseSpec, response_class: type | None, where: str
 ) -> Callable[[Any], Response]:
-    """A ``value -> Response`` function specialised for the declared response."""
+    """A ``value -> Response`` function specialised for the declared response
+    (``where`` names the route in a ``ResponseValidationError``)."""
     status = spec.status_code
     adapter = spec.adapter
     if spec.model is None or adapter is None:

@@ -22,7 +22,7 @@ from qake_core._depends import Depends
 from qake_core._exceptions import HandlerSignatureError
 from qake_core._params import REQUIRED, Body, File, Header, Param, Path, Query
 from qake_core._requests import HTTPConnection
-from qake_core._responses import Response
+from qake_core._responses import Response, default_status_code
 from qake_core._specs import (
     BodySpec,
     CallSpec,
@@ -529,7 +529,7 @@ def analyse_route(route: Any, app_dependencies: Sequence[Any] = ()) -> RouteSpec
     response = ResponseSpec(
         model=model,
         adapter=adapter,
-        status_code=route.status_code or 200,
+        status_code=route.status_code or default_status_code(route.response_class),
         exclude_none=route.response_model_exclude_none,
         exclude_unset=route.response_model_exclude_unset,
         by_alias=route.response_model_by_alias,
