@@ -15,6 +15,7 @@ from qake_core._inflight import InFlight, draining
 from qake_core._lifespan import Lifespan, combine, run_lifespan
 from qake_core._limits import DEFAULT_LIMITS, Limits
 from qake_core._middleware import HookMiddleware, Middleware, build_hook_chain
+from qake_core._options import keywords, reject_unknown_options
 from qake_core._problem import problem_response, response_for_http_exception
 from qake_core._proxy_headers import ProxyHeadersMiddleware
 from qake_core._requests import ClientDisconnect, Request
@@ -74,7 +75,12 @@ class App(Router):
         shutdown_timeout: float = 30.0,
         thread_limiter_tokens: int = 40,
         default_headers: Mapping[str, str] | Sequence[tuple[bytes, bytes]] | None = None,
+        **unknown: Any,
     ) -> None:
+        if unknown:  # a FastAPI option qakeapi lacks, or a typo: say which, and the fix
+            where = f"{type(self).__name__}(...)"
+            supported = keywords(type(self).__init__, App.__init__)
+            reject_unknown_options("app", where, unknown, supported)
         super().__init__(
             limits=(limits or Limits()).merged_over(DEFAULT_LIMITS),
             default_response_class=default_response_class,

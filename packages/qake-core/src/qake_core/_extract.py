@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from qake_core._background import BackgroundTasks
 from qake_core._exceptions import HTTPException, RequestValidationError
+from qake_core._forms import FormData
 from qake_core._params import Header
 from qake_core._requests import Request, query_values
 from qake_core._responses import Response
@@ -163,18 +164,46 @@ def _reader(p: ParamSpec) -> Callable[[Request], Any]:
     return lambda r: r.cookies.get(key)
 
 
-def _group_getter(p: ParamSpec) -> Getter:
-    """A pydantic model filled from several query/header/cookie values."""
+def _group_fields(p: ParamSpec) -> list[tuple[str, str, bool]]:
+    """``(name on the wire, key the model validates, is a sequence)`` per model field.
+
+    The key is the field's validation alias, else its alias, else its name. A header
+    field without an alias is read with underscores turned into hyphens (``x_token``
+    reads ``x-token``) unless the marker says ``Header(convert_underscores=False)``,
+    as for a single header parameter; header names are matched case-insensitively.
+    """
     model = p.model
     assert model is not None
-    fields: list[tuple[str, bool]] = []
+    header = p.location == "header"
+    marker = p.marker
+    convert = not isinstance(marker, Header) or marker.convert_underscores
+    fields: list[tuple[str, str, bool]] = []
     for fname, f in model.model_fields.items():
-        wire = f.alias or fname
-        if p.location == "header" and not f.alias:
-            marker = p.marker
-            if not isinstance(marker, Header) or marker.convert_underscores:
-                wire = wire.replace("_", "-")
-        fields.append((wire.lower() if p.location == "header" else wire, _is_seq(f.annotation)))
+        validation_alias = f.validation_alias
+        key = validation_alias if isinstance(validation_alias, str) else (f.alias or fname)
+        wire = key
+        if header:
+            if convert and key == fname:
+                wire = fname.replace("_", "-")
+            wire = wire.lower()
+        fields.append((wire, key, _is_seq(f.annotation)))
+    return fields
+
+
+def _group_getter(p: ParamSpec) -> Getter:
+    """A pydantic model filled from several query/header/cookie values.
+
+    A model that forbids (or allows) extra fields is given every other value of its
+    location too, so that ``extra="forbid"`` answers 422 ``extra_forbidden`` for an
+    unknown query parameter, header or cookie, as pydantic does for a body.
+    """
+    model = p.model
+    assert model is not None
+    fields = _group_fields(p)
+    # NOTE: header names are lower-case on the wire side; the known set holds both the
+    # wire names and the model's keys so that neither is passed again as an extra.
+    known = frozenset(name for wire, key, _ in fields for name in (wire, key))
+    extras = model.model_config.get("extra") in ("forbid", "allow")
     validate = model.__pydantic_validator__.validate_python
     location = p.location
     required, default = p.required, p.default
@@ -186,17 +215,20 @@ def _group_getter(p: ParamSpec) -> Getter:
         elif location == "header":
             source = request.headers
         else:
-            source = None
+            source = request.cookies
         data: dict[str, Any] = {}
-        for wire, seq in fields:
-            if source is None:
-                value = request.cookies.get(wire)
-            elif seq:
+        for wire, key, seq in fields:
+            if seq and location != "cookie":
                 value = source.getlist(wire) or None
             else:
                 value = source.get(wire)
             if value is not None:
-                data[wire] = value
+                data[key] = value
+        if extras:
+            for name in source:
+                if name not in known:
+                    many = source.getlist(name) if location == "query" else ()
+                    data[name] = many if len(many) > 1 else source[name]
         if not data and not required:
             return default
         try:
@@ -284,6 +316,17 @@ def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
     return False
 
 
+def _is_form(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the Content-Type names a form (URL-encoded or multipart)."""
+    for k, v in headers:
+        if k == b"content-type":
+            media = v.partition(b";")[0].strip().lower()
+            return media in (b"application/x-www-form-urlencoded", b"multipart/form-data")
+    return False
+
+
+_EMPTY_FORM = FormData()
+
 BodyParser = Callable[[Request, _Ctx], Any]
 
 
@@ -328,7 +371,15 @@ def _form_body_parser(body: BodySpec) -> BodyParser:
         plans.append((f, validate))
 
     async def parse(request: Request, ctx: _Ctx) -> None:
-        form = await request.form()
+        if _is_form(request.scope["headers"]):
+            form = await request.form()
+        elif await request.body():
+            form = await request.form()  # a body that is not a form: 415
+        else:
+            # NOTE: no body at all (a bare POST has no Content-Type): an empty form, so
+            # optional fields take their defaults and missing ones are listed (422), as
+            # the JSON side does for an empty body.
+            form = _EMPTY_FORM
         values: dict[str, Any] = {}
         errors: list[dict[str, Any]] = []
         for f, validate in plans:

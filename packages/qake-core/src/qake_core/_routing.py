@@ -7,6 +7,7 @@ a bad template or a conflict fails at the decorator line, naming both routes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -15,6 +16,7 @@ from urllib.parse import quote
 import qake_routing
 from qake_core._limits import Limits
 from qake_core._middleware import HookMiddleware
+from qake_core._options import keywords, reject_unknown_options
 from qake_core.types import ASGIApp
 
 __all__ = ["APIRoute", "Mount", "Router", "WebSocketRoute"]
@@ -50,9 +52,18 @@ class APIRoute:
     include_in_schema: bool = True
     operation_id: str | None = None
     limits: Limits = field(default_factory=Limits)
+    response_model_include: Any = None
+    response_model_exclude: Any = None
     response_model_exclude_none: bool = False
     response_model_exclude_unset: bool = False
+    response_model_exclude_defaults: bool = False
     response_model_by_alias: bool = True
+    #: Whether the app's own ``dependencies=`` run for this route. ``False`` for the
+    #: framework's routes (the OpenAPI document), which the app's dependencies do not
+    #: guard unless asked (``QakeAPI(docs_dependencies=[...])``).
+    use_app_dependencies: bool = True
+    #: The options kept for the layers that act on them: ``produces`` and ``cache``
+    #: (installed as hooks, see ``_route_options``).
     meta: dict[str, Any] = field(default_factory=dict)
     #: The compiled ``handle(scope, receive, send, path_params)``, set when the app builds.
     handle: Any = field(default=None, repr=False)
@@ -76,6 +87,7 @@ class WebSocketRoute:
     endpoint: Callable[..., Any]
     name: str
     dependencies: list[Any] = field(default_factory=list)
+    #: ``max_message_size`` when the route gives one (qake-ws reads it).
     meta: dict[str, Any] = field(default_factory=dict)
     handle: Any = field(default=None, repr=False)
 
@@ -87,6 +99,11 @@ class Mount:
     path: str
     app: ASGIApp
     name: str | None = None
+
+
+@functools.cache
+def _route_keywords() -> list[str]:
+    return keywords(Router.add_api_route, skip=("path", "endpoint"))
 
 
 def _join(prefix: str, path: str) -> str:
@@ -126,8 +143,13 @@ class Router:
         deprecated: bool | None = None,
         include_in_schema: bool = True,
         default_response_class: type | None = None,
+        **unknown: Any,
     ) -> None:
         self.prefix = _check_prefix(prefix, "Router")
+        if unknown:
+            where = f"{type(self).__name__}(prefix={prefix!r})"
+            supported = keywords(type(self).__init__, Router.__init__)
+            reject_unknown_options("router", where, unknown, supported)
         self.tags = list(tags or [])
         self.dependencies = list(dependencies or [])
         # NOTE: not ``self.middleware``: App.middleware is the ``@app.middleware`` decorator.
@@ -177,17 +199,35 @@ class Router:
         include_in_schema: bool = True,
         operation_id: str | None = None,
         limits: Limits | None = None,
+        response_model_include: Any = None,
+        response_model_exclude: Any = None,
         response_model_exclude_none: bool = False,
         response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
         response_model_by_alias: bool = True,
-        **meta: Any,
+        produces: Sequence[str] | None = None,
+        cache: Any = None,
+        use_app_dependencies: bool = True,
+        **unknown: Any,
     ) -> APIRoute:
-        """Declare an HTTP route; see the verb decorators for the common case."""
+        """Declare an HTTP route; see the verb decorators for the common case.
+
+        Every keyword not listed here raises ``TypeError`` naming it and the route.
+        """
+        full = _join(self.prefix, path)
+        verbs = frozenset(m.upper() for m in (methods or ["GET"]))
+        if unknown:
+            where = f"route {' '.join(sorted(verbs))} {full!r}"
+            reject_unknown_options("route", where, unknown, _route_keywords())
         if not callable(endpoint):
             raise TypeError(f"route {path!r}: the endpoint must be callable, got {endpoint!r}")
-        verbs = frozenset(m.upper() for m in (methods or ["GET"]))
+        meta: dict[str, Any] = {}
+        if produces is not None:
+            meta["produces"] = produces
+        if cache is not None:
+            meta["cache"] = cache
         route = APIRoute(
-            path=_join(self.prefix, path),
+            path=full,
             endpoint=endpoint,
             methods=verbs,
             name=name or str(getattr(endpoint, "__name__", "route")),
@@ -204,10 +244,14 @@ class Router:
             include_in_schema=include_in_schema and self.include_in_schema,
             operation_id=operation_id,
             limits=(limits or Limits()).merged_over(self.limits),
+            response_model_include=response_model_include,
+            response_model_exclude=response_model_exclude,
             response_model_exclude_none=response_model_exclude_none,
             response_model_exclude_unset=response_model_exclude_unset,
+            response_model_exclude_defaults=response_model_exclude_defaults,
             response_model_by_alias=response_model_by_alias,
-            meta=dict(meta),
+            use_app_dependencies=use_app_dependencies,
+            meta=meta,
         )
         self._register(route)
         self._route_added(route)
@@ -268,15 +312,28 @@ class Router:
         *,
         name: str | None = None,
         dependencies: Sequence[Any] | None = None,
-        **meta: Any,
+        max_message_size: int | None = _UNSET,
+        **unknown: Any,
     ) -> WebSocketRoute:
-        """Declare a WebSocket endpoint."""
+        """Declare a WebSocket endpoint.
+
+        ``max_message_size`` (bytes, ``None`` for no limit) overrides the app's
+        ``websocket_max_message_size`` for this route (qake-ws applies it).
+        """
+        full = _join(self.prefix, path)
+        if unknown:
+            where = f"websocket route {full!r}"
+            supported = keywords(Router.add_websocket_route, skip=("path", "endpoint"))
+            reject_unknown_options("websocket route", where, unknown, supported)
+        meta: dict[str, Any] = {}
+        if max_message_size is not _UNSET:
+            meta["max_message_size"] = max_message_size
         route = WebSocketRoute(
-            path=_join(self.prefix, path),
+            path=full,
             endpoint=endpoint,
             name=name or str(getattr(endpoint, "__name__", "websocket")),
             dependencies=[*self.dependencies, *(dependencies or [])],
-            meta=dict(meta),
+            meta=meta,
         )
         self._register(route)
         return route
@@ -309,14 +366,23 @@ class Router:
         responses: Mapping[int | str, Any] | None = None,
         deprecated: bool | None = None,
         include_in_schema: bool = True,
+        default_response_class: type | None = None,
+        **unknown: Any,
     ) -> None:
         """Copy ``router``'s routes into this one under ``prefix``.
 
         Order of dependencies and hook middleware for an included route: this
         router's, then the ones given here, then the included router's, then the
-        route's own.
+        route's own. A route's response class is its own, else its router's
+        ``default_response_class``, else the one given here, else this router's.
         """
+        if unknown:
+            inner = f"{type(router).__name__}(prefix={router.prefix!r})"
+            where = f"include_router({inner}, prefix={prefix!r})"
+            supported = keywords(Router.include_router, skip=("router",))
+            reject_unknown_options("include_router", where, unknown, supported)
         outer = _join(self.prefix, _check_prefix(prefix, "include_router"))
+        response_class = default_response_class or self.default_response_class
         outer_deps = [*self.dependencies, *(dependencies or [])]
         outer_mw = [*self.route_middleware, *(middleware or [])]
         outer_tags = [*self.tags, *(tags or [])]
@@ -332,6 +398,7 @@ class Router:
                     deprecated=route.deprecated or bool(deprecated),
                     include_in_schema=route.include_in_schema and include_in_schema,
                     limits=route.limits.merged_over(self.limits),
+                    response_class=route.response_class or response_class,
                 )
                 self._register(copy)
                 self._route_added(copy)

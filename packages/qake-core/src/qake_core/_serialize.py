@@ -137,6 +137,12 @@ def _options(spec: ResponseSpec) -> dict[str, Any]:
         options["exclude_none"] = True
     if spec.exclude_unset:
         options["exclude_unset"] = True
+    if spec.exclude_defaults:
+        options["exclude_defaults"] = True
+    if spec.include is not None:
+        options["include"] = spec.include
+    if spec.exclude is not None:
+        options["exclude"] = spec.exclude
     adapter = spec.adapter
     if adapter is None or _has_alias(adapter.core_schema):
         options["by_alias"] = spec.by_alias

@@ -84,7 +84,10 @@ def _base(tp: Any) -> Any:
 
 
 def _is_sequence(tp: Any) -> bool:
-    return get_origin(_base(tp)) in _SEQUENCES
+    """Whether ``tp`` reads every value of a repeated key: ``list[str]``, ``tuple[int, ...]``,
+    ``set[str]``, ``typing.List`` and the bare ``list``/``tuple``/``set``/``Sequence``."""
+    base = _base(tp)
+    return base in _SEQUENCES or get_origin(base) in _SEQUENCES
 
 
 def _is_complex(tp: Any) -> bool:
@@ -481,8 +484,48 @@ def _no_model(tp: Any) -> bool:
     return isinstance(base, type) and issubclass(base, Response)
 
 
+_FILTERS = (
+    "response_model_include",
+    "response_model_exclude",
+    "response_model_exclude_none",
+    "response_model_exclude_unset",
+    "response_model_exclude_defaults",
+)
+
+
+def _check_filters(route: Any, model: Any, where: str) -> None:
+    """Refuse response filters on a route without a response model: nothing would apply
+    them, and a field meant to be hidden (``response_model_exclude={"password"}``)
+    would be sent."""
+    if model is not None:
+        return
+    given = [name for name in _FILTERS if getattr(route, name)]
+    if given:
+        raise HandlerSignatureError(
+            f"{where}: {given[0]}= needs a response model, and the route has none; "
+            "declare response_model=... or annotate the handler's return type"
+        )
+
+
+def _field_set(value: Any) -> Any:
+    """``response_model_include``/``_exclude`` as pydantic takes them: a set or dict of
+    field names (a list or tuple of names becomes a set); ``None`` when not given."""
+    if value is None:
+        return None
+    if isinstance(value, list | tuple | frozenset):
+        return set(value)
+    return value
+
+
 def analyse_route(route: Any, app_dependencies: Sequence[Any] = ()) -> RouteSpec:
-    """The ``RouteSpec`` of an ``APIRoute`` (raises ``HandlerSignatureError``)."""
+    """The ``RouteSpec`` of an ``APIRoute`` (raises ``HandlerSignatureError``).
+
+    ``app_dependencies`` run first, unless the route opts out of them
+    (``use_app_dependencies=False``: the framework's own routes, like the OpenAPI
+    document, are not guarded by the app's dependencies unless asked).
+    """
+    if not route.use_app_dependencies:
+        app_dependencies = ()
     func = route.endpoint
     label = getattr(func, "__qualname__", repr(func))
     where = f"route {' '.join(sorted(route.methods))} {route.path!r} (handler {label})"
@@ -526,6 +569,7 @@ def analyse_route(route: Any, app_dependencies: Sequence[Any] = ()) -> RouteSpec
                 f"{where}: the response model {model!r} is not supported ({exc}); pass "
                 "response_model=None or annotate the return with a pydantic-compatible type"
             ) from None
+    _check_filters(route, model, where)
     response = ResponseSpec(
         model=model,
         adapter=adapter,
@@ -533,6 +577,9 @@ def analyse_route(route: Any, app_dependencies: Sequence[Any] = ()) -> RouteSpec
         exclude_none=route.response_model_exclude_none,
         exclude_unset=route.response_model_exclude_unset,
         by_alias=route.response_model_by_alias,
+        include=_field_set(route.response_model_include),
+        exclude=_field_set(route.response_model_exclude),
+        exclude_defaults=route.response_model_exclude_defaults,
     )
     return RouteSpec(
         path=route.path,

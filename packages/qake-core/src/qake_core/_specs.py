@@ -117,7 +117,8 @@ class DependencySpec:
 @dataclass(frozen=True, slots=True, eq=False)
 class ResponseSpec:
     """The declared response: a model (``None`` when the handler returns raw data or a
-    ``Response``), its adapter and the serialisation options."""
+    ``Response``), its adapter and the serialisation options (``include``/``exclude``
+    are pydantic's: a set of field names, or a dict for nested fields)."""
 
     model: Any
     adapter: TypeAdapter[Any] | None = field(repr=False)
@@ -125,6 +126,9 @@ class ResponseSpec:
     exclude_none: bool = False
     exclude_unset: bool = False
     by_alias: bool = True
+    include: Any = None
+    exclude: Any = None
+    exclude_defaults: bool = False
 
 
 @dataclass(frozen=True, slots=True, eq=False)

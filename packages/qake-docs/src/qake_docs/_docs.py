@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -59,8 +60,16 @@ class Docs:
         openapi_url: str | None = "/openapi.json",
         docs_url: None = None,
         redoc_url: None = None,
+        *,
+        dependencies: Sequence[Any] | None = None,
     ) -> None:
-        """Register ``GET openapi_url`` on the app (hidden from the document itself)."""
+        """Register ``GET openapi_url`` on the app (hidden from the document itself).
+
+        Like FastAPI's, the route is the framework's own: the app's ``dependencies=``
+        do not guard it (an app-wide ``X-Token`` check would make the document
+        unreachable to the docs tools). ``dependencies`` are the ones that do: pass the
+        app's own list to guard the document like every other route.
+        """
         if docs_url is not None or redoc_url is not None:
             raise NotImplementedError(
                 "Swagger UI (docs_url) and ReDoc (redoc_url) pages are not available yet; "
@@ -74,7 +83,13 @@ class Docs:
             return Response(openapi_json(), media_type="application/json")
 
         self.app.add_api_route(
-            openapi_url, openapi, methods=["GET"], name="openapi", include_in_schema=False
+            openapi_url,
+            openapi,
+            methods=["GET"],
+            name="openapi",
+            include_in_schema=False,
+            dependencies=list(dependencies or ()),
+            use_app_dependencies=False,
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qake_core import App
@@ -22,6 +22,13 @@ class QakeAPI(App):
     dict passes options to :func:`~qake_security.security_header_sets`)
     and the OpenAPI document at ``openapi_url`` (qake-docs; ``None`` to not serve
     it), titled with ``title``, ``version`` and ``description``.
+
+    As in FastAPI, the document's route is the framework's own: the app's
+    ``dependencies=`` do not guard it. ``docs_dependencies=[...]`` are the ones that
+    do (pass the app's list to guard it like the other routes). ``docs_url`` and
+    ``redoc_url`` take only ``None`` (no Swagger UI or ReDoc page is served yet).
+    Any other keyword is :class:`qake_core.App`'s; an unknown one raises ``TypeError``
+    naming it.
     """
 
     def __init__(
@@ -31,6 +38,9 @@ class QakeAPI(App):
         version: str = "0.1.0",
         description: str = "",
         openapi_url: str | None = "/openapi.json",
+        docs_url: None = None,
+        redoc_url: None = None,
+        docs_dependencies: Sequence[Any] | None = None,
         security_headers: bool | Mapping[str, Any] = True,
         **options: Any,
     ) -> None:
@@ -47,7 +57,7 @@ class QakeAPI(App):
             self.set_default_headers(sets.other, documents=sets.documents)
         # The document reads title/version/description from the app when first built.
         self.docs = Docs(self)
-        self.docs.install(openapi_url)
+        self.docs.install(openapi_url, docs_url, redoc_url, dependencies=docs_dependencies)
 
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI 3.1 document of this application (built once, then cached)."""
