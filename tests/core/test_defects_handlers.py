@@ -20,8 +20,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import pydantic_core
 import pytest
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, ConfigDict
 
 from qake_core import (
     App,
@@ -297,7 +298,9 @@ def _varied() -> dict[str, Any]:
 
 
 def _pydantic_json(value: Any) -> bytes:
-    return TypeAdapter(Any).dump_json(value)
+    # pydantic's JSON mode, a bare timedelta as seconds (issue 12: "timedelta → seconds
+    # as a float", what FastAPI's jsonable_encoder writes); a model keeps its own config.
+    return pydantic_core.to_json(value, timedelta_mode="float", inf_nan_mode="null")
 
 
 def test_returned_dict_with_standard_types_serialises_like_pydantic() -> None:
@@ -322,7 +325,9 @@ def test_returned_dict_with_standard_types_serialises_like_pydantic() -> None:
         assert r.status_code == 200, path
         assert r.content == expected, path
     body = client.get("/bare").json()
-    assert body["timedelta"] == "PT1H30M0.000005S"  # pydantic's default: ISO 8601
+    assert body["timedelta"] == 5400.000005  # seconds as a float
+    assert body["negative"] == -86395.0
+    assert body["model"] == {"name": "n", "ttl": "PT1M"}  # the model's own ser_json_timedelta
     assert body["decimal"] == "12.50"
     assert body["utc"] == "2024-01-02T00:00:00Z"
     assert body["set"] == [3]
@@ -342,13 +347,17 @@ def test_json_response_falls_back_to_pydantic_where_orjson_refuses(value: Any) -
     assert JSONResponse(value).body == _pydantic_json(value)
 
 
+class SecondsItem(Item):
+    model_config = ConfigDict(ser_json_timedelta="float")
+
+
 def test_declared_model_and_plain_dict_agree() -> None:
     app = App()
     item = {"name": "n", "ttl": dt.timedelta(hours=2)}
 
     @app.get("/model")
-    async def model() -> Item:
-        return Item.model_validate(item)
+    async def model() -> SecondsItem:
+        return SecondsItem.model_validate(item)
 
     @app.get("/dict")
     async def plain() -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, NamedTuple
 
 import anyio
@@ -405,33 +405,38 @@ _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS | orjson.OP
 
 
 @functools.cache
-def _pydantic_any() -> Any:
-    """pydantic's serializer for ``Any`` (its JSON mode), built on first need.
+def _pydantic_json_mode() -> tuple[Callable[..., Any], Callable[..., bytes]]:
+    """pydantic-core's JSON-mode conversion and writer, with ``timedelta`` as seconds.
 
     NOTE: imported here: pydantic loads with the first route, not with this module.
+    ``timedelta_mode="float"`` is what FastAPI's ``jsonable_encoder`` writes for a bare
+    ``timedelta`` (a pydantic model's own fields keep its ``ser_json_timedelta``).
     """
-    from pydantic import TypeAdapter
+    from pydantic_core import to_json, to_jsonable_python
 
-    return TypeAdapter(Any).serializer
+    return (
+        functools.partial(to_jsonable_python, timedelta_mode="float"),
+        functools.partial(to_json, timedelta_mode="float", inf_nan_mode="null"),
+    )
 
 
 def _json_default(value: Any) -> Any:
     """orjson's hook for a type it does not know (``Decimal``, ``timedelta``, ``set``,
     ``Path``, a pydantic model...): pydantic's JSON form of it."""
-    return _pydantic_any().to_python(value, mode="json")
+    return _pydantic_json_mode()[0](value)
 
 
 def _pydantic_json(content: Any, refused: Exception) -> bytes:
     """``content`` written by pydantic, after orjson ``refused`` it."""
     try:
-        body: bytes = _pydantic_any().to_json(content)
+        return _pydantic_json_mode()[1](content)
     except ValueError as exc:  # pydantic-core's PydanticSerializationError
         raise TypeError(f"cannot serialise the response to JSON: {exc}") from refused
-    return body
 
 
 class JSONResponse(Response):
-    """A JSON response: what pydantic serialises in JSON mode, byte for byte.
+    """A JSON response: what pydantic serialises in JSON mode, byte for byte, with a
+    bare ``timedelta`` as float seconds (as FastAPI's ``jsonable_encoder`` writes it).
 
     PERF: orjson writes what it knows the way pydantic does (str, numbers, lists,
     dicts, datetimes with ``OPT_UTC_Z``, UUIDs, enums, dataclasses) and asks
