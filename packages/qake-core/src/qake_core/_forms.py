@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 
 from qake_core._datastructures import MultiDict
 from qake_core._exceptions import HTTPException
+from qake_core._media_type import MediaTypeError, parse_media_type
 
 if TYPE_CHECKING:
     from qake_core._requests import Request
@@ -42,9 +43,21 @@ def _max_fields(request: Request) -> int:
 
 
 async def parse_form(request: Request) -> FormData:
-    """Parse the request body as a form according to its Content-Type."""
-    content_type = request.headers.get("content-type", "")
-    media = content_type.partition(";")[0].strip().lower()
+    """Parse the request body as a form according to its Content-Type.
+
+    A missing or other media type answers 415; a Content-Type that is not a valid
+    media type (RFC 9110 §8.3.1: a stray character, an unterminated quoted string, a
+    repeated parameter) answers 400, as does a multipart boundary outside RFC 2046.
+    """
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        raise _unsupported()
+    try:
+        media, params = parse_media_type(content_type)
+    except MediaTypeError as exc:
+        # NOTE: a Content-Type that breaks RFC 9110's syntax is a bad request (400), not
+        # an unsupported type: its parameters (the multipart boundary) cannot be trusted.
+        raise HTTPException(400, f"Malformed Content-Type header: {exc}.") from None
     if media == "application/x-www-form-urlencoded":
         body = await request.body()
         max_fields = _max_fields(request)
@@ -63,7 +76,11 @@ async def parse_form(request: Request) -> FormData:
     if media == "multipart/form-data":
         from qake_core._multipart import parse_multipart
 
-        return await parse_multipart(request, content_type)
-    raise HTTPException(
+        return await parse_multipart(request, params)
+    raise _unsupported()
+
+
+def _unsupported() -> HTTPException:
+    return HTTPException(
         415, "Expected a form body (application/x-www-form-urlencoded or multipart/form-data)."
     )

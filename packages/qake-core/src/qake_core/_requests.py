@@ -131,12 +131,12 @@ class HTTPConnection:
     @property
     def cookies(self) -> dict[str, str]:
         if self._cookies is None:
-            cookies: dict[str, str] = {}
-            for k, v in self.scope["headers"]:
-                if k == b"cookie":
-                    for key, val in parse_cookie_header(v.decode("latin-1")).items():
-                        cookies.setdefault(key, val)
-            self._cookies = cookies
+            # NOTE: several Cookie fields (HTTP/2 may send one per cookie) are read as one
+            # list (RFC 9113 §8.2.3), so the parser's pair cap bounds the whole request.
+            values = [v for k, v in self.scope["headers"] if k == b"cookie"]
+            self._cookies = (
+                parse_cookie_header(b"; ".join(values).decode("latin-1")) if values else {}
+            )
         return self._cookies
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from typing import IO, Any
 
@@ -13,6 +14,24 @@ __all__ = ["UploadFile"]
 #: Uploads up to this size stay in memory; larger ones roll over to a temporary file.
 SPOOL_MAX_SIZE = 1024 * 1024
 
+# C0 controls (NUL included), DEL and C1 controls: Unicode's "Cc" category.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def safe_filename(name: str | None) -> str | None:
+    """The base name of a client-sent file name, or ``None`` when nothing safe is left.
+
+    Control characters (NUL included) are removed, then only what follows the last
+    ``/`` or ``\\`` is kept (a client may send a path, and either separator is one on
+    some system); ``""``, ``"."`` and ``".."`` give ``None``. Nothing else is changed:
+    the result is a single path component, not a vetted name for every file system.
+    """
+    if name is None:
+        return None
+    base = _CONTROLS.sub("", name)
+    base = base[max(base.rfind("/"), base.rfind("\\")) + 1 :]
+    return None if base in ("", ".", "..") else base
+
 
 class UploadFile:
     """A file uploaded in a multipart form.
@@ -20,9 +39,16 @@ class UploadFile:
     The content lives in a :class:`tempfile.SpooledTemporaryFile`: in memory while
     small, on disk (deleted on close) when large. The async methods run disk I/O in
     a worker thread; the application closes every upload after the response.
+
+    ``filename`` is one path component: the base name of the name the client sent
+    (after the last ``/`` or ``\\``, control characters removed), or ``None`` when that
+    is empty, ``.`` or ``..`` (on Windows, still refuse drive names like ``C:x`` and
+    device names like ``NUL`` before using it as a path). ``original_filename`` is the
+    name exactly as sent (``"../../etc/passwd"``, ``"a\\x00b"``): untrusted, for display
+    or logs only, never a path. Both are ``None`` when the part had no file name.
     """
 
-    __slots__ = ("content_type", "file", "filename", "headers", "size")
+    __slots__ = ("content_type", "file", "filename", "headers", "original_filename", "size")
 
     def __init__(
         self,
@@ -36,7 +62,8 @@ class UploadFile:
         self.file: IO[bytes] = (
             file if file is not None else tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_SIZE)  # noqa: SIM115
         )
-        self.filename = filename
+        self.original_filename = filename
+        self.filename = safe_filename(filename)
         self.headers = headers if headers is not None else Headers()
         self.content_type = content_type or self.headers.get("content-type")
         self.size = size
