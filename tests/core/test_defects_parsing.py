@@ -102,7 +102,7 @@ def _reference(header: str) -> dict[str, str]:
 
 def test_cookie_values_read_as_the_standard_library_does() -> None:
     rng = random.Random(12)
-    alphabet = ["\\", "\\", "0", "1", "3", "7", "8", "a", '"', " ", "=", ";", "\ue000", "é"]
+    alphabet = [*'\\\\01378a" =;', "\ue000", "\ue001", "é"]
     for _ in range(20_000):
         header = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
         assert parse_cookie_header(header) == _reference(header), header

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from operator import methodcaller
 from typing import Literal
 
 __all__ = ["format_set_cookie", "parse_cookie_header"]
@@ -23,11 +22,12 @@ _OCTAL_ESCAPE = re.compile(r"\\([0-3][0-7][0-7])")
 _OCTAL = {f"{i:03o}": chr(i) for i in range(256)}
 # The slow path's escape: octal first, else any one character (as ``http.cookies``).
 _ESCAPE = re.compile(r"\\([0-3][0-7][0-7]|.)")
-# NOTE: stands in for an escaped backslash while the single escapes are removed; a
-# header decoded from latin-1 never holds it (other input takes the slow path, as does
-# a value with a line feed, which ``http.cookies`` does not unescape).
+# NOTE: two private-use characters: one stands in for an escaped backslash, the other
+# joins the text between octal escapes. A header decoded from latin-1 holds neither
+# (other input takes the slow path, as does a value with a line feed, which
+# ``http.cookies`` does not unescape).
 _SENTINEL = "\ue000"
-_drop_backslashes = methodcaller("replace", "\\", "")
+_JOINER = "\ue001"
 
 
 def _unescape_slow(inner: str) -> str:
@@ -43,14 +43,14 @@ def _unquote(value: str) -> str:
     and Django use), in linear time: that one rescans the rest of the value after every
     escape, so a value of backslashes takes quadratic time. Here every step is one
     C-level pass over the value (``str.replace``, one regex split when octal escapes
-    are present), which keeps a 1 MiB value of escapes in milliseconds.
+    are present), which keeps even 1 MiB of escapes to tens of milliseconds.
     """
     if len(value) < 2 or value[0] != '"' or value[-1] != '"':
         return value
     inner = value[1:-1]
     if "\\" not in inner:
         return inner
-    if _SENTINEL in inner or "\n" in inner:
+    if _SENTINEL in inner or _JOINER in inner or "\n" in inner:
         return _unescape_slow(inner)
     # Escapes pair from the start of every run of backslashes, so replacing ``\\``
     # pairs left to right finds exactly the escaped backslashes; every backslash left
@@ -64,7 +64,10 @@ def _unquote(value: str) -> str:
             text = text.replace("\\", "")
         else:
             parts = _OCTAL_ESCAPE.split(text)
-            parts[0::2] = map(_drop_backslashes, parts[0::2])
+            # PERF: the text between octal escapes loses its backslashes in one
+            # replace over the joined pieces, not one call per piece.
+            between = _JOINER.join(parts[0::2]).replace("\\", "")
+            parts[0::2] = between.split(_JOINER)
             parts[1::2] = map(_OCTAL.__getitem__, parts[1::2])
             text = "".join(parts)
     return text.replace(_SENTINEL, "\\") + tail
