@@ -50,7 +50,12 @@ from qake_core._responses import (
 from qake_core._routing import APIRoute, Mount, Router, WebSocketRoute
 from qake_core._scope import route_path
 from qake_core._server_errors import ServerErrorMiddleware
-from qake_core._specs import (
+from qake_core._sse import EventSourceResponse, ServerSentEvent
+from qake_core._staticfiles import StaticFiles
+from qake_core._stores import MemoryStore, Store
+from qake_core._templates import Jinja2Templates
+from qake_core._trusted_host import TrustedHostMiddleware
+from qake_core._typed._specs import (
     BodySpec,
     CallSpec,
     DependencySpec,
@@ -58,11 +63,6 @@ from qake_core._specs import (
     ResponseSpec,
     RouteSpec,
 )
-from qake_core._sse import EventSourceResponse, ServerSentEvent
-from qake_core._staticfiles import StaticFiles
-from qake_core._stores import MemoryStore, Store
-from qake_core._templates import Jinja2Templates
-from qake_core._trusted_host import TrustedHostMiddleware
 from qake_core._upload import UploadFile
 
 __all__ = [

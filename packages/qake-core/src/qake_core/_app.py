@@ -237,7 +237,7 @@ class App(Router):
 
     def _compile_route(self, route: APIRoute) -> RouteHandle:
         # NOTE: imported here: the compiler (and pydantic) load with the first route.
-        from qake_core._handler import compile_endpoint, direct_call
+        from qake_core._typed._endpoint import compile_endpoint, direct_call
 
         endpoint = compile_endpoint(route, self)
         hooks = [*self.hooks, *route.middleware, *route_option_hooks(route)]

@@ -26,7 +26,7 @@ def route_option_hooks(route: APIRoute) -> list[HookMiddleware]:
     try:
         options = route_cache_options(route.endpoint, route.meta.get("cache"))
     except TypeError as exc:
-        from qake_core._handler import route_label
+        from qake_core._typed._analysis import route_label
 
         raise TypeError(f"{route_label(route)}: {exc}") from None
     if options is not None:

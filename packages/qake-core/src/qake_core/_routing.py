@@ -260,7 +260,7 @@ class Router:
     def _route_added(self, route: APIRoute) -> None:
         """Check the handler's signature now (fails at the decorator line) and keep its
         ``RouteSpec`` on ``route.spec``."""
-        from qake_core._handler import route_spec
+        from qake_core._typed._analysis import route_spec
 
         route_spec(route, self)
 

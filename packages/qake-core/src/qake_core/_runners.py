@@ -24,7 +24,7 @@ from qake_core._server_errors import RESPONSE_STARTED, log_unhandled
 from qake_core.types import Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from qake_core._handler import DirectCall
+    from qake_core._typed._endpoint import DirectCall
 
 __all__ = [
     "HandleError",

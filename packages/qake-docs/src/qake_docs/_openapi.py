@@ -197,7 +197,7 @@ def can_fail_validation(spec: RouteSpec) -> bool:
     for p in spec.params:
         if p.location != "path":
             return True
-        # NOTE: the rule of qake_core._extract._path_converter (what the router's value
+        # NOTE: the rule of qake_core._typed._extraction._path_converter (what the router's value
         # is passed through); tests/docs/test_defects_docs.py holds the two together by
         # sending refused values to documented routes.
         produced = CONVERTER_TYPES.get(converters.get(p.alias, "str"))

@@ -56,7 +56,7 @@ def named_model(adapter: TypeAdapter[Any], name: str, module: str) -> TypeAdapte
     qake-core validates an embedded body (form fields, several body parameters) with a
     model it builds per route; every such model has the same class name, so pydantic
     would tell them apart in ``components.schemas`` by qake-core's module path
-    (``qake_core___signature__Body__1``) and push a user's model of that name to its
+    (``qake_core___typed___analysis__Body__1``) and push a user's model of that name to its
     module path too. A subclass with the route's own name documents the same fields
     under a readable, unique name. ``module`` is only used if a user's model has the
     same name (pydantic then prefixes each with its module). An adapter whose type is

@@ -6,24 +6,20 @@ route, the parameter and the fix.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import inspect
 import types
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints, is_typeddict
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, Field, TypeAdapter, create_model
+from pydantic import Field, TypeAdapter, create_model
 from pydantic.fields import FieldInfo
 
-from qake_core._background import BackgroundTasks
 from qake_core._depends import Depends
 from qake_core._exceptions import HandlerSignatureError
 from qake_core._params import REQUIRED, Body, File, Header, Param, Path, Query
-from qake_core._requests import HTTPConnection
 from qake_core._responses import Response, default_status_code
-from qake_core._specs import (
+from qake_core._typed._specs import (
     BodySpec,
     CallSpec,
     DependencySpec,
@@ -32,11 +28,27 @@ from qake_core._specs import (
     ResponseSpec,
     RouteSpec,
 )
-from qake_core._upload import UploadFile
+from qake_core._typed._types import (
+    base_type,
+    injected_kind,
+    is_complex,
+    is_sequence,
+    is_upload,
+    model_of,
+    shared_adapter,
+    signature_of,
+    type_hints_of,
+)
 
-__all__ = ["HandlerSignatureError", "analyse_call", "analyse_route", "path_converters"]
+__all__ = [
+    "HandlerSignatureError",
+    "analyse_call",
+    "analyse_route",
+    "path_converters",
+    "route_label",
+    "route_spec",
+]
 
-_SEQUENCES = (list, set, frozenset, tuple, Sequence)
 #: The Python type each built-in converter of qake_routing produces.
 CONVERTER_TYPES: dict[str, type] = {
     "str": str,
@@ -61,138 +73,6 @@ def path_converters(path: str) -> dict[str, str]:
             name, _, conv = path[start:i].partition(":")
             found[name.strip()] = conv.strip() or "str"
     return found
-
-
-def _strip_optional(tp: Any) -> Any:
-    if get_origin(tp) in (Union, types.UnionType):
-        args = [a for a in get_args(tp) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return tp
-
-
-def _base(tp: Any) -> Any:
-    """``tp`` without ``Annotated`` metadata and without ``| None``."""
-    while True:
-        if get_origin(tp) is Annotated:
-            tp = get_args(tp)[0]
-            continue
-        stripped = _strip_optional(tp)
-        if stripped is tp:
-            return tp
-        tp = stripped
-
-
-def _is_sequence(tp: Any) -> bool:
-    """Whether ``tp`` reads every value of a repeated key: ``list[str]``, ``tuple[int, ...]``,
-    ``set[str]``, ``typing.List`` and the bare ``list``/``tuple``/``set``/``Sequence``."""
-    base = _base(tp)
-    return base in _SEQUENCES or get_origin(base) in _SEQUENCES
-
-
-def _is_complex(tp: Any) -> bool:
-    """Whether ``tp`` can only come from a body (models, mappings, lists of models)."""
-    tp = _base(tp)
-    origin = get_origin(tp)
-    if origin in (Union, types.UnionType):
-        return any(_is_complex(a) for a in get_args(tp) if a is not type(None))
-    if origin in _SEQUENCES:
-        return any(_is_complex(a) for a in get_args(tp) if a is not Ellipsis)
-    if origin in (dict, Mapping):
-        return True
-    if isinstance(tp, type):
-        return (
-            issubclass(tp, BaseModel) or dataclasses.is_dataclass(tp) or is_typeddict(tp)
-        ) or tp is dict
-    return False
-
-
-def _is_upload(tp: Any) -> bool:
-    tp = _base(tp)
-    if get_origin(tp) in _SEQUENCES:
-        args = get_args(tp)
-        return bool(args) and _base(args[0]) is UploadFile
-    return tp is UploadFile
-
-
-def _model_of(tp: Any) -> type[BaseModel] | None:
-    base = _base(tp)
-    return base if isinstance(base, type) and issubclass(base, BaseModel) else None
-
-
-def _injected(tp: Any) -> Injected | None:
-    base = _base(tp)
-    if not isinstance(base, type):
-        return None
-    if issubclass(base, HTTPConnection):
-        return "request"
-    if issubclass(base, BackgroundTasks):
-        return "background"
-    if issubclass(base, Response):
-        return "response"
-    return None
-
-
-@functools.lru_cache(maxsize=4096)
-def _cached_hints(target: Any) -> dict[str, Any]:
-    return get_type_hints(target, include_extras=True)
-
-
-@functools.lru_cache(maxsize=4096)
-def _cached_signature(call: Any) -> inspect.Signature:
-    return inspect.signature(call)
-
-
-def _type_hints(target: Any) -> dict[str, Any]:
-    # One function often serves many routes: resolve its annotations once (read-only).
-    try:
-        return _cached_hints(target)
-    except TypeError:  # an unhashable callable: no caching
-        return get_type_hints(target, include_extras=True)
-
-
-def _signature_of(call: Any) -> inspect.Signature:
-    try:
-        return _cached_signature(call)
-    except TypeError:  # unhashable, or not a callable: inspect says which
-        return inspect.signature(call)
-
-
-def _hints(call: Callable[..., Any], where: str = "") -> dict[str, Any]:
-    target: Any = call
-    if isinstance(call, type):
-        target = call.__init__  # type: ignore[misc]
-    elif not (inspect.isfunction(call) or inspect.ismethod(call)) and callable(call):
-        target = type(call).__call__
-    try:
-        return _type_hints(target)
-    except Exception as exc:
-        if not where:
-            return {}
-        raise HandlerSignatureError(
-            f"{where}: cannot resolve the annotations of {call!r} ({exc!r}); define the "
-            "types they name at module level (string annotations are resolved in the "
-            "module's globals)"
-        ) from None
-
-
-_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
-
-
-def shared_adapter(tp: Any) -> TypeAdapter[Any]:
-    """One ``TypeAdapter`` per annotation, shared by every route that uses it.
-
-    Building an adapter means building a pydantic-core schema (about 0.2 ms); an app
-    that registers thousands of routes with the same types builds each only once.
-    Unhashable annotations are not cached.
-    """
-    try:
-        adapter = _ADAPTERS.get(tp)
-    except TypeError:
-        return TypeAdapter(tp)
-    if adapter is None:
-        adapter = _ADAPTERS[tp] = TypeAdapter(tp)
-    return adapter
 
 
 def _adapter(tp: Any, info: FieldInfo | None, where: str, name: str) -> TypeAdapter[Any]:
@@ -230,12 +110,12 @@ def analyse_call(
 ) -> CallSpec:
     """The spec of ``call``: its request parameters, dependencies and injections."""
     try:
-        signature = _signature_of(call)
+        signature = signature_of(call)
     except (TypeError, ValueError) as exc:
         raise HandlerSignatureError(
             f"{where}: cannot read the signature of {call!r}: {exc}"
         ) from None
-    hints = _hints(call, where)
+    hints = type_hints_of(call, where)
     params: list[ParamSpec] = []
     deps: list[DependencySpec] = []
     injected: list[tuple[str, Injected]] = []
@@ -259,7 +139,7 @@ def analyse_call(
             deps.append(_dependency(marker, name, tp, where, converters, (*_stack, call)))
             order.append(("dep", name))
             continue
-        what = _injected(tp) if marker is None else None
+        what = injected_kind(tp) if marker is None else None
         if what is not None:
             injected.append((name, what))
             order.append(("inject", name))
@@ -293,7 +173,7 @@ def _dependency(
 ) -> DependencySpec:
     call = marker.dependency
     if call is None:
-        call = _base(tp)
+        call = base_type(tp)
         if not callable(call) or call is Any:
             raise HandlerSignatureError(
                 f"{where}: parameter {name!r} uses Depends() without a callable and its "
@@ -318,9 +198,9 @@ def _param(
     if marker is None:
         if name in converters:
             marker = Path()
-        elif _is_upload(tp):
+        elif is_upload(tp):
             marker = File()
-        elif _is_complex(tp):
+        elif is_complex(tp):
             marker = Body()
         else:
             marker = Query()
@@ -329,7 +209,7 @@ def _param(
     if default is ...:
         default = REQUIRED
     location = marker.location
-    model = _model_of(tp) if location in ("query", "header", "cookie", "form") else None
+    model = model_of(tp) if location in ("query", "header", "cookie", "form") else None
     if location == "path":
         if name not in converters and marker.alias not in converters:
             raise HandlerSignatureError(
@@ -346,8 +226,8 @@ def _param(
         alias = alias.lower()
     info = marker.field_info() if marker.field_kwargs else None
     adapter: TypeAdapter[Any] | None = None
-    if location == "file" or _is_upload(tp):
-        if not (_is_upload(tp) or _base(tp) in (bytes, str) or _is_sequence(tp)):
+    if location == "file" or is_upload(tp):
+        if not (is_upload(tp) or base_type(tp) in (bytes, str) or is_sequence(tp)):
             raise HandlerSignatureError(
                 f"{where}: file parameter {name!r} must be annotated UploadFile, bytes or a "
                 "list of them"
@@ -355,7 +235,7 @@ def _param(
         location = "file"
     elif location not in ("body",):
         adapter = _adapter(tp, info, where, name)
-        if location in ("query", "header", "cookie") and model is None and _is_complex(tp):
+        if location in ("query", "header", "cookie") and model is None and is_complex(tp):
             raise HandlerSignatureError(
                 f"{where}: parameter {name!r} ({location}) has type {tp!r}, which cannot come "
                 "from a string; use Body(...) or a pydantic model as a group"
@@ -372,7 +252,7 @@ def _param(
         default=None if default is REQUIRED else default,
         field_info=field_info,
         marker=marker,
-        is_sequence=_is_sequence(tp) and location != "body",
+        is_sequence=is_sequence(tp) and location != "body",
         model=model,
         adapter=adapter,
     )
@@ -380,7 +260,7 @@ def _param(
 
 def _check_converter(name: str, tp: Any, conv: str, info: Any, where: str) -> None:
     produced = CONVERTER_TYPES.get(conv)
-    base = _base(tp)
+    base = base_type(tp)
     # A str segment is validated into whatever the annotation says; only a value the
     # router already converted to another type can contradict the annotation.
     if produced in (None, str) or base is Any or not isinstance(base, type):
@@ -476,7 +356,7 @@ def _flatten(deps: Sequence[DependencySpec]) -> list[DependencySpec]:
 
 
 def _no_model(tp: Any) -> bool:
-    base = _base(tp)
+    base = base_type(tp)
     if base is None or base is type(None) or base is Any or base is inspect.Signature.empty:
         return True
     if get_origin(base) in (Union, types.UnionType):
@@ -527,8 +407,7 @@ def analyse_route(route: Any, app_dependencies: Sequence[Any] = ()) -> RouteSpec
     if not route.use_app_dependencies:
         app_dependencies = ()
     func = route.endpoint
-    label = getattr(func, "__qualname__", repr(func))
-    where = f"route {' '.join(sorted(route.methods))} {route.path!r} (handler {label})"
+    where = route_label(route)
     converters = path_converters(route.path)
     handler = analyse_call(func, where, converters)
     top: list[DependencySpec] = []
@@ -556,7 +435,7 @@ def analyse_route(route: Any, app_dependencies: Sequence[Any] = ()) -> RouteSpec
     model = (
         route.response_model
         if route.has_response_model
-        else _hints(func, where).get("return", None)
+        else type_hints_of(func, where).get("return", None)
     )
     adapter: TypeAdapter[Any] | None = None
     if model is None or _no_model(model):
@@ -600,3 +479,27 @@ def analyse_route(route: Any, app_dependencies: Sequence[Any] = ()) -> RouteSpec
         include_in_schema=route.include_in_schema,
         responses=dict(route.responses),
     )
+
+
+def route_spec(route: Any, app: Any = None) -> RouteSpec:
+    """The spec of ``route`` for ``app``, stored on ``route.spec``.
+
+    Computed when the route is registered; the app's build reuses it unless the app's
+    own dependencies changed since (an included route is a new copy, analysed anew).
+    """
+    app_dependencies = tuple(getattr(app, "app_dependencies", ()))
+    key = (app, app_dependencies)
+    if route.spec is not None and route.spec_key == key:
+        spec: RouteSpec = route.spec
+        return spec
+    spec = analyse_route(route, app_dependencies)
+    route.spec = spec
+    route.spec_key = key
+    return spec
+
+
+def route_label(route: Any) -> str:
+    """How an error names ``route``: ``route GET '/items/{item_id}' (handler read_item)``."""
+    func = route.endpoint
+    label = getattr(func, "__qualname__", repr(func))
+    return f"route {' '.join(sorted(route.methods))} {route.path!r} (handler {label})"

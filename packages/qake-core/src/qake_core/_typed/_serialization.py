@@ -17,7 +17,7 @@ from qake_core._responses import (
     PlainTextResponse,
     Response,
 )
-from qake_core._specs import ResponseSpec
+from qake_core._typed._specs import ResponseSpec
 
 __all__ = [
     "ResponseValidationError",
