@@ -57,6 +57,14 @@ def test_duplicate_name_on_another_path_conflicts() -> None:
     assert r.url_for("thing") == "/a"
 
 
+def test_names_may_repeat_on_other_paths_when_not_unique() -> None:
+    r = Router(unique_names=False)
+    r.add("/a", "a", name="thing")
+    r.add("/b", "b", name="thing")
+    assert r.url_for("thing") == "/a"  # the first route registered under the name
+    assert [route.name for route in r] == ["thing", "thing"]
+
+
 def test_two_converters_with_one_name_at_one_position_conflict() -> None:
     a = Router()
     a.register_converter("code", regex="[a-z]+")

@@ -1,3 +1,4 @@
+import datetime
 import math
 import uuid
 
@@ -168,3 +169,61 @@ def test_float_values_are_finite() -> None:
     r = Router()
     r.add("/f/{x:float}", h)
     assert math.isfinite(r.match(None, "/f/" + "9" * 300).params["x"])
+
+
+def test_builtin_converters_declare_their_python_type_and_json_schema() -> None:
+    r = Router()
+    route = r.add("/{s}/{i:int}/{f:float}/{u:uuid}/{p:path}", h)
+    declared = {
+        name: (converter.python_type, converter.json_schema)
+        for name, converter in route.params.items()
+    }
+    assert declared == {
+        "s": (str, {"type": "string"}),
+        "i": (int, {"type": "integer"}),
+        "f": (float, {"type": "number"}),
+        "u": (uuid.UUID, {"type": "string", "format": "uuid"}),
+        "p": (str, {"type": "string"}),
+    }
+
+
+def test_user_converter_declares_python_type_and_json_schema() -> None:
+    r = Router()
+    day = r.register_converter(
+        "date",
+        regex=r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+        parse=datetime.date.fromisoformat,
+        format=datetime.date.isoformat,
+        python_type=datetime.date,
+        json_schema={"type": "string", "format": "date"},
+    )
+    route = r.add("/days/{day:date}", h, name="day")
+    assert route.params["day"] is day
+    assert day.python_type is datetime.date
+    assert day.json_schema == {"type": "string", "format": "date"}
+    assert r.match(None, "/days/2024-02-29").params == {"day": datetime.date(2024, 2, 29)}
+    with pytest.raises(NotFound):
+        r.match(None, "/days/2023-02-29")  # parse refuses it: not a match
+    assert r.url_for("day", day=datetime.date(2024, 1, 2)) == "/days/2024-01-02"
+
+
+def test_undeclared_types_default_to_str_for_a_regex_and_object_when_parsed() -> None:
+    class Hex(Converter):
+        regex = "[0-9a-f]+"
+
+        def parse(self, text: str) -> object:
+            return int(text, 16)
+
+    slug = Converter(r"[a-z-]+")
+    yes = Converter(parse=lambda text: text == "yes")
+    typed = Hex(python_type=int, json_schema={"type": "string", "pattern": "^[0-9a-f]+$"})
+    assert (slug.python_type, slug.json_schema) == (str, {"type": "string"})
+    assert (yes.python_type, yes.json_schema) == (object, {"type": "string"})
+    assert (Hex().python_type, Hex().json_schema) == (object, {"type": "string"})
+    assert typed.python_type is int
+    assert typed.json_schema == {"type": "string", "pattern": "^[0-9a-f]+$"}
+
+
+def test_register_converter_refuses_an_instance_with_type_options() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        Router().register_converter("x", Converter("x"), python_type=int)

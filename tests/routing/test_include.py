@@ -1,6 +1,6 @@
 import pytest
 
-from qake_routing import Router
+from qake_routing import InvalidTemplate, Route, Router
 
 
 def test_include_with_prefix_and_meta_inheritance() -> None:
@@ -76,3 +76,37 @@ def test_included_routes_keep_their_converters() -> None:
     app.include(api, prefix="/blog")
     assert app.match(None, "/blog/p/a-b").params == {"s": "a-b"}
     assert "slug" not in app.converters
+
+
+def test_include_returns_the_copies_and_copy_handler_gives_each_its_handler() -> None:
+    api = Router(prefix="/api")
+    api.add("/items/{item_id:int}", "item", methods=["GET"], name="item")
+    api.add("", "root", methods=["GET"])
+    seen = []
+
+    def copy_handler(copy: Route) -> str:
+        seen.append((copy.handler, copy.path, copy.name))
+        return f"v1 {copy.handler}"
+
+    app = Router()
+    copies = app.include(api, prefix="/v1", name="v1", copy_handler=copy_handler)
+    assert seen == [
+        ("item", "/v1/api/items/{item_id:int}", "v1:item"),
+        ("root", "/v1/api", None),
+    ]
+    assert copies == app.routes
+    assert [c.handler for c in copies] == ["v1 item", "v1 root"]
+    assert app.match("GET", "/v1/api/items/3").handler == "v1 item"
+    assert [r.handler for r in api] == ["item", "root"]  # the included routes are unchanged
+
+
+def test_empty_path_under_a_prefix_is_the_prefix() -> None:
+    r = Router(prefix="/users/{org}")
+    route = r.add("", "list")
+    r.add("/", "slash")
+    assert route.path == "/users/{org}"
+    assert r.match(None, "/users/o").handler == "list"
+    assert r.match(None, "/users/o/").handler == "slash"
+    assert r.prefix == "/users/{org}"
+    with pytest.raises(InvalidTemplate, match="must start with '/'"):
+        Router().add("", "no prefix")

@@ -1,6 +1,6 @@
 import pytest
 
-from qake_routing import InvalidTemplate, Router
+from qake_routing import Converter, InvalidTemplate, Router, Template
 
 
 def h() -> None:
@@ -68,3 +68,33 @@ def test_bad_prefix() -> None:
         r.include(api, prefix="/x/{p:path}")
     with pytest.raises(ValueError, match="itself"):
         r.include(r)
+
+
+def test_path_format_drops_converter_names() -> None:
+    r = Router(prefix="/orgs/{org}")
+    route = r.add("/files/{name}/{rest:path}", h)
+    assert route.path == "/orgs/{org}/files/{name}/{rest:path}"
+    assert route.path_format == "/orgs/{org}/files/{name}/{rest}"
+    assert route.template.path_format == route.path_format
+    assert r.add("/", h).path_format == "/orgs/{org}/"
+
+
+def test_template_parse_and_parse_prefix() -> None:
+    template = Template.parse("/users/{user_id:int}")
+    assert template.path == "/users/{user_id:int}"
+    assert template.params["user_id"].python_type is int
+    slug = Converter(r"[a-z]+")
+    assert Template.parse("/p/{s:slug}", {"slug": slug}).params == {"s": slug}
+    with pytest.raises(InvalidTemplate, match="unknown converter 'slug'"):
+        Template.parse("/p/{s:slug}")
+    assert Template.parse_prefix("") is None
+    prefix = Template.parse_prefix("/orgs/{org}")
+    assert prefix is not None
+    assert list(prefix.params) == ["org"]
+    for bad in ("api", "/api/"):
+        with pytest.raises(ValueError, match="must start with '/' and must not end with '/'"):
+            Template.parse_prefix(bad)
+    with pytest.raises(ValueError, match="catch-all"):
+        Template.parse_prefix("/x/{p:path}")
+    with pytest.raises(InvalidTemplate, match="empty segment"):
+        Template.parse_prefix("/a//b")

@@ -3,6 +3,11 @@
 A converter's ``convert`` returns the parsed value or ``NO_MATCH``; it never raises for
 a segment that does not fit, so a failing conversion is simply "not this route" and the
 match falls through to the next candidate.
+
+Each converter also says what it produces: ``python_type`` (the type of the values) and
+``json_schema`` (a JSON Schema fragment for the segment). The router does not use them;
+they are for the layers above, so that a handler's parameter checks and an API document
+read them here instead of keeping a table of their own.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 __all__ = [
@@ -44,6 +49,12 @@ class Converter:
       for a value of the wrong type.
     * ``priority``: among typed parameters at the same position, lower is tried first
       (ties broken by converter name), so registration order never decides a match.
+    * ``python_type``: the type of the values ``convert`` returns. ``str`` for a
+      converter built from a regex alone; ``object`` ("not declared") when it has a
+      ``parse`` function or is a subclass that does not set it. A framework may pass a
+      value as is to code annotated with this type, and must check any other value.
+    * ``json_schema``: a JSON Schema fragment describing the parameter (a plain dict;
+      treat it as read-only). ``{"type": "string"}`` unless declared.
 
     Subclass and override ``parse``/``format`` (and optionally ``convert`` for speed),
     or pass the callables to the constructor.
@@ -55,6 +66,10 @@ class Converter:
     priority: int = 50
     #: True only for the catch-all ``path`` converter.
     catch_all: bool = False
+    #: The type of the values ``convert`` returns (``object``: not declared).
+    python_type: type = object
+    #: The JSON Schema fragment of the parameter (read-only by convention).
+    json_schema: dict[str, Any] = {"type": "string"}
 
     def __init__(
         self,
@@ -63,6 +78,8 @@ class Converter:
         format: Callable[[Any], str] | None = None,
         *,
         priority: int | None = None,
+        python_type: type | None = None,
+        json_schema: Mapping[str, Any] | None = None,
     ) -> None:
         if regex is not None:
             self.regex = regex
@@ -71,6 +88,13 @@ class Converter:
         self._format = format
         if priority is not None:
             self.priority = priority
+        if python_type is not None:
+            self.python_type = python_type
+        elif parse is None and type(self) is Converter:
+            # Nothing parses the segment: the value is the segment's text.
+            self.python_type = str
+        if json_schema is not None:
+            self.json_schema = dict(json_schema)
 
     def parse(self, text: str) -> Any:
         return text if self._parse is None else self._parse(text)
@@ -102,6 +126,9 @@ class Converter:
 class StrConverter(Converter):
     """One non-empty segment, any characters (a decoded ``%2F`` included)."""
 
+    python_type = str
+    json_schema = {"type": "string"}
+
     def convert(self, segment: str) -> Any:
         return segment if segment else NO_MATCH
 
@@ -117,6 +144,8 @@ class IntConverter(Converter):
     """ASCII digits with an optional leading ``-`` (no ``+``, spaces, ``_`` or non-ASCII)."""
 
     priority = 10
+    python_type = int
+    json_schema = {"type": "integer"}
 
     def convert(self, segment: str) -> Any:
         # PERF: the common case (plain ASCII digits) is two str checks and int().
@@ -148,6 +177,8 @@ class FloatConverter(Converter):
     """Decimal or exponent notation, ASCII only; ``nan``, ``inf`` and overflow rejected."""
 
     priority = 30
+    python_type = float
+    json_schema = {"type": "number"}
 
     def convert(self, segment: str) -> Any:
         if _FLOAT.fullmatch(segment) is None:
@@ -176,6 +207,8 @@ class UUIDConverter(Converter):
     """The canonical hyphenated form, either case; the value is a ``uuid.UUID``."""
 
     priority = 20
+    python_type = uuid.UUID
+    json_schema = {"type": "string", "format": "uuid"}
 
     def convert(self, segment: str) -> Any:
         if _UUID.fullmatch(segment) is None:

@@ -100,8 +100,16 @@ class Route:
         return self.template.path
 
     @property
+    def path_format(self) -> str:
+        """The template without converter names, e.g. ``/users/{user_id}``."""
+        return self.template.path_format
+
+    @property
     def params(self) -> Mapping[str, Converter]:
-        """Parameter name → converter, in template order."""
+        """Parameter name → converter, in template order.
+
+        Each converter gives the ``python_type`` and ``json_schema`` of its values.
+        """
         return self.template.params
 
     def url_for(self, **params: Any) -> str:

@@ -12,7 +12,7 @@ from ._decorators import RouteDecorators
 from ._errors import MethodNotAllowed, NotFound, RouteConflict, URLBuildError
 from ._paths import split_path
 from ._route import Match, Methods, Route, merge_meta, new_match, normalize_methods
-from ._template import Template, parse_template
+from ._template import parse_prefix, parse_template
 from ._tree import Leaf, Node, StaticLeaf, search
 
 __all__ = ["Router"]
@@ -38,6 +38,9 @@ class Router(RouteDecorators):
     * ``auto_head``: a GET route also answers HEAD unless HEAD is registered explicitly.
     * ``prefix``: prepended to every path added to this router (no trailing '/').
     * ``converters``: extra converters by name, on top of str/int/float/uuid/path.
+    * ``unique_names``: with ``False`` a name may be reused on another path, and
+      ``url_for`` builds the first route registered under it (Starlette's rule);
+      by default that is a ``RouteConflict``.
     * ``meta`` / extra keywords: inherited by this router's routes (route keys win,
       lists concatenate parent first).
     """
@@ -48,15 +51,17 @@ class Router(RouteDecorators):
         prefix: str = "",
         auto_head: bool = True,
         converters: Mapping[str, Converter] | None = None,
+        unique_names: bool = True,
         meta: Mapping[str, Any] | None = None,
         **extra_meta: Any,
     ) -> None:
         self.auto_head = auto_head
+        self.unique_names = unique_names
         self.meta: dict[str, Any] = {**(meta or {}), **extra_meta}
         self._converters: dict[str, Converter] = dict(BUILTIN_CONVERTERS)
         for name, converter in (converters or {}).items():
             self.register_converter(name, converter)
-        self._prefix = self._parse_prefix(prefix)
+        self._prefix = parse_prefix(prefix, self._converters)
         self._routes: list[Route] = []
         self._names: dict[str, Route] = {}
         self._root = Node()
@@ -73,8 +78,11 @@ class Router(RouteDecorators):
         parse: Callable[[str], Any] | None = None,
         format: Callable[[Any], str] | None = None,
         priority: int | None = None,
+        python_type: type | None = None,
+        json_schema: Mapping[str, Any] | None = None,
     ) -> Converter:
-        """Register a converter for ``{param:name}``: an instance, or regex/parse/format."""
+        """Register a converter for ``{param:name}``: an instance, or the ``Converter``
+        constructor's arguments (regex/parse/format, priority, python_type, json_schema)."""
         if not name.isidentifier():
             raise ValueError(f"converter name {name!r} must be a Python identifier")
         if name in self._converters:
@@ -82,9 +90,22 @@ class Router(RouteDecorators):
         if converter is None:
             if regex is None and parse is None:
                 raise ValueError(f"converter {name!r} needs a regex, a parse function or both")
-            converter = Converter(regex, parse, format, priority=priority)
-        elif regex is not None or parse is not None or format is not None:
-            raise ValueError("pass either a Converter instance or regex/parse/format, not both")
+            converter = Converter(
+                regex,
+                parse,
+                format,
+                priority=priority,
+                python_type=python_type,
+                json_schema=json_schema,
+            )
+        elif any(
+            option is not None
+            for option in (regex, parse, format, priority, python_type, json_schema)
+        ):
+            raise ValueError(
+                "pass either a Converter instance or the constructor's arguments "
+                "(regex/parse/format...), not both"
+            )
         self._converters[name] = converter
         return converter
 
@@ -97,10 +118,17 @@ class Router(RouteDecorators):
         name: str | None = None,
         **meta: Any,
     ) -> Route:
-        """Register ``handler`` for ``path``; ``methods=None`` accepts any method/label."""
-        template = parse_template(path, self._converters)
-        if self._prefix is not None:
-            template = self._prefix + template
+        """Register ``handler`` for ``path``; ``methods=None`` accepts any method/label.
+
+        With a prefix, ``path=""`` registers the prefix itself (``/api``, where ``"/"``
+        gives ``/api/``).
+        """
+        if not path and self._prefix is not None:
+            template = self._prefix
+        else:
+            template = parse_template(path, self._converters)
+            if self._prefix is not None:
+                template = self._prefix + template
         route = Route(
             template, handler, normalize_methods(methods), name, merge_meta(self.meta, meta)
         )
@@ -108,22 +136,35 @@ class Router(RouteDecorators):
         return route
 
     def include(
-        self, router: Router, prefix: str = "", *, name: str | None = None, **meta: Any
-    ) -> None:
-        """Copy ``router``'s routes into this one, under ``prefix``.
+        self,
+        router: Router,
+        prefix: str = "",
+        *,
+        name: str | None = None,
+        copy_handler: Callable[[Route], Any] | None = None,
+        **meta: Any,
+    ) -> tuple[Route, ...]:
+        """Copy ``router``'s routes into this one, under ``prefix``; return the copies.
 
         A snapshot: routes added to ``router`` later are not seen. Each route's meta
         becomes ``this router's meta < meta given here < the route's own meta``. With
-        ``name="api"`` route names become ``"api:<name>"``.
+        ``name="api"`` route names become ``"api:<name>"``. The copies keep the
+        converters their templates were parsed with.
+
+        ``copy_handler(copy)``, when given, returns the handler the copy keeps; it gets
+        the copy (its path, name and meta final, its handler still the included
+        route's) before it is added. For a framework whose handler objects carry
+        per-route state, such as the full path or inherited options.
         """
         if router is self:
             raise ValueError("a router cannot include itself")
-        prefix_template = self._parse_prefix(prefix)
+        prefix_template = parse_prefix(prefix, self._converters)
         if self._prefix is not None:
             prefix_template = (
                 self._prefix if prefix_template is None else self._prefix + prefix_template
             )
         parent_meta = merge_meta(self.meta, meta)
+        copies: list[Route] = []
         for route in router._routes:
             template = route.template
             if prefix_template is not None:
@@ -138,25 +179,16 @@ class Router(RouteDecorators):
                 route_name,
                 merge_meta(parent_meta, route.meta),
             )
+            if copy_handler is not None:
+                copy.handler = copy_handler(copy)
             self._add_route(copy)
-
-    def _parse_prefix(self, prefix: str) -> Template | None:
-        if not prefix:
-            return None
-        if not prefix.startswith("/") or prefix.endswith("/"):
-            raise ValueError(
-                f"prefix {prefix!r} must start with '/' and must not end with '/', "
-                f"e.g. {'/' + prefix.strip('/')!r}"
-            )
-        template = parse_template(prefix, self._converters)
-        if any(not isinstance(s, str) and s.converter.catch_all for s in template.segments):
-            raise ValueError(f"prefix {prefix!r} cannot contain a catch-all parameter")
-        return template
+            copies.append(copy)
+        return tuple(copies)
 
     def _add_route(self, route: Route) -> None:
         if route.name is not None:
             other = self._names.get(route.name)
-            if other is not None and other.path != route.path:
+            if other is not None and other.path != route.path and self.unique_names:
                 raise RouteConflict(
                     route,
                     other,
@@ -322,6 +354,11 @@ class Router(RouteDecorators):
     def routes(self) -> tuple[Route, ...]:
         """Every route, in registration order."""
         return tuple(self._routes)
+
+    @property
+    def prefix(self) -> str:
+        """The prefix given to the constructor (``""`` for none)."""
+        return "" if self._prefix is None else self._prefix.path
 
     @property
     def converters(self) -> Mapping[str, Converter]:

@@ -12,10 +12,10 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from ._converters import Converter
+from ._converters import BUILTIN_CONVERTERS, Converter
 from ._errors import InvalidTemplate, URLBuildError
 
-__all__ = ["Param", "Template", "parse_template"]
+__all__ = ["Param", "Template", "parse_prefix", "parse_template"]
 
 # Characters left as they are in built URLs: RFC 3986 sub-delims plus ':' and '@'.
 # Matching only ever decodes '%', so these round-trip unchanged.
@@ -29,15 +29,25 @@ class Param(NamedTuple):
 
 
 class Template:
-    """A parsed path template. ``segments`` holds ``str`` (static) or ``Param``."""
+    """A parsed path template.
 
-    __slots__ = ("_pieces", "params", "path", "segments")
+    * ``path``: the template as written, ``/users/{user_id:int}``;
+    * ``path_format``: the same without converter names, ``/users/{user_id}`` (the form
+      OpenAPI and Starlette write);
+    * ``params``: parameter name → converter, in template order;
+    * ``segments``: ``str`` (static) or ``Param(name, converter_name, converter)``.
+    """
+
+    __slots__ = ("_pieces", "params", "path", "path_format", "segments")
 
     def __init__(self, path: str, segments: tuple[str | Param, ...]) -> None:
         self.path = path
         self.segments = segments
         self.params: Mapping[str, Converter] = MappingProxyType(
             {s.name: s.converter for s in segments if isinstance(s, Param)}
+        )
+        self.path_format = "/" + "/".join(
+            "{" + s.name + "}" if isinstance(s, Param) else s for s in segments
         )
         # Static runs pre-encoded and joined: "/users/{id}/posts" -> ["/users/", P, "/posts"].
         pieces: list[str | Param] = []
@@ -66,6 +76,24 @@ class Template:
                     "rename one of them",
                 )
         return Template(self.path + other.path, self.segments + other.segments)
+
+    @classmethod
+    def parse(cls, path: str, converters: Mapping[str, Converter] | None = None) -> Template:
+        """Parse ``path`` with ``converters`` (the built-in ones by default); raise
+        ``InvalidTemplate`` naming the problem and the fix."""
+        return parse_template(path, BUILTIN_CONVERTERS if converters is None else converters)
+
+    @classmethod
+    def parse_prefix(
+        cls, prefix: str, converters: Mapping[str, Converter] | None = None
+    ) -> Template | None:
+        """Parse a prefix (``/api``, ``/orgs/{org}``); ``None`` for ``""``.
+
+        A prefix starts with '/', does not end with '/' and holds no catch-all: it is
+        prepended to templates. Raises ``ValueError`` (``InvalidTemplate`` for a bad
+        template) naming the fix.
+        """
+        return parse_prefix(prefix, BUILTIN_CONVERTERS if converters is None else converters)
 
     def format(self, route_name: str, params: Mapping[str, Any]) -> str:
         """Build the percent-encoded path, checking names and value types."""
@@ -176,3 +204,18 @@ def parse_template(path: str, converters: Mapping[str, Converter]) -> Template:
             )
         segments.append(Param(name, conv_name, converter))
     return Template(path, tuple(segments))
+
+
+def parse_prefix(prefix: str, converters: Mapping[str, Converter]) -> Template | None:
+    """A router or ``include`` prefix: ``None`` for ``""``; see ``Template.parse_prefix``."""
+    if not prefix:
+        return None
+    if not prefix.startswith("/") or prefix.endswith("/"):
+        raise ValueError(
+            f"prefix {prefix!r} must start with '/' and must not end with '/', "
+            f"e.g. {'/' + prefix.strip('/')!r}"
+        )
+    template = parse_template(prefix, converters)
+    if any(not isinstance(s, str) and s.converter.catch_all for s in template.segments):
+        raise ValueError(f"prefix {prefix!r} cannot contain a catch-all parameter")
+    return template
