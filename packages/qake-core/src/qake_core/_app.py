@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -35,6 +36,7 @@ from qake_core._server_errors import (
     log_unhandled,
     silence_server_duplicates,
 )
+from qake_core._typed._app_scoped import AppScopedValues
 from qake_core.types import ASGIApp, Receive, Scope, Send
 from qake_routing import MethodNotAllowed
 
@@ -117,6 +119,9 @@ class App(Router):
         self._stack: ASGIApp | None = None
         #: Bounds the worker threads running sync handlers and dependencies.
         self.thread_limiter = anyio.CapacityLimiter(thread_limiter_tokens)
+        #: Values of ``Depends(..., scope="app")``: created on first use, closed when
+        #: the lifespan ends.
+        self.app_scoped_values = AppScopedValues()
 
     # -- configuration ----------------------------------------------------------------
 
@@ -237,17 +242,17 @@ class App(Router):
 
     def _compile_route(self, route: APIRoute) -> RouteHandle:
         # NOTE: imported here: the compiler (and pydantic) load with the first route.
-        from qake_core._typed._endpoint import compile_endpoint, direct_call
+        from qake_core._typed._endpoint import compile_route
 
-        endpoint = compile_endpoint(route, self)
+        compiled = compile_route(route, self)
         hooks = [*self.hooks, *route.middleware, *route_option_hooks(route)]
-        direct = None if hooks else direct_call(endpoint)
+        direct = None if hooks else compiled.direct
         if direct is not None:
             return direct_runner(
                 direct, route.limits, self._handle_error, self._respond, self._default_headers
             )
         return request_runner(
-            build_hook_chain(endpoint, hooks), route.limits, self._handle_error, self._respond
+            build_hook_chain(compiled.call, hooks), route.limits, self._handle_error, self._respond
         )
 
     async def _respond(
@@ -430,7 +435,10 @@ class App(Router):
     async def _run_lifespan(
         self, scope: Scope, receive: Receive, send: Send, before_startup: Any = None
     ) -> None:
-        lifespan = combine(self.lifespan_context, self.on_startup, self.on_shutdown)
+        # The app-scoped dependency values close last, after the shutdown hooks (the
+        # list is read when the lifespan ends: a hook added at startup runs too).
+        on_shutdown = itertools.chain(self.on_shutdown, (self.app_scoped_values.aclose,))
+        lifespan = combine(self.lifespan_context, self.on_startup, on_shutdown)
         lifespan = draining(lifespan, self.inflight, self.shutdown_timeout)
         await run_lifespan(self, lifespan, scope, receive, send, before_startup=before_startup)
 

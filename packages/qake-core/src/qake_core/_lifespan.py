@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 import traceback
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -27,7 +27,7 @@ async def _call_hook(hook: Callable[[], Any]) -> None:
 def combine(
     lifespan: Lifespan | None,
     on_startup: Sequence[Callable[[], Any]],
-    on_shutdown: Sequence[Callable[[], Any]],
+    on_shutdown: Iterable[Callable[[], Any]],
 ) -> Lifespan:
     """One lifespan: startup hooks, then the context manager; on exit the reverse."""
 

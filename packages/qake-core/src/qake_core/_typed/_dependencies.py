@@ -8,12 +8,11 @@ import contextvars
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
 from qake_core._background import BackgroundTasks
-from qake_core._depends import AppScope
 from qake_core._requests import Request
 from qake_core._responses import Response
 from qake_core._typed._analysis import (
@@ -25,13 +24,19 @@ from qake_core._typed._analysis import (
 from qake_core._typed._extraction import _ABSENT, _FAILED, Getter, _Ctx, _getter, _Invalid
 from qake_core._typed._specs import CallSpec, DependencySpec, RouteSpec
 
-__all__: list[str] = []  # private helpers of _endpoint
+if TYPE_CHECKING:
+    from qake_core._app import App
+    from qake_core._routing import APIRoute
+
+__all__ = ["CallPlan", "DependencyNode", "RoutePlanner", "thread_runner", "unwind"]
 
 logger = logging.getLogger("qake.error")
 
 
-def _thread_runner(app: Any) -> Callable[..., Any]:
-    limiter = getattr(app, "thread_limiter", None)
+def thread_runner(app: App) -> Callable[..., Any]:
+    """``await run(func, kwargs)``: a sync handler or dependency in a worker thread
+    (the app's limiter), with the caller's context variables."""
+    limiter = app.thread_limiter
 
     async def run(func: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         call = functools.partial(contextvars.copy_context().run, functools.partial(func, **kwargs))
@@ -40,25 +45,27 @@ def _thread_runner(app: Any) -> Callable[..., Any]:
     return run
 
 
-class _Compiler:
-    """Builds the resolution plan of every callable of one route."""
+class RoutePlanner:
+    """Builds the resolution plan of every callable of one route (its handler, its
+    dependencies, and dependency overrides when a request first meets them)."""
 
-    def __init__(self, app: Any, route: Any, spec: RouteSpec) -> None:
+    def __init__(self, app: App, route: APIRoute, spec: RouteSpec) -> None:
         self.app = app
         self.route = route
         #: How errors name the route: its methods, path template and handler.
         self.where = route_label(route)
         self.converters = path_converters(spec.path)
-        self.run_sync = _thread_runner(app)
-        self.app_scope = _app_scope(app)
-        self.override_nodes: dict[Any, _Node] = {}
+        self.run_sync = thread_runner(app)
+        #: The app's store of app-scoped values (the app closes it in its lifespan).
+        self.app_scoped = app.app_scoped_values
+        self.override_nodes: dict[Any, DependencyNode] = {}
 
-    def plan(self, spec: CallSpec) -> _Plan:
+    def plan(self, spec: CallSpec) -> CallPlan:
         getters = tuple((p.name, _getter(p, self.converters)) for p in spec.params)
         deps = tuple((d.name, self.node(d)) for d in spec.dependencies)
-        return _Plan(getters, deps, spec.injected)
+        return CallPlan(getters, deps, spec.injected)
 
-    def node(self, dep: DependencySpec) -> _Node:
+    def node(self, dep: DependencySpec) -> DependencyNode:
         spec = dep.spec
         if dep.depends.scope == "app" and (spec.params or spec.injected):
             raise HandlerSignatureError(
@@ -66,25 +73,25 @@ class _Compiler:
                 f"{getattr(spec.call, '__qualname__', spec.call)!r} takes request parameters; "
                 "an app-scoped dependency may only depend on other app-scoped dependencies"
             )
-        return _Node(self, dep.spec, dep.depends.use_cache, dep.depends.scope == "app")
+        return DependencyNode(self, dep.spec, dep.depends.use_cache, dep.depends.scope == "app")
 
-    def override(self, fake: Callable[..., Any], original: _Node) -> _Node:
+    def override(self, fake: Callable[..., Any], original: DependencyNode) -> DependencyNode:
         node = self.override_nodes.get(fake)
         if node is None:
             label = getattr(fake, "__qualname__", repr(fake))
             spec = analyse_call(fake, f"{self.where}, override {label}", self.converters)
-            node = _Node(self, spec, original.use_cache, original.app_scoped)
+            node = DependencyNode(self, spec, original.use_cache, original.app_scoped)
             self.override_nodes[fake] = node
         return node
 
 
-class _Plan:
+class CallPlan:
     __slots__ = ("deps", "getters", "injected")
 
     def __init__(
         self,
         getters: tuple[tuple[str, Getter], ...],
-        deps: tuple[tuple[str | None, _Node], ...],
+        deps: tuple[tuple[str | None, DependencyNode], ...],
         injected: tuple[tuple[str, str], ...],
     ) -> None:
         self.getters = getters
@@ -125,15 +132,15 @@ def _inject(what: str, request: Request, ctx: _Ctx) -> Any:
     return ctx.response
 
 
-class _Node:
+class DependencyNode:
     """A dependency ready to resolve: cache, override, call by kind, clean-up."""
 
-    __slots__ = ("app_scoped", "call", "compiler", "key", "kind", "plan", "use_cache")
+    __slots__ = ("app_scoped", "call", "key", "kind", "plan", "planner", "use_cache")
 
     def __init__(
-        self, compiler: _Compiler, spec: CallSpec, use_cache: bool, app_scoped: bool
+        self, planner: RoutePlanner, spec: CallSpec, use_cache: bool, app_scoped: bool
     ) -> None:
-        self.compiler = compiler
+        self.planner = planner
         self.call = spec.call
         # The per-request cache key: the callable itself, or its id when it cannot be
         # hashed (a callable object defining __eq__ only); it lives as long as the app.
@@ -142,7 +149,7 @@ class _Node:
             self.key: Any = spec.call
         except TypeError:
             self.key = id(spec.call)
-        self.plan = compiler.plan(spec)
+        self.plan = planner.plan(spec)
         self.use_cache = use_cache
         self.app_scoped = app_scoped
         self.kind = (
@@ -160,9 +167,9 @@ class _Node:
         if overrides:
             fake = overrides.get(self.key)
             if fake is not None:
-                return await self.compiler.override(fake, self).resolve(request, ctx)
+                return await self.planner.override(fake, self).resolve(request, ctx)
         if self.app_scoped:
-            return await self.compiler.app_scope.get(self.key, lambda: self._create_app(ctx))
+            return await self.planner.app_scoped.get(self.key, lambda: self._create_app(ctx))
         call = self.key
         if self.use_cache:
             value = ctx.cache.get(call, _ABSENT)
@@ -179,18 +186,18 @@ class _Node:
         return value
 
     async def _create_app(self, ctx: _Ctx) -> Any:
-        scope = self.compiler.app_scope
+        store = self.planner.app_scoped
         kwargs = await self.plan.solve(Request({"type": "http", "headers": []}), ctx)
         assert kwargs is not None
         if self.kind == "agen":
             agen = self.call(**kwargs)
             value = await agen.__anext__()
-            scope.push_async_exit(agen)
+            store.push_async_exit(agen)
             return value
         if self.kind == "gen":
             gen = self.call(**kwargs)
             value = await _to_thread(next, gen)
-            scope.push_sync_exit(gen)
+            store.push_sync_exit(gen)
             return value
         return await self._call(kwargs, None)
 
@@ -199,7 +206,7 @@ class _Node:
         if kind == "async":
             return await self.call(**kwargs)
         if kind == "sync":
-            return await self.compiler.run_sync(self.call, kwargs)
+            return await self.planner.run_sync(self.call, kwargs)
         if kind == "agen":
             agen = self.call(**kwargs)
             value = await agen.__anext__()
@@ -220,7 +227,7 @@ class _DependencyExit:
     """The code after a yield dependency's ``yield``, registered as a request clean-up.
 
     When ``Request.close`` calls it (after the response was sent), an error the clean-up
-    raises is logged. :func:`_unwind` instead runs it before the endpoint's error is
+    raises is logged. :func:`unwind` instead runs it before the endpoint's error is
     answered, and an exception it raises in place of the one thrown in (an
     ``HTTPException`` raised in its ``except`` block) becomes the answer.
     """
@@ -278,7 +285,7 @@ def _resume_sync(gen: Any, exc: BaseException | None) -> tuple[BaseException | N
     return None, True
 
 
-async def _unwind(request: Request, exc: Exception) -> BaseException:
+async def unwind(request: Request, exc: Exception) -> BaseException:
     """Throw ``exc`` into the request's yield dependencies (newest first) before it is
     answered; one that raises another exception (``try: yield x / except E: raise
     HTTPException(400)``) replaces it, for the older ones and for the answer.
@@ -301,14 +308,3 @@ async def _unwind(request: Request, exc: Exception) -> BaseException:
 
 def _label(gen: Any) -> str:
     return str(getattr(gen, "__qualname__", gen))
-
-
-def _app_scope(app: Any) -> AppScope:
-    scope: AppScope | None = getattr(app, "_qake_app_scope", None)
-    if scope is None:
-        scope = AppScope()
-        app._qake_app_scope = scope
-        on_shutdown = getattr(app, "on_shutdown", None)
-        if isinstance(on_shutdown, list):
-            on_shutdown.append(scope.aclose)
-    return scope

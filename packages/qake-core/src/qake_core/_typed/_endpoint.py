@@ -9,7 +9,7 @@ converted to the annotated type are passed through untouched.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -20,7 +20,7 @@ from qake_core._requests import Request
 from qake_core._responses import Response
 from qake_core._typed._analysis import HandlerSignatureError, route_spec
 from qake_core._typed._body import BodyParser, _form_body_parser, _is_json, _json_body_parser
-from qake_core._typed._dependencies import _Compiler, _unwind
+from qake_core._typed._dependencies import RoutePlanner, unwind
 from qake_core._typed._extraction import (
     ScopeReader,
     _Ctx,
@@ -35,24 +35,14 @@ from qake_core._typed._extraction import (
 from qake_core._typed._serialization import build_dumper, build_serializer
 from qake_core._typed._specs import BodySpec, CallSpec
 
-__all__ = [
-    "DirectCall",
-    "HandlerSignatureError",
-    "compile_endpoint",
-    "direct_call",
-]
+if TYPE_CHECKING:
+    from qake_core._app import App
+    from qake_core._routing import APIRoute
+
+__all__ = ["CompiledRoute", "DirectCall", "HandlerSignatureError", "compile_route"]
 
 
 # -- the endpoint --------------------------------------------------------------------------
-
-
-class _NoOverrides:
-    """Stands for an app without ``dependency_overrides``."""
-
-    dependency_overrides: dict[Any, Any] = {}
-
-
-_NO_OVERRIDES = _NoOverrides()
 
 
 class DirectCall(NamedTuple):
@@ -72,27 +62,31 @@ class DirectCall(NamedTuple):
     status: int
 
 
-def direct_call(endpoint: CallNext) -> DirectCall | None:
-    """The :class:`DirectCall` of an endpoint that needs nothing from the request but
-    its path and query parameters, so the route runner can call the handler itself
-    without building a ``Request``; ``None`` otherwise."""
-    return getattr(endpoint, "qake_direct", None)
+class CompiledRoute(NamedTuple):
+    """What the planner gives the app for one route.
+
+    ``call`` answers a ``Request`` (hook middleware wraps it); ``direct`` is set when
+    the handler needs nothing from the request but its path and query parameters, so
+    that the route runner can call the handler itself without building a ``Request``
+    (used when no hook middleware runs).
+    """
+
+    call: CallNext
+    direct: DirectCall | None = None
 
 
-def compile_endpoint(route: Any, app: Any) -> CallNext:
-    """Build the request → response function of ``route``."""
+def compile_route(route: APIRoute, app: App) -> CompiledRoute:
+    """Compile ``route`` for ``app``: its request → response function, and its direct
+    call when it has one."""
     spec = route_spec(route, app)
-    compiler = _Compiler(app, route, spec)
+    planner = RoutePlanner(app, route, spec)
     handler = spec.handler
     func = handler.call
-    serialize = build_serializer(spec.response, route.response_class, compiler.where)
-    dump = build_dumper(spec.response, route.response_class, compiler.where)
+    serialize = build_serializer(spec.response, route.response_class, planner.where)
+    dump = build_dumper(spec.response, route.response_class, planner.where)
     status = spec.response.status_code
     is_async = handler.is_async
-    run_sync = compiler.run_sync
-    # NOTE: read through the app on each request (one attribute load, on routes with
-    # dependencies only): ``app.dependency_overrides = {}`` replaces the dict.
-    holder: Any = app if hasattr(app, "dependency_overrides") else _NO_OVERRIDES
+    run_sync = planner.run_sync
 
     simple = not spec.dependencies and spec.body is None and not handler.injected
     if simple and not handler.params:
@@ -101,39 +95,37 @@ def compile_endpoint(route: Any, app: Any) -> CallNext:
             async def endpoint_bare(request: Request) -> Response:
                 return serialize(await func())
 
-            endpoint_bare.qake_direct = DirectCall(  # type: ignore[attr-defined]
-                func, None, False, serialize, dump, status
+            return CompiledRoute(
+                endpoint_bare, DirectCall(func, None, False, serialize, dump, status)
             )
-            return endpoint_bare
 
         async def endpoint_bare_sync(request: Request) -> Response:
             return serialize(await run_sync(func, {}))
 
-        return endpoint_bare_sync
+        return CompiledRoute(endpoint_bare_sync)
 
     if simple:
-        getters = compiler.plan(handler).getters
-        direct = [
+        getters = planner.plan(handler).getters
+        as_is = [
             p.name
             for p in handler.params
             if p.location == "path"
             and p.name == p.alias
-            and _path_getter(p, compiler.converters.get(p.alias, "str")) is None
+            and _path_getter(p, planner.converters.get(p.alias, "str")) is None
         ]
-        if len(direct) == len(handler.params) == len(compiler.converters) and is_async:
+        if len(as_is) == len(handler.params) == len(planner.converters) and is_async:
             # PERF: every argument is a path parameter the router already converted.
 
             async def endpoint_path(request: Request) -> Response:
                 return serialize(await func(**request.path_params))
 
-            endpoint_path.qake_direct = DirectCall(  # type: ignore[attr-defined]
-                func, None, True, serialize, dump, status
+            return CompiledRoute(
+                endpoint_path, DirectCall(func, None, True, serialize, dump, status)
             )
-            return endpoint_path
 
         # PERF: path parameters the router converted are copied in one go.
-        copied = [name for name in direct if name in compiler.converters]
-        if len(copied) == len(compiler.converters) and copied:
+        copied = [name for name in as_is if name in planner.converters]
+        if len(copied) == len(planner.converters) and copied:
             getters = tuple((name, get) for name, get in getters if name not in copied)
             from_params = True
         else:
@@ -148,12 +140,12 @@ def compile_endpoint(route: Any, app: Any) -> CallNext:
                 return serialize(await func(**kwargs))
             return serialize(await run_sync(func, kwargs))
 
-        read = scope_reader(handler.params, compiler.converters) if is_async else None
-        if read is not None:
-            endpoint_simple.qake_direct = DirectCall(  # type: ignore[attr-defined]
-                func, read, False, serialize, dump, status
-            )
-        return endpoint_simple
+        read = scope_reader(handler.params, planner.converters) if is_async else None
+        if read is None:
+            return CompiledRoute(endpoint_simple)
+        return CompiledRoute(
+            endpoint_simple, DirectCall(func, read, False, serialize, dump, status)
+        )
 
     body_spec = spec.body
     if (
@@ -165,18 +157,20 @@ def compile_endpoint(route: Any, app: Any) -> CallNext:
         and len(body_spec.fields) == 1
         and body_spec.fields[0].location == "body"
     ):
-        return _json_body_endpoint(compiler, handler, body_spec, func, serialize)
+        return CompiledRoute(_json_body_endpoint(planner, handler, body_spec, func, serialize))
 
     route_deps = spec.dependencies[: len(spec.dependencies) - len(handler.dependencies)]
-    top = tuple(compiler.node(d) for d in route_deps)
-    plan = compiler.plan(handler)
+    top = tuple(planner.node(d) for d in route_deps)
+    plan = planner.plan(handler)
     parse_body: BodyParser | None = None
     if spec.body is not None:
         is_form = spec.body.fields[0].location in ("form", "file")
         parse_body = _form_body_parser(spec.body) if is_form else _json_body_parser(spec.body)
 
     async def endpoint(request: Request) -> Response:
-        ctx = _Ctx(holder.dependency_overrides or None)
+        # NOTE: read through the app on each request (one attribute load, on routes with
+        # dependencies only): ``app.dependency_overrides = {}`` replaces the dict.
+        ctx = _Ctx(app.dependency_overrides or None)
         try:
             if parse_body is not None:
                 await parse_body(request, ctx)
@@ -195,7 +189,7 @@ def compile_endpoint(route: Any, app: Any) -> CallNext:
             # NOTE: yield dependencies see the error before it is answered, so one may
             # turn it into another (an HTTPException); after a response they see None.
             if request.cleanups:
-                replaced = await _unwind(request, exc)
+                replaced = await unwind(request, exc)
                 if replaced is not exc:
                     # the dependency raised it, chained to ``exc`` (or not) as it chose
                     raise replaced  # noqa: B904
@@ -213,11 +207,11 @@ def compile_endpoint(route: Any, app: Any) -> CallNext:
                 response.background.tasks.extend(background.tasks)
         return response
 
-    return endpoint
+    return CompiledRoute(endpoint)
 
 
 def _json_body_endpoint(
-    compiler: _Compiler,
+    planner: RoutePlanner,
     handler: CallSpec,
     body: BodySpec,
     func: Callable[..., Any],
@@ -230,7 +224,7 @@ def _json_body_endpoint(
     required = body.required
     default = body.fields[0].default
     getters = tuple(
-        (p.name, _getter(p, compiler.converters)) for p in handler.params if p.location != "body"
+        (p.name, _getter(p, planner.converters)) for p in handler.params if p.location != "body"
     )
 
     async def endpoint_json_body(request: Request) -> Response:

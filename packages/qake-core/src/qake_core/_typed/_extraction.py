@@ -266,7 +266,7 @@ def _path_getter(p: ParamSpec, converter: str) -> Getter | None:
     return get
 
 
-def _direct_path_getter(key: str) -> Getter:
+def _as_is_path_getter(key: str) -> Getter:
     def get(request: Request, ctx: _Ctx) -> Any:
         return request.path_params[key]
 
@@ -285,7 +285,7 @@ def _body_getter(name: str) -> Getter:
 
 def _getter(p: ParamSpec, converters: Mapping[str, str]) -> Getter:
     if p.location == "path":
-        return _path_getter(p, converters.get(p.alias, "str")) or _direct_path_getter(p.alias)
+        return _path_getter(p, converters.get(p.alias, "str")) or _as_is_path_getter(p.alias)
     if p.location in ("body", "form", "file"):
         return _body_getter(p.name)
     if p.model is not None:
