@@ -2,7 +2,10 @@
 
 Matching itself belongs to ``qake_routing``: each ``Router`` here keeps a
 ``qake_routing.Router`` that receives every route as soon as it is declared, so
-a bad template or a conflict fails at the decorator line, naming both routes.
+a bad template or a conflict fails at the decorator line, naming both routes. The
+template is parsed there and only there: each route keeps the ``qake_routing.Route``
+it got back (``route.routing``: parameters, their converters and what those produce),
+prefixes are that router's, and ``include_router`` is its ``include``.
 """
 
 from __future__ import annotations
@@ -72,6 +75,10 @@ class APIRoute:
     spec: Any = field(default=None, repr=False)
     #: What ``spec`` was computed for: (the router or app, its app-level dependencies).
     spec_key: Any = field(default=None, repr=False)
+    #: The router's route for this one (``qake_routing.Route``): the parsed template,
+    #: ``routing.params`` (name → converter, with its ``python_type`` and
+    #: ``json_schema``), ``routing.path_format``. Set when the route is registered.
+    routing: qake_routing.Route = field(init=False, repr=False)
 
     @property
     def has_response_model(self) -> bool:
@@ -90,6 +97,8 @@ class WebSocketRoute:
     #: ``max_message_size`` when the route gives one (qake-ws reads it).
     meta: dict[str, Any] = field(default_factory=dict)
     handle: Any = field(default=None, repr=False)
+    #: The router's route for this one, as ``APIRoute.routing``.
+    routing: qake_routing.Route = field(init=False, repr=False)
 
 
 @dataclass(eq=False, slots=True)
@@ -106,21 +115,10 @@ def _route_keywords() -> list[str]:
     return keywords(Router.add_api_route, skip=("path", "endpoint"))
 
 
-def _join(prefix: str, path: str) -> str:
-    if not prefix:
-        return path
-    if path in ("", "/"):
-        return prefix + path if path else prefix
-    return prefix + path
-
-
-def _check_prefix(prefix: str, where: str) -> str:
-    if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
-        raise ValueError(
-            f"{where}: prefix {prefix!r} must start with '/' and must not end with '/' "
-            f"(write {('/' + prefix.strip('/'))!r})"
-        )
-    return prefix
+def _refusal(where: str, exc: ValueError) -> ValueError:
+    """qake-routing's refusal of a prefix, naming where it was given (a bad template
+    or a conflict already names it)."""
+    return exc if type(exc) is not ValueError else ValueError(f"{where}: {exc}")
 
 
 class Router:
@@ -143,9 +141,21 @@ class Router:
         deprecated: bool | None = None,
         include_in_schema: bool = True,
         default_response_class: type | None = None,
+        converters: Mapping[str, qake_routing.Converter] | None = None,
         **unknown: Any,
     ) -> None:
-        self.prefix = _check_prefix(prefix, "Router")
+        try:
+            # HTTP and WebSocket routes are matched apart, one tree each; both parse the
+            # prefix and know the converters.
+            self._tree = qake_routing.Router(
+                prefix=prefix, converters=converters, unique_names=False
+            )
+            self._ws_tree = qake_routing.Router(
+                prefix=prefix, converters=converters, unique_names=False
+            )
+        except ValueError as exc:
+            raise _refusal("Router", exc) from None
+        self.prefix = prefix
         if unknown:
             where = f"{type(self).__name__}(prefix={prefix!r})"
             supported = keywords(type(self).__init__, Router.__init__)
@@ -161,22 +171,63 @@ class Router:
         self.default_response_class = default_response_class
         self.routes: list[APIRoute | WebSocketRoute] = []
         self.mounts: list[Mount] = []
-        self._tree = qake_routing.Router()
-        self._ws_tree = qake_routing.Router()
-        self._names: dict[str, str] = {}
+        # Names default to the handler's name, which may repeat (one function serving
+        # several paths): the first route of a name is the one url_path_for finds (each
+        # tree keeps its first; this says whether the very first was a WebSocket route).
+        self._names: dict[str, bool] = {}
 
     # -- registration -----------------------------------------------------------------
 
+    def _check_not_built(self, what: str) -> None:
+        """The app refuses changes once it has been built; a router takes them."""
+
+    def register_converter(
+        self,
+        name: str,
+        converter: qake_routing.Converter | None = None,
+        *,
+        regex: str | None = None,
+        parse: Callable[[str], Any] | None = None,
+        format: Callable[[Any], str] | None = None,
+        priority: int | None = None,
+        python_type: type | None = None,
+        json_schema: Mapping[str, Any] | None = None,
+    ) -> qake_routing.Converter:
+        """Register a path converter, ``{param:name}``, for the routes declared on this
+        router from now on (included routes keep the converters they were declared with).
+
+        Arguments as ``qake_routing.Router.register_converter``: declare ``python_type``
+        (a parameter annotated with it gets the router's value as is; another type is
+        validated, or refused at startup when it cannot be) and ``json_schema`` (the
+        parameter's schema in the OpenAPI document).
+        """
+        converter = self._tree.register_converter(
+            name,
+            converter,
+            regex=regex,
+            parse=parse,
+            format=format,
+            priority=priority,
+            python_type=python_type,
+            json_schema=json_schema,
+        )
+        self._ws_tree.register_converter(name, converter)
+        return converter
+
     def _register(self, route: APIRoute | WebSocketRoute) -> None:
-        # Names default to the handler's name, which may repeat (one function serving
-        # several paths): the first route of a name is the one url_path_for finds.
-        names = self._names
-        name = route.name if names.get(route.name, route.path) == route.path else None
+        """Add a route just declared here; its ``path`` is relative to this router's
+        prefix until the tree has parsed it, then the full template."""
+        self._check_not_built("add routes")
         if isinstance(route, APIRoute):
-            self._tree.add(route.path, route, methods=sorted(route.methods), name=name)
+            routing = self._tree.add(route.path, route, sorted(route.methods), name=route.name)
         else:
-            self._ws_tree.add(route.path, route, methods=None, name=name)
-        names.setdefault(route.name, route.path)
+            routing = self._ws_tree.add(route.path, route, None, name=route.name)
+        route.routing = routing
+        route.path = routing.path
+        self._keep(route)
+
+    def _keep(self, route: APIRoute | WebSocketRoute) -> None:
+        self._names.setdefault(route.name, isinstance(route, WebSocketRoute))
         self.routes.append(route)
 
     def add_api_route(
@@ -214,10 +265,9 @@ class Router:
 
         Every keyword not listed here raises ``TypeError`` naming it and the route.
         """
-        full = _join(self.prefix, path)
         verbs = frozenset(m.upper() for m in (methods or ["GET"]))
         if unknown:
-            where = f"route {' '.join(sorted(verbs))} {full!r}"
+            where = f"route {' '.join(sorted(verbs))} {self.prefix + path!r}"
             reject_unknown_options("route", where, unknown, _route_keywords())
         if not callable(endpoint):
             raise TypeError(f"route {path!r}: the endpoint must be callable, got {endpoint!r}")
@@ -227,7 +277,7 @@ class Router:
         if cache is not None:
             meta["cache"] = cache
         route = APIRoute(
-            path=full,
+            path=path,
             endpoint=endpoint,
             methods=verbs,
             name=name or str(getattr(endpoint, "__name__", "route")),
@@ -320,16 +370,15 @@ class Router:
         ``max_message_size`` (bytes, ``None`` for no limit) overrides the app's
         ``websocket_max_message_size`` for this route (qake-ws applies it).
         """
-        full = _join(self.prefix, path)
         if unknown:
-            where = f"websocket route {full!r}"
+            where = f"websocket route {self.prefix + path!r}"
             supported = keywords(Router.add_websocket_route, skip=("path", "endpoint"))
             reject_unknown_options("websocket route", where, unknown, supported)
         meta: dict[str, Any] = {}
         if max_message_size is not _UNSET:
             meta["max_message_size"] = max_message_size
         route = WebSocketRoute(
-            path=full,
+            path=path,
             endpoint=endpoint,
             name=name or str(getattr(endpoint, "__name__", "websocket")),
             dependencies=[*self.dependencies, *(dependencies or [])],
@@ -350,9 +399,18 @@ class Router:
     def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
         """Serve the ASGI application ``app`` under ``path`` (``/static`` never matches
         ``/staticfoo``); the mounted app sees the rest of the path and a ``root_path``."""
-        full = _join(self.prefix, _check_prefix(path, "mount"))
+        full = self.prefix + path
         if not full:
             raise ValueError("mount: the path must not be empty; mount at a prefix like '/static'")
+        try:
+            template = qake_routing.Template.parse_prefix(full, self._tree.converters)
+        except ValueError as exc:
+            raise _refusal("mount", exc) from None
+        if template is not None and template.params:
+            raise ValueError(
+                f"mount: {full!r} holds a parameter; a mount is a fixed prefix (serve "
+                "parametrised paths with routes)"
+            )
         self.mounts.append(Mount(full, app, name))
 
     def include_router(
@@ -381,37 +439,53 @@ class Router:
             where = f"include_router({inner}, prefix={prefix!r})"
             supported = keywords(Router.include_router, skip=("router",))
             reject_unknown_options("include_router", where, unknown, supported)
-        outer = _join(self.prefix, _check_prefix(prefix, "include_router"))
+        self._check_not_built("add routes")
         response_class = default_response_class or self.default_response_class
         outer_deps = [*self.dependencies, *(dependencies or [])]
         outer_mw = [*self.route_middleware, *(middleware or [])]
         outer_tags = [*self.tags, *(tags or [])]
-        for route in router.routes:
-            if isinstance(route, APIRoute):
-                copy = replace(
-                    route,
-                    path=_join(outer, route.path),
-                    dependencies=[*outer_deps, *route.dependencies],
-                    middleware=[*outer_mw, *route.middleware],
-                    tags=[*outer_tags, *(t for t in route.tags if t not in outer_tags)],
-                    responses={**self.responses, **(responses or {}), **route.responses},
-                    deprecated=route.deprecated or bool(deprecated),
-                    include_in_schema=route.include_in_schema and include_in_schema,
-                    limits=route.limits.merged_over(self.limits),
-                    response_class=route.response_class or response_class,
-                )
-                self._register(copy)
-                self._route_added(copy)
-            else:
-                self._register(
-                    replace(
-                        route,
-                        path=_join(outer, route.path),
-                        dependencies=[*outer_deps, *route.dependencies],
-                    )
-                )
+
+        def copy_api_route(copy: qake_routing.Route) -> APIRoute:
+            route: APIRoute = copy.handler
+            api_route = replace(
+                route,
+                path=copy.path,
+                dependencies=[*outer_deps, *route.dependencies],
+                middleware=[*outer_mw, *route.middleware],
+                tags=[*outer_tags, *(t for t in route.tags if t not in outer_tags)],
+                responses={**self.responses, **(responses or {}), **route.responses},
+                deprecated=route.deprecated or bool(deprecated),
+                include_in_schema=route.include_in_schema and include_in_schema,
+                limits=route.limits.merged_over(self.limits),
+                response_class=route.response_class or response_class,
+            )
+            api_route.routing = copy
+            return api_route
+
+        def copy_websocket_route(copy: qake_routing.Route) -> WebSocketRoute:
+            route: WebSocketRoute = copy.handler
+            ws_route = replace(
+                route, path=copy.path, dependencies=[*outer_deps, *route.dependencies]
+            )
+            ws_route.routing = copy
+            return ws_route
+
+        # The trees copy the parsed templates (prefix prepended, converters kept): an
+        # included route's template is not parsed again.
+        try:
+            http = self._tree.include(router._tree, prefix, copy_handler=copy_api_route)
+            ws = self._ws_tree.include(router._ws_tree, prefix, copy_handler=copy_websocket_route)
+        except ValueError as exc:
+            raise _refusal("include_router", exc) from None
+        http_copies, ws_copies = iter(http), iter(ws)
+        for route in router.routes:  # in declaration order, HTTP and WebSocket mixed
+            copied = next(http_copies if isinstance(route, APIRoute) else ws_copies).handler
+            self._keep(copied)
+            if isinstance(copied, APIRoute):
+                self._route_added(copied)
+        outer = self.prefix + prefix
         for mount in router.mounts:
-            self.mounts.append(Mount(_join(outer, mount.path), mount.app, mount.name))
+            self.mounts.append(Mount(outer + mount.path, mount.app, mount.name))
 
     # -- introspection ----------------------------------------------------------------
 
@@ -432,10 +506,12 @@ class Router:
                         f"mount {name!r} takes only 'path', not {sorted(params)}"
                     )
                 return mount.path + quote("/" + rest.lstrip("/"), safe="/")
+        trees = (self._tree, self._ws_tree)
+        first, second = reversed(trees) if self._names.get(name) else trees
         try:
-            return str(self._tree.url_for(name, **params))
-        except qake_routing.URLBuildError as http_error:
+            return str(first.url_for(name, **params))
+        except qake_routing.URLBuildError as error:
             try:
-                return str(self._ws_tree.url_for(name, **params))
+                return str(second.url_for(name, **params))
             except qake_routing.URLBuildError:
-                raise http_error from None
+                raise error from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 import re
 from collections.abc import Iterable
@@ -11,7 +12,6 @@ from typing import Any
 import orjson
 
 from qake_core import PROBLEM_JSON, APIRoute, ParamSpec, RouteSpec
-from qake_docs._paths import CONVERTER_TYPES, openapi_path, path_converters, path_parameters
 from qake_docs._schemas import SchemaRegistry, named_model
 
 __all__ = ["openapi_document"]
@@ -56,7 +56,7 @@ VALIDATION_PROBLEM_SCHEMA: dict[str, Any] = {
 def _operation_id(route: APIRoute, method: str) -> str:
     if route.operation_id:
         return route.operation_id
-    return re.sub(r"\W", "_", f"{route.name}{openapi_path(route.path)}") + "_" + method.lower()
+    return re.sub(r"\W", "_", f"{route.name}{route.routing.path_format}") + "_" + method.lower()
 
 
 def _json_default(value: Any) -> Any:
@@ -81,6 +81,12 @@ class _Builder:
             param["description"] = p.description
         if p.deprecated:
             param["deprecated"] = True
+        if p.takes_router_value:
+            # The router's value reaches the handler as is: what the converter accepts is
+            # all there is to say, in the converter's own words.
+            assert p.converter is not None
+            param["schema"] = copy.deepcopy(p.converter.json_schema)
+            return param
         schema = self.schemas.schema_for(p.adapter if p.adapter is not None else p.annotation)
         if not p.required and p.default is not None:
             default = _json_default(p.default)
@@ -96,7 +102,10 @@ class _Builder:
                 if p.location in _WIRE_LOCATIONS and p.include_in_schema:
                     declared[(p.location, p.alias)] = self.parameter(p)
         out = []
-        for name, schema in path_parameters(route.path).items():
+        # Every parameter of the template, in its order, as the router parsed it; one the
+        # handler does not declare is described by its converter.
+        for name, converter in route.routing.params.items():
+            schema = copy.deepcopy(converter.json_schema)
             fallback = {"name": name, "in": "path", "required": True, "schema": schema}
             out.append(declared.pop(("path", name), fallback))
         out.extend(declared.values())
@@ -189,21 +198,12 @@ def can_fail_validation(spec: RouteSpec) -> bool:
     A body, and a query/header/cookie value, are validated. A path parameter is only
     when qake-core validates the router's value: the router answers 404 to a segment its
     converter refuses (``{item_id:int}`` and ``abc``), and passes the converted value
-    as is when the annotation is the converter's own type without constraints.
+    as is when the annotation is the converter's own type without constraints
+    (``ParamSpec.takes_router_value``, the rule qake-core's extraction follows).
     """
     if spec.body is not None:
         return True
-    converters = path_converters(spec.path)
-    for p in spec.params:
-        if p.location != "path":
-            return True
-        # NOTE: the rule of qake_core._typed._extraction._path_converter (what the router's value
-        # is passed through); tests/docs/test_defects_docs.py holds the two together by
-        # sending refused values to documented routes.
-        produced = CONVERTER_TYPES.get(converters.get(p.alias, "str"))
-        if p.annotation is not produced or p.field_info.metadata:
-            return True
-    return False
+    return any(p.location != "path" or not p.takes_router_value for p in spec.params)
 
 
 def _phrase(code: int | str) -> str:
@@ -232,7 +232,7 @@ def openapi_document(
     builder = _Builder()
     paths: dict[str, dict[str, Any]] = {}
     for route in _http_routes(getattr(app, "routes", ())):
-        item = paths.setdefault(openapi_path(route.path), {})
+        item = paths.setdefault(route.routing.path_format, {})
         for method in sorted(route.methods):
             item[method.lower()] = builder.operation(route, method)
     info: dict[str, Any] = {"title": title, "version": version}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any, get_type_hints
 
@@ -19,7 +18,6 @@ logger = logging.getLogger("qake.error")
 
 WebSocketHandle = Callable[[Scope, Receive, Send, dict[str, Any]], Awaitable[None]]
 
-_PARAM = re.compile(r"\{\s*([^{}:\s]+)")
 _POLICY_VIOLATION = 1008
 _INTERNAL_ERROR = 1011
 # Codes reserved by RFC 6455 for reporting: they must never be sent in a close frame.
@@ -56,7 +54,7 @@ def _plan(route: WebSocketRoute, where: str) -> tuple[str | None, list[str]]:
         )
     annotated = [p for p in params if _is_websocket_type(hints.get(p.name))]
     ws_param = annotated[0] if annotated else params[0]
-    path_names = set(_PARAM.findall(route.path))
+    path_names = set(route.routing.params)  # the template as the router parsed it
     by_name: list[str] = []
     for param in params:
         if param is ws_param:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import inspect
 import types
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import Field, TypeAdapter, create_model
 from pydantic.fields import FieldInfo
 
+import qake_routing
 from qake_core._depends import Depends
 from qake_core._exceptions import HandlerSignatureError
 from qake_core._params import REQUIRED, Body, File, Header, Param, Path, Query
@@ -44,35 +44,25 @@ __all__ = [
     "HandlerSignatureError",
     "analyse_call",
     "analyse_route",
-    "path_converters",
     "route_label",
     "route_spec",
 ]
 
-#: The Python type each built-in converter of qake_routing produces.
-CONVERTER_TYPES: dict[str, type] = {
-    "str": str,
-    "path": str,
-    "int": int,
-    "float": float,
-    "uuid": uuid.UUID,
-}
+#: Path parameters by name: the converters of a route's template (``route.routing.params``).
+Converters = Mapping[str, qake_routing.Converter]
 
-
-def path_converters(path: str) -> dict[str, str]:
-    """``{name: converter}`` of the parameters in a route template."""
-    found: dict[str, str] = {}
-    depth = 0
-    start = 0
-    for i, ch in enumerate(path):
-        if ch == "{":
-            depth += 1
-            start = i + 1
-        elif ch == "}" and depth:
-            depth -= 1
-            name, _, conv = path[start:i].partition(":")
-            found[name.strip()] = conv.strip() or "str"
-    return found
+#: The types of the built-in converters' values: an annotation naming one of them can
+#: only take a value of that type (or an int as a float), so another converter's value
+#: would be refused on every request.
+_SCALAR_TYPES = frozenset(
+    c.python_type
+    for c in (
+        qake_routing.StrConverter,
+        qake_routing.IntConverter,
+        qake_routing.FloatConverter,
+        qake_routing.UUIDConverter,
+    )
+)
 
 
 def _adapter(tp: Any, info: FieldInfo | None, where: str, name: str) -> TypeAdapter[Any]:
@@ -105,7 +95,7 @@ def _split_marker(tp: Any, where: str, name: str) -> tuple[Any, Param | Depends 
 def analyse_call(
     call: Callable[..., Any],
     where: str,
-    converters: Mapping[str, str],
+    converters: Converters,
     _stack: tuple[Callable[..., Any], ...] = (),
 ) -> CallSpec:
     """The spec of ``call``: its request parameters, dependencies and injections."""
@@ -168,7 +158,7 @@ def _dependency(
     name: str | None,
     tp: Any,
     where: str,
-    converters: Mapping[str, str],
+    converters: Converters,
     stack: tuple[Callable[..., Any], ...],
 ) -> DependencySpec:
     call = marker.dependency
@@ -193,7 +183,7 @@ def _param(
     marker: Param | None,
     default: Any,
     where: str,
-    converters: Mapping[str, str],
+    converters: Converters,
 ) -> ParamSpec:
     if marker is None:
         if name in converters:
@@ -240,8 +230,9 @@ def _param(
                 f"{where}: parameter {name!r} ({location}) has type {tp!r}, which cannot come "
                 "from a string; use Body(...) or a pydantic model as a group"
             )
-    if location == "path":
-        _check_converter(name, tp, converters.get(alias, "str"), info, where)
+    converter = converters.get(alias) if location == "path" else None
+    if converter is not None:
+        _check_converter(name, tp, converter, where)
     field_info = info or FieldInfo()
     return ParamSpec(
         name=name,
@@ -255,23 +246,23 @@ def _param(
         is_sequence=is_sequence(tp) and location != "body",
         model=model,
         adapter=adapter,
+        converter=converter,
     )
 
 
-def _check_converter(name: str, tp: Any, conv: str, info: Any, where: str) -> None:
-    produced = CONVERTER_TYPES.get(conv)
+def _check_converter(name: str, tp: Any, converter: qake_routing.Converter, where: str) -> None:
+    produced = converter.python_type
     base = base_type(tp)
-    # A str segment is validated into whatever the annotation says; only a value the
-    # router already converted to another type can contradict the annotation.
-    if produced in (None, str) or base is Any or not isinstance(base, type):
+    # A str segment is validated into whatever the annotation says, and a value of an
+    # undeclared type (object) may fit it; only a value the router already converted to
+    # a known other type can contradict the annotation.
+    if produced in (object, str) or base is Any or not isinstance(base, type):
         return
-    if base in CONVERTER_TYPES.values() and not (
-        base is produced or (base, produced) == (float, int)
-    ):
+    if base in _SCALAR_TYPES and not (base is produced or (base, produced) == (float, int)):
         raise HandlerSignatureError(
             f"{where}: path parameter {name!r} is annotated {base.__name__} but the "
-            f"template converts it with {{{name}:{conv}}} (giving {produced.__name__}); "
-            "make the annotation and the converter agree"
+            f"template's converter gives {produced.__name__}; make the annotation and "
+            "the converter agree"
         )
 
 
@@ -408,7 +399,7 @@ def analyse_route(route: Any, app_dependencies: Sequence[Any] = ()) -> RouteSpec
         app_dependencies = ()
     func = route.endpoint
     where = route_label(route)
-    converters = path_converters(route.path)
+    converters = route.routing.params
     handler = analyse_call(func, where, converters)
     top: list[DependencySpec] = []
     for dep in (*app_dependencies, *route.dependencies):

@@ -18,7 +18,6 @@ from qake_core._responses import Response
 from qake_core._typed._analysis import (
     HandlerSignatureError,
     analyse_call,
-    path_converters,
     route_label,
 )
 from qake_core._typed._extraction import _ABSENT, _FAILED, Getter, _Ctx, _getter, _Invalid
@@ -54,14 +53,15 @@ class RoutePlanner:
         self.route = route
         #: How errors name the route: its methods, path template and handler.
         self.where = route_label(route)
-        self.converters = path_converters(spec.path)
+        #: The route's path parameters: name → converter (its template's, parsed once).
+        self.converters = route.routing.params
         self.run_sync = thread_runner(app)
         #: The app's store of app-scoped values (the app closes it in its lifespan).
         self.app_scoped = app.app_scoped_values
         self.override_nodes: dict[Any, DependencyNode] = {}
 
     def plan(self, spec: CallSpec) -> CallPlan:
-        getters = tuple((p.name, _getter(p, self.converters)) for p in spec.params)
+        getters = tuple((p.name, _getter(p)) for p in spec.params)
         deps = tuple((d.name, self.node(d)) for d in spec.dependencies)
         return CallPlan(getters, deps, spec.injected)
 

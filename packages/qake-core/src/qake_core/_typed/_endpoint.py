@@ -109,9 +109,7 @@ def compile_route(route: APIRoute, app: App) -> CompiledRoute:
         as_is = [
             p.name
             for p in handler.params
-            if p.location == "path"
-            and p.name == p.alias
-            and _path_getter(p, planner.converters.get(p.alias, "str")) is None
+            if p.location == "path" and p.name == p.alias and _path_getter(p) is None
         ]
         if len(as_is) == len(handler.params) == len(planner.converters) and is_async:
             # PERF: every argument is a path parameter the router already converted.
@@ -223,9 +221,7 @@ def _json_body_endpoint(
     body_name = body.fields[0].name
     required = body.required
     default = body.fields[0].default
-    getters = tuple(
-        (p.name, _getter(p, planner.converters)) for p in handler.params if p.location != "body"
-    )
+    getters = tuple((p.name, _getter(p)) for p in handler.params if p.location != "body")
 
     async def endpoint_json_body(request: Request) -> Response:
         raw = await request.body()

@@ -19,7 +19,6 @@ from qake_core._exceptions import RequestValidationError
 from qake_core._params import Header
 from qake_core._requests import Request, query_values
 from qake_core._responses import Response
-from qake_core._typed._analysis import CONVERTER_TYPES
 from qake_core._typed._specs import ParamSpec
 from qake_core._typed._types import base_type, is_sequence
 from qake_core.types import Scope
@@ -235,10 +234,9 @@ def _group_getter(p: ParamSpec) -> Getter:
     return get
 
 
-def _path_converter(p: ParamSpec, converter: str) -> Callable[[Any], Any] | None:
+def _path_converter(p: ParamSpec) -> Callable[[Any], Any] | None:
     """``router value -> value``; ``None`` when the router's converted value is passed as is."""
-    produced = CONVERTER_TYPES.get(converter)
-    if produced is not None and p.annotation is produced and not p.field_info.metadata:
+    if p.takes_router_value:
         return None
     assert p.adapter is not None
     validate = p.adapter.validate_python
@@ -253,9 +251,9 @@ def _path_converter(p: ParamSpec, converter: str) -> Callable[[Any], Any] | None
     return convert
 
 
-def _path_getter(p: ParamSpec, converter: str) -> Getter | None:
+def _path_getter(p: ParamSpec) -> Getter | None:
     """``None`` when the router's converted value can be passed as is."""
-    convert = _path_converter(p, converter)
+    convert = _path_converter(p)
     if convert is None:
         return None
     key = p.alias
@@ -283,9 +281,9 @@ def _body_getter(name: str) -> Getter:
     return get
 
 
-def _getter(p: ParamSpec, converters: Mapping[str, str]) -> Getter:
+def _getter(p: ParamSpec) -> Getter:
     if p.location == "path":
-        return _path_getter(p, converters.get(p.alias, "str")) or _as_is_path_getter(p.alias)
+        return _path_getter(p) or _as_is_path_getter(p.alias)
     if p.location in ("body", "form", "file"):
         return _body_getter(p.name)
     if p.model is not None:
@@ -313,7 +311,7 @@ _NO_QUERY: Mapping[str, str] = MappingProxyType({})
 
 
 def scope_reader(
-    params: tuple[ParamSpec, ...], converters: Mapping[str, str]
+    params: tuple[ParamSpec, ...], converters: Mapping[str, Any]
 ) -> ScopeReader | None:
     """``(scope, path_params) -> kwargs`` for a handler whose inputs are all path and
     scalar query parameters, read without building a ``Request``; raises
@@ -325,7 +323,7 @@ def scope_reader(
     ordered: list[tuple[str, Callable[[Any], Any], bool]] = []  # (key, convert, from query)
     for p in params:
         if p.location == "path":
-            convert = _path_converter(p, converters.get(p.alias, "str"))
+            convert = _path_converter(p)
             if convert is None and p.name == p.alias:
                 copied.append(p.name)
                 continue

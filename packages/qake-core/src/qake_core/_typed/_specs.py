@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from pydantic import TypeAdapter
     from pydantic.fields import FieldInfo
 
+    from qake_routing import Converter
+
 __all__ = ["BodySpec", "CallSpec", "DependencySpec", "ParamSpec", "ResponseSpec", "RouteSpec"]
 
 Injected = Literal["request", "response", "background", "connection"]
@@ -31,7 +33,9 @@ class ParamSpec:
     ``alias`` is the name on the wire (a header's lower-case name); ``annotation`` the
     declared type without the marker; ``field_info`` the pydantic ``FieldInfo``
     carrying constraints and documentation; ``model`` is set when a pydantic model
-    groups several query/header/cookie/form values (``Annotated[Filters, Query()]``).
+    groups several query/header/cookie/form values (``Annotated[Filters, Query()]``);
+    ``converter`` is a path parameter's converter in the route's template (the
+    ``qake_routing.Converter``, with the ``python_type`` and ``json_schema`` it gives).
     """
 
     name: str
@@ -45,6 +49,20 @@ class ParamSpec:
     is_sequence: bool = False
     model: type[Any] | None = None
     adapter: TypeAdapter[Any] | None = field(default=None, repr=False)
+    converter: Converter | None = field(default=None, repr=False)
+
+    @property
+    def takes_router_value(self) -> bool:
+        """Whether the router's value reaches the handler as is: a path parameter
+        annotated with its converter's ``python_type``, without constraints. It is not
+        validated again, so it is never refused with 422 (the router answers 404 to a
+        segment the converter refuses)."""
+        converter = self.converter
+        return (
+            converter is not None
+            and self.annotation is converter.python_type
+            and not self.field_info.metadata
+        )
 
     @property
     def description(self) -> str | None:
