@@ -175,3 +175,29 @@ def test_routes_cannot_be_included_once_the_app_is_built() -> None:
     app.build()
     with pytest.raises(RuntimeError, match="cannot add routes after the application"):
         app.include_router(Router())
+
+
+def test_the_app_takes_converters_and_redirects_to_the_other_spelling_only() -> None:
+    app = App(converters={"hex": Hex()})
+
+    @app.get("/n/{n:hex}/")
+    async def number(n: int) -> int:
+        return n
+
+    with TestClient(app, follow_redirects=False) as client:
+        redirected = client.get("/n/ff?x=1")
+        assert redirected.status_code == 308
+        assert redirected.headers["location"].endswith("/n/ff/?x=1")
+        assert client.get("/n/ff/").json() == 255
+        assert client.get("/n/zz").status_code == 404
+
+    catch_all = App()
+
+    @catch_all.get("/{rest:path}")
+    async def anything(rest: str) -> str:
+        return rest
+
+    with TestClient(catch_all, follow_redirects=False) as client:
+        # "/" is not "//" without its slash: no redirect to a scheme-relative URL.
+        assert client.get("/").status_code == 404
+        assert client.get("/a/").json() == "a/"

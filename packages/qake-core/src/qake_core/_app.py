@@ -38,7 +38,7 @@ from qake_core._server_errors import (
 )
 from qake_core._typed._app_scoped import AppScopedValues
 from qake_core.types import ASGIApp, Receive, Scope, Send
-from qake_routing import MethodNotAllowed
+from qake_routing import Converter, MethodNotAllowed
 
 __all__ = ["App", "ExceptionHandler"]
 
@@ -73,6 +73,7 @@ class App(Router):
         limits: Limits | None = None,
         redirect_slashes: bool = True,
         default_response_class: type | None = None,
+        converters: Mapping[str, Converter] | None = None,
         trusted_proxies: Sequence[str] | None = None,
         shutdown_timeout: float = 30.0,
         thread_limiter_tokens: int = 40,
@@ -86,6 +87,7 @@ class App(Router):
         super().__init__(
             limits=(limits or Limits()).merged_over(DEFAULT_LIMITS),
             default_response_class=default_response_class,
+            converters=converters,
         )
         self.debug = debug
         self.user_middleware: list[Middleware] = list(middleware or [])
@@ -131,10 +133,6 @@ class App(Router):
                 f"cannot {what} after the application has started; do it before serving "
                 "(at import time or in a factory)"
             )
-
-    def _register(self, route: APIRoute | WebSocketRoute) -> None:
-        self._check_not_built("add routes")
-        super()._register(route)
 
     def set_default_headers(
         self,
@@ -469,13 +467,9 @@ class App(Router):
         if await self._to_mount(scope, receive, send):
             return
         if self.redirect_slashes and scope["method"] in ("GET", "HEAD"):
-            path = route_path(scope)
-            other = path[:-1] if path.endswith("/") and path != "/" else path + "/"
-            try:
-                self._tree.match(scope["method"], other, decoded=True)
-            except LookupError:
-                pass
-            else:
+            # qake-routing's trailing-slash policy: the other spelling, if only it matches.
+            other = self._tree.redirect_slashes(scope["method"], route_path(scope), decoded=True)
+            if other is not None:
                 from qake_core._responses import RedirectResponse
 
                 root = scope.get("root_path", "")
