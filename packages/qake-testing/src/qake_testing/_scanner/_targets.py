@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
+
+from qake_routing import Converter, PathConverter, StrConverter, Template
 
 Location: TypeAlias = Literal["path", "query", "header", "cookie", "body", "form"]
 LOCATIONS: frozenset[str] = frozenset({"path", "query", "header", "cookie", "body", "form"})
@@ -13,7 +15,30 @@ LOCATIONS: frozenset[str] = frozenset({"path", "query", "header", "cookie", "bod
 #: Methods whose operations are scanned; HEAD/OPTIONS/TRACE add nothing to find.
 SCANNED_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 
-_PATH_PARAM = re.compile(r"\{([^{}:]+)(?::([^{}]+))?\}")
+
+class _AnyConverter(dict[str, Converter]):
+    """The built-in converters, and a one-segment one for any other name: the scanner
+    fills templates, it never matches them, so a user converter's rules do not matter."""
+
+    def get(self, name: str, default: Any = None) -> Converter:
+        found = super().get(name)
+        return found if found is not None else StrConverter()
+
+
+_CONVERTERS = _AnyConverter(
+    {
+        name: Template.parse("/{x:" + name + "}").params["x"]
+        for name in ("str", "int", "float", "uuid")
+    }
+)
+_CONVERTERS["path"] = PathConverter()
+
+
+@lru_cache(maxsize=1024)
+def _template(template: str) -> Template:
+    """``template`` parsed by qake-routing (the one owner of the template syntax)."""
+    return Template.parse(template, _CONVERTERS)
+
 
 _BENIGN_BY_CONVERTER = {
     "int": "1",
@@ -94,15 +119,37 @@ class RouteLike(Protocol):
 TargetSpec: TypeAlias = ScanTarget | tuple[str, str, Iterable[ScanParam | tuple[str, str]]]
 
 
+def _scannable(template: object) -> bool:
+    """A template qake-routing can read (others, e.g. ``/{name}.txt`` from another
+    framework's document, are left out of the scan rather than guessed at)."""
+    if not isinstance(template, str):
+        return False
+    try:
+        _template(template)
+    except ValueError:  # qake_routing.InvalidTemplate
+        return False
+    return True
+
+
 def path_params(template: str) -> list[ScanParam]:
+    """The template's parameters; ``type`` is the converter's name (``str`` → string)."""
     return [
-        ScanParam(match[1], "path", match[2] or "string")
-        for match in _PATH_PARAM.finditer(template)
+        ScanParam(
+            segment.name,
+            "path",
+            "string" if segment.converter_name == "str" else segment.converter_name,
+        )
+        for segment in _template(template).segments
+        if not isinstance(segment, str)
     ]
 
 
 def fill_template(template: str, values: Mapping[str, str]) -> str:
-    return _PATH_PARAM.sub(lambda match: values[match[1]], template)
+    """``template`` with each parameter replaced by its (already encoded) value."""
+    return "/" + "/".join(
+        segment if isinstance(segment, str) else values[segment.name]
+        for segment in _template(template).segments
+    )
 
 
 def _merge(template: str, params: Iterable[ScanParam]) -> tuple[ScanParam, ...]:
@@ -169,6 +216,8 @@ def targets_from_routes(routes: Iterable[object]) -> list[ScanTarget]:
     for route in routes:
         if not isinstance(route, RouteLike) or route.methods is None:
             continue  # WebSocket routes and mounts have no HTTP methods
+        if not _scannable(route.path):
+            continue
         declared = _declared_params(route)
         methods = sorted(m.upper() for m in route.methods)
         targets += [
@@ -239,6 +288,8 @@ def targets_from_openapi(document: Mapping[str, Any]) -> list[ScanTarget]:
     targets = []
     paths = document.get("paths", {})
     for template, item in paths.items() if isinstance(paths, Mapping) else ():
+        if not _scannable(template):
+            continue
         item = _resolve(document, item)
         shared = item.get("parameters", [])
         for method, operation in item.items():
