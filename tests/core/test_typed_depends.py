@@ -213,6 +213,29 @@ def test_app_scoped_dependency_created_once_and_closed_on_shutdown() -> None:
     assert log == ["create", "close"]
 
 
+def test_the_app_closes_its_app_scoped_values_after_its_shutdown_hooks() -> None:
+    log: list[str] = []
+
+    async def pool() -> AsyncIterator[str]:
+        yield "pool"
+        log.append("close pool")
+
+    app = App(on_shutdown=[lambda: log.append("shutdown hook")])
+
+    @app.on_event("startup")
+    def started() -> None:
+        app.on_shutdown.append(lambda: log.append("hook added at startup"))
+
+    @app.get("/")
+    async def handler(p: str = Depends(pool, scope="app")) -> str:
+        return p
+
+    with TestClient(app) as client:
+        assert client.get("/").json() == "pool"
+    assert log == ["shutdown hook", "hook added at startup", "close pool"]
+    assert app.app_scoped_values.values == {}
+
+
 def test_dependency_errors_never_call_handler() -> None:
     called: list[bool] = []
     app = App()

@@ -7,9 +7,12 @@ One module per step, each asking the one before it:
   signatures and type hints, shared ``TypeAdapter``s;
 - ``_specs``: what a route declares, as data (``RouteSpec`` and its parts);
 - ``_analysis``: signatures into specs, with every declaration error named;
-- ``_extraction``: per-parameter getters (path, query, header, cookie, groups);
-- ``_body``: the JSON and form body parsers;
-- ``_dependencies``: dependency resolution, overrides, app-scoped values, clean-ups;
+- ``_extraction``: per-parameter getters (path, query, header, cookie, groups) and
+  the one loop that runs them;
+- ``_body``: the JSON body reader and the form reader;
+- ``_dependencies``: dependency resolution, overrides, clean-ups of yield dependencies;
+- ``_app_scoped``: the app's store of ``scope="app"`` values (the app closes it);
 - ``_serialization``: a handler's return value into a ``Response``;
-- ``_endpoint``: the compiled endpoint of a route, and its direct fast path.
+- ``_endpoint``: ``compile_route``: a route's ``CompiledRoute`` (its endpoint, and
+  the direct call the route runner makes when no ``Request`` is needed).
 """

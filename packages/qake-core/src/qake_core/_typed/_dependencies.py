@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
@@ -20,16 +20,47 @@ from qake_core._typed._analysis import (
     analyse_call,
     route_label,
 )
-from qake_core._typed._extraction import _ABSENT, _FAILED, Getter, _Ctx, _getter, _Invalid
+from qake_core._typed._extraction import Getter, Problems, param_getter, read_params
 from qake_core._typed._specs import CallSpec, DependencySpec, RouteSpec
 
 if TYPE_CHECKING:
     from qake_core._app import App
     from qake_core._routing import APIRoute
 
-__all__ = ["CallPlan", "DependencyNode", "RoutePlanner", "thread_runner", "unwind"]
+__all__ = [
+    "CallPlan",
+    "DependencyNode",
+    "ResolutionState",
+    "RoutePlanner",
+    "thread_runner",
+    "unwind",
+]
 
 logger = logging.getLogger("qake.error")
+
+_FAILED: Any = object()
+_ABSENT: Any = object()
+
+
+class ResolutionState:
+    """Per-request state of a route with dependencies, a body or injected objects:
+    the body's values, the errors so far, the per-request dependency cache, the
+    overrides in force, and the sub-response and background tasks handed out."""
+
+    __slots__ = ("background", "body", "cache", "errors", "overrides", "response")
+
+    def __init__(self, overrides: Mapping[Any, Any] | None) -> None:
+        self.errors: Problems | None = None
+        self.cache: dict[Any, Any] = {}
+        self.body: dict[str, Any] = {}
+        self.response: Response | None = None
+        self.background: BackgroundTasks | None = None
+        self.overrides = overrides
+
+    def fail(self, errors: Problems) -> None:
+        if self.errors is None:
+            self.errors = []
+        self.errors.extend(errors)
 
 
 def thread_runner(app: App) -> Callable[..., Any]:
@@ -61,9 +92,15 @@ class RoutePlanner:
         self.override_nodes: dict[Any, DependencyNode] = {}
 
     def plan(self, spec: CallSpec) -> CallPlan:
-        getters = tuple((p.name, _getter(p)) for p in spec.params)
+        getters: list[tuple[str, Getter]] = []
+        body: list[str] = []
+        for p in spec.params:
+            if p.location in ("body", "form", "file"):
+                body.append(p.name)
+            else:
+                getters.append((p.name, param_getter(p)))
         deps = tuple((d.name, self.node(d)) for d in spec.dependencies)
-        return CallPlan(getters, deps, spec.injected)
+        return CallPlan(tuple(getters), tuple(body), deps, spec.injected)
 
     def node(self, dep: DependencySpec) -> DependencyNode:
         spec = dep.spec
@@ -86,29 +123,36 @@ class RoutePlanner:
 
 
 class CallPlan:
-    __slots__ = ("deps", "getters", "injected")
+    """How to call one handler or dependency: its parameter getters, the names of its
+    body parameters (read from the state's body), its dependencies and injections."""
+
+    __slots__ = ("body", "deps", "getters", "injected")
 
     def __init__(
         self,
         getters: tuple[tuple[str, Getter], ...],
+        body: tuple[str, ...],
         deps: tuple[tuple[str | None, DependencyNode], ...],
         injected: tuple[tuple[str, str], ...],
     ) -> None:
         self.getters = getters
+        self.body = body
         self.deps = deps
         self.injected = injected
 
-    async def solve(self, request: Request, ctx: _Ctx) -> dict[str, Any] | None:
+    async def solve(self, request: Request, ctx: ResolutionState) -> dict[str, Any] | None:
         """The keyword arguments, or ``None`` when an input failed (errors are in ctx)."""
         kwargs: dict[str, Any] = {}
-        ok = True
-        for name, get in self.getters:
-            try:
-                kwargs[name] = get(request, ctx)
-            except _Invalid as exc:
-                ok = False
-                if exc.errors:
-                    ctx.fail(exc.errors)
+        errors = read_params(self.getters, request, kwargs, None)
+        ok = errors is None
+        if errors:
+            ctx.fail(errors)
+        for name in self.body:
+            value = ctx.body.get(name, _FAILED)
+            if value is _FAILED:
+                ok = False  # the body's problems are already in ctx
+            else:
+                kwargs[name] = value
         for dep_name, node in self.deps:
             value = await node.resolve(request, ctx)
             if value is _FAILED:
@@ -120,7 +164,7 @@ class CallPlan:
         return kwargs if ok else None
 
 
-def _inject(what: str, request: Request, ctx: _Ctx) -> Any:
+def _inject(what: str, request: Request, ctx: ResolutionState) -> Any:
     if what == "request":
         return request
     if what == "background":
@@ -162,7 +206,7 @@ class DependencyNode:
             else "sync"
         )
 
-    async def resolve(self, request: Request, ctx: _Ctx) -> Any:
+    async def resolve(self, request: Request, ctx: ResolutionState) -> Any:
         overrides = ctx.overrides
         if overrides:
             fake = overrides.get(self.key)
@@ -185,7 +229,7 @@ class DependencyNode:
             ctx.cache[call] = value
         return value
 
-    async def _create_app(self, ctx: _Ctx) -> Any:
+    async def _create_app(self, ctx: ResolutionState) -> Any:
         store = self.planner.app_scoped
         kwargs = await self.plan.solve(Request({"type": "http", "headers": []}), ctx)
         assert kwargs is not None

@@ -1,9 +1,12 @@
-"""Extracting request inputs: parameter getters, built per route.
+"""Extracting request inputs: one getter per parameter, built per route, and the one
+loop that runs them.
 
-Each getter reads one parameter (path, query, header, cookie, group) from the request
-and validates it with a prebuilt pydantic-core validator; failures raise ``_Invalid``
-carrying problem entries. ``_body`` parses the body; ``_endpoint`` composes both into
-each route's endpoint.
+Each getter reads one parameter (path, query, header, cookie, group) from its source
+and validates it with a prebuilt pydantic-core validator; a failure raises
+``InvalidInput`` carrying problem entries. The source is the ``Request``, or for a
+handler the route runner calls directly, a ``ScopeInputs`` holding the router's
+path parameters and the parsed query. ``_body`` reads the body; ``_endpoint``
+composes both into each route's endpoint.
 """
 
 from __future__ import annotations
@@ -14,52 +17,44 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from qake_core._background import BackgroundTasks
 from qake_core._exceptions import RequestValidationError
 from qake_core._params import Header
 from qake_core._requests import Request, query_values
-from qake_core._responses import Response
 from qake_core._typed._specs import ParamSpec
 from qake_core._typed._types import base_type, is_sequence
 from qake_core.types import Scope
 
-__all__ = ["ScopeReader", "scope_reader"]  # and private helpers of _body and _endpoint
+__all__ = [
+    "Getter",
+    "InvalidInput",
+    "ScopeInputs",
+    "ScopeReader",
+    "is_as_is",
+    "missing",
+    "param_getter",
+    "problem_entries",
+    "read_params",
+    "scope_reader",
+    "unique_errors",
+]
 
-Getter = Callable[[Request, "_Ctx"], Any]
-_FAILED: Any = object()
-_ABSENT: Any = object()
-_INT_FAST_MAX = 18  # digits int() parses with no risk of the int-str conversion limit
+#: Reads and validates one parameter (raises ``InvalidInput``) from a ``Request``, or
+#: for a path or scalar query parameter, from a ``ScopeInputs`` too.
+Getter = Callable[[Any], Any]
+Problems = list[dict[str, Any]]
 
 
-class _Invalid(Exception):
+class InvalidInput(Exception):
     """A parameter failed; ``errors`` are the problem entries (may be empty)."""
 
     __slots__ = ("errors",)
 
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
+    def __init__(self, errors: Problems) -> None:
         self.errors = errors
 
 
-class _Ctx:
-    """Per-request resolution state (only for routes that need more than getters)."""
-
-    __slots__ = ("background", "body", "cache", "errors", "overrides", "response")
-
-    def __init__(self, overrides: Mapping[Any, Any] | None) -> None:
-        self.errors: list[dict[str, Any]] | None = None
-        self.cache: dict[Any, Any] = {}
-        self.body: dict[str, Any] = {}
-        self.response: Response | None = None
-        self.background: BackgroundTasks | None = None
-        self.overrides = overrides
-
-    def fail(self, errors: list[dict[str, Any]]) -> None:
-        if self.errors is None:
-            self.errors = []
-        self.errors.extend(errors)
-
-
-def _errors(exc: ValidationError, prefix: tuple[Any, ...]) -> list[dict[str, Any]]:
+def problem_entries(exc: ValidationError, prefix: tuple[Any, ...]) -> Problems:
+    """pydantic's errors as problem entries, their location under ``prefix``."""
     # NOTE: no "input" (it may hold a secret) and no "ctx" (it may hold an exception).
     return [
         {"loc": [*prefix, *e["loc"]], "msg": e["msg"], "type": e["type"]}
@@ -67,7 +62,7 @@ def _errors(exc: ValidationError, prefix: tuple[Any, ...]) -> list[dict[str, Any
     ]
 
 
-def _unique(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def unique_errors(errors: Problems) -> Problems:
     """Errors without repeats (two dependencies may read the same parameter)."""
     seen: set[str] = set()
     out = []
@@ -79,84 +74,108 @@ def _unique(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _missing(loc: list[Any]) -> list[dict[str, Any]]:
+def missing(loc: list[Any]) -> Problems:
     return [{"loc": loc, "msg": "Field required", "type": "missing"}]
+
+
+def read_params(
+    getters: tuple[tuple[str, Getter], ...],
+    source: Any,
+    kwargs: dict[str, Any],
+    errors: Problems | None,
+) -> Problems | None:
+    """The extraction loop: run every getter on ``source`` into ``kwargs``.
+
+    Returns ``errors`` with every failure's entries added: ``None`` when nothing failed
+    (a failure without entries gives an empty list, not ``None``).
+    """
+    for name, get in getters:
+        try:
+            kwargs[name] = get(source)
+        except InvalidInput as exc:
+            errors = exc.errors if errors is None else errors + exc.errors
+    return errors
+
+
+class ScopeInputs:
+    """The path and query parameters of a request the runner answers without a
+    ``Request``: the router's converted values and the query as ``{name: last value}``."""
+
+    __slots__ = ("path_params", "query_params")
+
+    path_params: Mapping[str, Any]
+    query_params: Mapping[str, str]
 
 
 # -- parameter getters -------------------------------------------------------------------
 
 
-def _value_converter(p: ParamSpec) -> Callable[[Any], Any]:
-    """``raw -> value`` for a query/header/cookie scalar (``str`` or ``None``) or list;
-    raises ``_Invalid`` with the problem entries."""
+#: Where a query, header or cookie value is read: the source's attribute.
+_SOURCES = {"query": "query_params", "header": "headers", "cookie": "cookies"}
+
+#: Digits ``int()`` parses with no risk of the int-str conversion limit.
+_INT_FAST_MAX = 18
+
+
+def _value_getter(p: ParamSpec) -> Getter:
+    """A query, header or cookie value, scalar or list: one closure that reads it from
+    its source (a ``Request``, or a ``ScopeInputs`` for a scalar query value) and
+    validates it; raises ``InvalidInput`` with the problem entries."""
     loc = [p.location, p.alias]
+    key, attr = p.alias, _SOURCES[p.location]
+    # PERF: a query value is read without getattr (the direct call's only kind).
+    query = p.location == "query"
     required, default = p.required, p.default
     assert p.adapter is not None
     validate = p.adapter.validate_python
     base = base_type(p.annotation)
     plain = not p.field_info.metadata and p.annotation is base
     if p.is_sequence:
+        many = p.location != "cookie"  # a cookie is read once
 
-        def convert_list(raw: Any) -> Any:
+        def get_list(source: Any) -> Any:
+            values = getattr(source, attr)
+            raw = values.getlist(key) if many else values.get(key)
             if not raw:
                 if required:
-                    raise _Invalid(_missing(loc))
+                    raise InvalidInput(missing(loc))
                 return default
             try:
                 return validate(raw)
             except ValidationError as exc:
-                raise _Invalid(_errors(exc, tuple(loc))) from None
+                raise InvalidInput(problem_entries(exc, tuple(loc))) from None
 
-        return convert_list
+        return get_list
     if plain and base is str:
 
-        def convert_str(raw: Any) -> Any:
+        def get_str(source: Any) -> Any:
+            raw = (source.query_params if query else getattr(source, attr)).get(key)
             if raw is None:
                 if required:
-                    raise _Invalid(_missing(loc))
+                    raise InvalidInput(missing(loc))
                 return default
             return raw
 
-        return convert_str
+        return get_str
     fast_int = plain and base is int
 
-    def convert(raw: Any) -> Any:
+    def get(source: Any) -> Any:
+        raw = (source.query_params if query else getattr(source, attr)).get(key)
         if raw is None:
             if required:
-                raise _Invalid(_missing(loc))
+                raise InvalidInput(missing(loc))
             return default
-        # PERF: plain ASCII digits are what pydantic would accept; skip its call.
+        # PERF: plain ASCII digits are an int pydantic would give too; skip its call.
+        # (qake-routing's IntConverter takes the same text, with an optional "-"; a
+        # call to it here would cost a Python call per value on the direct path.)
         if fast_int and raw.isdigit() and raw.isascii() and len(raw) <= _INT_FAST_MAX:
             return int(raw)
         try:
             return validate(raw)
         except ValidationError as exc:
-            raise _Invalid(_errors(exc, tuple(loc))) from None
-
-    return convert
-
-
-def _value_getter(p: ParamSpec, read: Callable[[Request], Any]) -> Getter:
-    """Getter for a query/header/cookie scalar or list: ``read`` gives str, list or None."""
-    convert = _value_converter(p)
-
-    def get(request: Request, ctx: _Ctx) -> Any:
-        return convert(read(request))
+            raise InvalidInput(problem_entries(exc, tuple(loc))) from None
 
     return get
-
-
-def _reader(p: ParamSpec) -> Callable[[Request], Any]:
-    key = p.alias
-    if p.location == "query":
-        if p.is_sequence:
-            return lambda r: r.query_params.getlist(key)
-        return lambda r: r.query_params.get(key)
-    if p.location == "header":
-        if p.is_sequence:
-            return lambda r: r.headers.getlist(key)
-        return lambda r: r.headers.get(key)
-    return lambda r: r.cookies.get(key)
 
 
 def _group_fields(p: ParamSpec) -> list[tuple[str, str, bool]]:
@@ -200,17 +219,11 @@ def _group_getter(p: ParamSpec) -> Getter:
     known = frozenset(name for wire, key, _ in fields for name in (wire, key))
     extras = model.model_config.get("extra") in ("forbid", "allow")
     validate = model.__pydantic_validator__.validate_python
-    location = p.location
+    location, attr = p.location, _SOURCES[p.location]
     required, default = p.required, p.default
 
-    def get(request: Request, ctx: _Ctx) -> Any:
-        source: Any
-        if location == "query":
-            source = request.query_params
-        elif location == "header":
-            source = request.headers
-        else:
-            source = request.cookies
+    def get(request: Request) -> Any:
+        source: Any = getattr(request, attr)
         data: dict[str, Any] = {}
         for wire, key, seq in fields:
             if seq and location != "cookie":
@@ -229,7 +242,7 @@ def _group_getter(p: ParamSpec) -> Getter:
         try:
             return validate(data)
         except ValidationError as exc:
-            raise _Invalid(_errors(exc, (location,))) from None
+            raise InvalidInput(problem_entries(exc, (location,))) from None
 
     return get
 
@@ -246,64 +259,32 @@ def _path_converter(p: ParamSpec) -> Callable[[Any], Any] | None:
         try:
             return validate(raw)
         except ValidationError as exc:
-            raise _Invalid(_errors(exc, loc)) from None
+            raise InvalidInput(problem_entries(exc, loc)) from None
 
     return convert
 
 
-def _path_getter(p: ParamSpec) -> Getter | None:
-    """``None`` when the router's converted value can be passed as is."""
-    convert = _path_converter(p)
+def _path_getter(p: ParamSpec) -> Getter:
+    """A path parameter: the router's value, validated unless it is passed as is."""
+    convert, key = _path_converter(p), p.alias
     if convert is None:
-        return None
-    key = p.alias
-
-    def get(request: Request, ctx: _Ctx) -> Any:
-        return convert(request.path_params[key])
-
-    return get
+        return lambda source: source.path_params[key]
+    return lambda source: convert(source.path_params[key])
 
 
-def _as_is_path_getter(key: str) -> Getter:
-    def get(request: Request, ctx: _Ctx) -> Any:
-        return request.path_params[key]
-
-    return get
-
-
-def _body_getter(name: str) -> Getter:
-    def get(request: Request, ctx: _Ctx) -> Any:
-        value = ctx.body.get(name, _FAILED)
-        if value is _FAILED:
-            raise _Invalid([])
-        return value
-
-    return get
+def is_as_is(p: ParamSpec) -> bool:
+    """Whether ``p`` is a path parameter passed to the handler as the router gave it,
+    under the same name (such parameters are copied from ``path_params`` in one go)."""
+    return p.location == "path" and p.name == p.alias and p.takes_router_value
 
 
-def _getter(p: ParamSpec) -> Getter:
+def param_getter(p: ParamSpec) -> Getter:
+    """The getter of a path, query, header or cookie parameter (not a body field)."""
     if p.location == "path":
-        return _path_getter(p) or _as_is_path_getter(p.alias)
-    if p.location in ("body", "form", "file"):
-        return _body_getter(p.name)
+        return _path_getter(p)
     if p.model is not None:
         return _group_getter(p)
-    return _value_getter(p, _reader(p))
-
-
-def _read_params(
-    getters: tuple[tuple[str, Getter], ...],
-    request: Request,
-    kwargs: dict[str, Any],
-    errors: list[dict[str, Any]] | None,
-) -> list[dict[str, Any]] | None:
-    """Run plain getters (no resolution state) into ``kwargs``; return every error."""
-    for name, get in getters:
-        try:
-            kwargs[name] = get(request, None)  # type: ignore[arg-type]
-        except _Invalid as exc:
-            errors = exc.errors if errors is None else errors + exc.errors
-    return errors
+    return _value_getter(p)
 
 
 ScopeReader = Callable[[Scope, Mapping[str, Any]], dict[str, Any]]
@@ -318,53 +299,31 @@ def scope_reader(
     ``RequestValidationError`` with every problem. ``None`` for other handlers.
     """
     copied: list[str] = []
-    path: list[tuple[str, str, Callable[[Any], Any]]] = []
-    query: list[tuple[str, str, Callable[[Any], Any]]] = []
-    ordered: list[tuple[str, Callable[[Any], Any], bool]] = []  # (key, convert, from query)
+    getters: list[tuple[str, Getter]] = []
     for p in params:
-        if p.location == "path":
-            convert = _path_converter(p)
-            if convert is None and p.name == p.alias:
-                copied.append(p.name)
-                continue
-            path.append((p.name, p.alias, convert or _same))
-            ordered.append((p.alias, convert or _same, False))
+        if is_as_is(p):
+            copied.append(p.name)
+        elif p.location == "path":
+            getters.append((p.name, _path_getter(p)))
         elif p.location == "query" and p.model is None and not p.is_sequence:
-            convert = _value_converter(p)
-            query.append((p.name, p.alias, convert))
-            ordered.append((p.alias, convert, True))
+            getters.append((p.name, _value_getter(p)))
         else:
             return None
+    # PERF: path parameters the router converted are copied in one go.
     copy_all = len(copied) == len(converters)
-
-    def problems(scope: Scope, path_params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Every problem, in parameter order (only run once something failed)."""
-        raw_query = scope.get("query_string")
-        values = query_values(raw_query) if raw_query else _NO_QUERY
-        errors: list[dict[str, Any]] = []
-        for key, convert, from_query in ordered:
-            try:
-                convert(values.get(key) if from_query else path_params[key])
-            except _Invalid as exc:
-                errors += exc.errors
-        return errors
+    plan = tuple(getters)
 
     def read(scope: Scope, path_params: Mapping[str, Any]) -> dict[str, Any]:
         kwargs = dict(path_params) if copy_all else {n: path_params[n] for n in copied}
-        try:
-            for name, key, convert in path:
-                kwargs[name] = convert(path_params[key])
-            if query:
-                raw_query = scope.get("query_string")
-                values = query_values(raw_query) if raw_query else _NO_QUERY
-                for name, key, convert in query:
-                    kwargs[name] = convert(values.get(key))
-        except _Invalid:
-            raise RequestValidationError(problems(scope, path_params)) from None
+        if plan:
+            raw_query = scope.get("query_string")
+            # PERF: the slots set after the call (no __init__ frame).
+            source = ScopeInputs()
+            source.path_params = path_params
+            source.query_params = query_values(raw_query) if raw_query else _NO_QUERY
+            errors = read_params(plan, source, kwargs, None)
+            if errors:
+                raise RequestValidationError(errors)
         return kwargs
 
     return read
-
-
-def _same(value: Any) -> Any:
-    return value
