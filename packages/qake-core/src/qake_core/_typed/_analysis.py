@@ -17,7 +17,7 @@ from pydantic.fields import FieldInfo
 import qake_routing
 from qake_core._depends import Depends
 from qake_core._exceptions import HandlerSignatureError
-from qake_core._params import REQUIRED, Body, File, Header, Param, Path, Query
+from qake_core._params import REQUIRED, Body, File, Header, Location, Param, Path, Query
 from qake_core._responses import Response, default_status_code
 from qake_core._typed._specs import (
     BodySpec,
@@ -177,6 +177,54 @@ def _dependency(
     return DependencySpec(depends=marker, name=name, spec=spec)
 
 
+def _implied_marker(name: str, tp: Any, converters: Converters) -> Param:
+    """The marker of an unmarked parameter: in the template, an upload, a type only a
+    body can hold, else a query value."""
+    if name in converters:
+        return Path()
+    if is_upload(tp):
+        return File()
+    if is_complex(tp):
+        return Body()
+    return Query()
+
+
+def _wire_name(name: str, marker: Param, model: Any) -> str:
+    """The parameter's name on the wire: its alias, else its name (a header's with
+    hyphens for underscores unless ``convert_underscores=False``), headers lower-case."""
+    alias = marker.alias or name
+    if marker.location != "header":
+        return alias
+    if marker.alias is None and model is None:
+        assert isinstance(marker, Header)
+        if marker.convert_underscores:
+            alias = name.replace("_", "-")
+    return alias.lower()
+
+
+def _value_adapter(
+    name: str, tp: Any, location: Location, model: Any, info: FieldInfo | None, where: str
+) -> tuple[Location, TypeAdapter[Any] | None]:
+    """The location (an upload's is ``file``) and the adapter validating one value (a
+    body field has none: the body's adapter validates it)."""
+    if location == "file" or is_upload(tp):
+        if not (is_upload(tp) or base_type(tp) in (bytes, str) or is_sequence(tp)):
+            raise HandlerSignatureError(
+                f"{where}: file parameter {name!r} must be annotated UploadFile, bytes or a "
+                "list of them"
+            )
+        return "file", None
+    if location == "body":
+        return location, None
+    adapter = _adapter(tp, info, where, name)
+    if location in ("query", "header", "cookie") and model is None and is_complex(tp):
+        raise HandlerSignatureError(
+            f"{where}: parameter {name!r} ({location}) has type {tp!r}, which cannot come "
+            "from a string; use Body(...) or a pydantic model as a group"
+        )
+    return location, adapter
+
+
 def _param(
     name: str,
     tp: Any,
@@ -186,54 +234,25 @@ def _param(
     converters: Converters,
 ) -> ParamSpec:
     if marker is None:
-        if name in converters:
-            marker = Path()
-        elif is_upload(tp):
-            marker = File()
-        elif is_complex(tp):
-            marker = Body()
-        else:
-            marker = Query()
+        marker = _implied_marker(name, tp, converters)
     if default is inspect.Parameter.empty:
         default = marker.default
     if default is ...:
         default = REQUIRED
-    location = marker.location
-    model = model_of(tp) if location in ("query", "header", "cookie", "form") else None
-    if location == "path":
+    model = model_of(tp) if marker.location in ("query", "header", "cookie", "form") else None
+    if marker.location == "path":
         if name not in converters and marker.alias not in converters:
             raise HandlerSignatureError(
                 f"{where}: parameter {name!r} is a path parameter but the template has no "
                 f"{{{name}}}; add it to the path or make it a Query/Header/... parameter"
             )
         default = REQUIRED
-    alias = marker.alias or name
-    if location == "header" and marker.alias is None and model is None:
-        assert isinstance(marker, Header)
-        if marker.convert_underscores:
-            alias = name.replace("_", "-")
-    if location == "header":
-        alias = alias.lower()
+    alias = _wire_name(name, marker, model)
     info = marker.field_info() if marker.field_kwargs else None
-    adapter: TypeAdapter[Any] | None = None
-    if location == "file" or is_upload(tp):
-        if not (is_upload(tp) or base_type(tp) in (bytes, str) or is_sequence(tp)):
-            raise HandlerSignatureError(
-                f"{where}: file parameter {name!r} must be annotated UploadFile, bytes or a "
-                "list of them"
-            )
-        location = "file"
-    elif location not in ("body",):
-        adapter = _adapter(tp, info, where, name)
-        if location in ("query", "header", "cookie") and model is None and is_complex(tp):
-            raise HandlerSignatureError(
-                f"{where}: parameter {name!r} ({location}) has type {tp!r}, which cannot come "
-                "from a string; use Body(...) or a pydantic model as a group"
-            )
+    location, adapter = _value_adapter(name, tp, marker.location, model, info, where)
     converter = converters.get(alias) if location == "path" else None
     if converter is not None:
         _check_converter(name, tp, converter, where)
-    field_info = info or FieldInfo()
     return ParamSpec(
         name=name,
         location=location,
@@ -241,7 +260,7 @@ def _param(
         annotation=tp,
         required=default is REQUIRED,
         default=None if default is REQUIRED else default,
-        field_info=field_info,
+        field_info=info or FieldInfo(),
         marker=marker,
         is_sequence=is_sequence(tp) and location != "body",
         model=model,
