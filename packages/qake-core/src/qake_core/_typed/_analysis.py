@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import types
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
 
 from pydantic import Field, TypeAdapter, create_model
 from pydantic.fields import FieldInfo
@@ -39,6 +39,9 @@ from qake_core._typed._types import (
     signature_of,
     type_hints_of,
 )
+
+if TYPE_CHECKING:
+    from qake_core._routing import APIRoute, Router
 
 __all__ = [
     "HandlerSignatureError",
@@ -383,7 +386,7 @@ _FILTERS = (
 )
 
 
-def _check_filters(route: Any, model: Any, where: str) -> None:
+def _check_filters(route: APIRoute, model: Any, where: str) -> None:
     """Refuse response filters on a route without a response model: nothing would apply
     them, and a field meant to be hidden (``response_model_exclude={"password"}``)
     would be sent."""
@@ -407,7 +410,7 @@ def _field_set(value: Any) -> Any:
     return value
 
 
-def analyse_route(route: Any, app_dependencies: Sequence[Any] = ()) -> RouteSpec:
+def analyse_route(route: APIRoute, app_dependencies: Sequence[Any] = ()) -> RouteSpec:
     """The ``RouteSpec`` of an ``APIRoute`` (raises ``HandlerSignatureError``).
 
     ``app_dependencies`` run first, unless the route opts out of them
@@ -491,7 +494,7 @@ def analyse_route(route: Any, app_dependencies: Sequence[Any] = ()) -> RouteSpec
     )
 
 
-def route_spec(route: Any, app: Any = None) -> RouteSpec:
+def route_spec(route: APIRoute, app: Router | None = None) -> RouteSpec:
     """The spec of ``route`` for ``app``, stored on ``route.spec``.
 
     Computed when the route is registered; the app's build reuses it unless the app's
@@ -508,7 +511,7 @@ def route_spec(route: Any, app: Any = None) -> RouteSpec:
     return spec
 
 
-def route_label(route: Any) -> str:
+def route_label(route: APIRoute) -> str:
     """How an error names ``route``: ``route GET '/items/{item_id}' (handler read_item)``."""
     func = route.endpoint
     label = getattr(func, "__qualname__", repr(func))
