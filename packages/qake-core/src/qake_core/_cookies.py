@@ -101,6 +101,44 @@ def parse_cookie_header(header: str) -> dict[str, str]:
     return cookies
 
 
+def _check_set_cookie(
+    key: str,
+    value: str,
+    path: str | None,
+    domain: str | None,
+    secure: bool,
+    samesite: str | None,
+    partitioned: bool,
+) -> None:
+    """Refuse what a browser would silently drop (or what would break the header)."""
+    if not key or any(c in _FORBIDDEN for c in key):
+        raise ValueError(f"invalid cookie name {key!r}")
+    if any(c in "\r\n;" for c in value):
+        raise ValueError(f"cookie {key!r}: value may not contain ';', CR or LF")
+    if samesite is not None and samesite.lower() not in ("lax", "strict", "none"):
+        raise ValueError(f"cookie {key!r}: samesite must be 'lax', 'strict', 'none' or None")
+    if samesite is not None and samesite.lower() == "none" and not secure:
+        raise ValueError(f"cookie {key!r}: SameSite=None requires secure=True")
+    if partitioned and not secure:
+        raise ValueError(f"cookie {key!r}: Partitioned requires secure=True")
+    if key.startswith("__Host-") and (not secure or path != "/" or domain is not None):
+        raise ValueError(
+            f"cookie {key!r}: the __Host- prefix needs secure=True, path='/', no domain"
+        )
+    if key.startswith("__Secure-") and not secure:
+        raise ValueError(f"cookie {key!r}: the __Secure- prefix needs secure=True")
+
+
+def _expires(expires: int | str | datetime) -> str:
+    """An ``Expires`` date: a datetime, seconds from now, or a string sent as given."""
+    if isinstance(expires, datetime):
+        return format_datetime(expires, usegmt=True)
+    if isinstance(expires, int):
+        when = datetime.fromtimestamp(datetime.now(UTC).timestamp() + expires, UTC)
+        return format_datetime(when, usegmt=True)
+    return expires
+
+
 def format_set_cookie(
     key: str,
     value: str = "",
@@ -120,46 +158,23 @@ def format_set_cookie(
     ``SameSite=None`` and ``Partitioned`` need ``Secure``; a ``__Host-`` name needs
     ``Secure``, ``Path=/`` and no ``Domain``; a ``__Secure-`` name needs ``Secure``.
     """
-    if not key or any(c in _FORBIDDEN for c in key):
-        raise ValueError(f"invalid cookie name {key!r}")
-    if any(c in "\r\n;" for c in value):
-        raise ValueError(f"cookie {key!r}: value may not contain ';', CR or LF")
-    if samesite is not None and samesite.lower() not in ("lax", "strict", "none"):
-        raise ValueError(f"cookie {key!r}: samesite must be 'lax', 'strict', 'none' or None")
-    if samesite is not None and samesite.lower() == "none" and not secure:
-        raise ValueError(f"cookie {key!r}: SameSite=None requires secure=True")
-    if partitioned and not secure:
-        raise ValueError(f"cookie {key!r}: Partitioned requires secure=True")
-    if key.startswith("__Host-") and (not secure or path != "/" or domain is not None):
-        raise ValueError(
-            f"cookie {key!r}: the __Host- prefix needs secure=True, path='/', no domain"
-        )
-    if key.startswith("__Secure-") and not secure:
-        raise ValueError(f"cookie {key!r}: the __Secure- prefix needs secure=True")
-    needs_quotes = any(c in ' ,"\\' for c in value)
-    if needs_quotes:
+    _check_set_cookie(key, value, path, domain, secure, samesite, partitioned)
+    if any(c in ' ,"\\' for c in value):
         value = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     parts = [f"{key}={value}"]
     if max_age is not None:
         parts.append(f"Max-Age={int(max_age)}")
     if expires is not None:
-        if isinstance(expires, datetime):
-            when = expires
-        elif isinstance(expires, int):
-            when = datetime.fromtimestamp(datetime.now(UTC).timestamp() + expires, UTC)
-        else:
-            when = None
-        parts.append(f"Expires={format_datetime(when, usegmt=True) if when else expires}")
+        parts.append(f"Expires={_expires(expires)}")
     if path is not None:
         parts.append(f"Path={path}")
     if domain is not None:
         parts.append(f"Domain={domain}")
-    if secure:
-        parts.append("Secure")
-    if httponly:
-        parts.append("HttpOnly")
-    if samesite is not None:
-        parts.append(f"SameSite={samesite.capitalize()}")
-    if partitioned:
-        parts.append("Partitioned")
+    flags = (
+        ("Secure", secure),
+        ("HttpOnly", httponly),
+        (f"SameSite={(samesite or '').capitalize()}", samesite is not None),
+        ("Partitioned", partitioned),
+    )
+    parts += [flag for flag, on in flags if on]
     return "; ".join(parts)
