@@ -15,6 +15,12 @@ from qake_core._datastructures import (
     QueryParams,
     State,
 )
+from qake_core._default_headers import (
+    DefaultHeaders,
+    default_headers_of,
+    is_document,
+    merge_default_headers,
+)
 from qake_core._depends import Depends
 from qake_core._exceptions import (
     HandlerSignatureError,
@@ -36,16 +42,12 @@ from qake_core._redis_store import RedisStore
 from qake_core._request_id import RequestIDFilter, RequestIDMiddleware, request_id_var
 from qake_core._requests import ClientDisconnect, HTTPConnection, Request
 from qake_core._responses import (
-    DefaultHeaders,
     HTMLResponse,
     JSONResponse,
     PlainTextResponse,
     RedirectResponse,
     Response,
     StreamingResponse,
-    default_headers_of,
-    is_document,
-    merge_default_headers,
 )
 from qake_core._routing import APIRoute, Mount, Router, WebSocketRoute
 from qake_core._scope import route_path

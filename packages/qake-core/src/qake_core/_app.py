@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import anyio
 
 from qake_core._datastructures import State
+from qake_core._default_headers import DEFAULT_HEADERS_KEY, DefaultHeaders, default_headers_of
 from qake_core._exceptions import HTTPException
 from qake_core._inflight import InFlight, draining
 from qake_core._lifespan import Lifespan, combine, run_lifespan
@@ -20,12 +21,7 @@ from qake_core._options import keywords, reject_unknown_options
 from qake_core._problem import problem_response, response_for_http_exception
 from qake_core._proxy_headers import ProxyHeadersMiddleware
 from qake_core._requests import ClientDisconnect, Request
-from qake_core._responses import (
-    DEFAULT_HEADERS_KEY,
-    DefaultHeaders,
-    Response,
-    default_headers_of,
-)
+from qake_core._responses import Response
 from qake_core._route_options import route_option_hooks
 from qake_core._routing import APIRoute, Router, WebSocketRoute
 from qake_core._runners import RouteHandle, direct_runner, request_runner, sending_failed

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
-from qake_core._responses import Response
+from qake_core._messages import not_modified_headers
+from qake_core._responses import Response, finished_response
 from qake_core._stores import MemoryStore, Store
 
 if TYPE_CHECKING:
@@ -80,11 +81,9 @@ def _matches(request: Request, etag: bytes) -> bool:
     return any(t.strip().removeprefix("W/") in (tag, "*") for t in value.split(","))
 
 
-def _not_modified(headers: list[tuple[bytes, bytes]]) -> Response:
-    response = Response(None, 304)
-    keep = (b"etag", b"cache-control", b"vary", b"expires", b"last-modified")
-    response.raw_headers = [(k, v) for k, v in headers if k in keep]
-    return response
+def _not_modified_response(headers: list[tuple[bytes, bytes]]) -> Response:
+    """The 304 that stands for a response with these ``headers``."""
+    return finished_response(Response, 304, not_modified_headers(headers), b"")
 
 
 def _dump(response: Response) -> bytes:
@@ -96,12 +95,11 @@ def _dump(response: Response) -> bytes:
 
 
 def _load(data: bytes) -> Response:
+    """The response :func:`_dump` stored, with the header lines it was sent with."""
     head, _, body = data.partition(b"\n")
     status, headers = orjson.loads(head)
-    response = Response(None, status)
-    response.body = body
-    response.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-    return response
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    return finished_response(Response, status, raw, body)
 
 
 def cache_hook(options: CacheOptions, route_key: str) -> HookMiddleware:
@@ -130,11 +128,11 @@ def cache_hook(options: CacheOptions, route_key: str) -> HookMiddleware:
                 hit = _load(data)
                 etag = next(v for k, v in hit.raw_headers if k == b"etag")
                 if _matches(request, etag):
-                    return _not_modified(hit.raw_headers)
+                    return _not_modified_response(hit.raw_headers)
                 hit.raw_headers.append((b"x-cache", b"hit"))
                 return hit
         response = await call_next(request)
-        if response.status_code != 200 or type(response).__call__ is not Response.__call__:
+        if response.status_code != 200 or not response.plain_send:
             return response  # streams, files and errors pass through
         raw = response.raw_headers
         if any(k in _UNCACHEABLE for k, _ in raw):
@@ -153,7 +151,7 @@ def cache_hook(options: CacheOptions, route_key: str) -> HookMiddleware:
             await store.set(key, _dump(response), ttl)
             response.background = background
         if _matches(request, etag):
-            return _not_modified(raw)
+            return _not_modified_response(raw)
         return response
 
     return cached

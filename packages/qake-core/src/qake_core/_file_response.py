@@ -8,14 +8,15 @@ import stat
 from collections.abc import Mapping
 from email.utils import formatdate, parsedate_to_datetime
 from mimetypes import guess_type
-from typing import Any
 
 import anyio
 
 from qake_core._background import BackgroundTasks
 from qake_core._datastructures import Headers
+from qake_core._default_headers import CONTENT_TYPE, DEFAULT_HEADERS_KEY
+from qake_core._messages import content_type, not_modified_headers, response_messages
 from qake_core._problem import problem_response
-from qake_core._responses import Response, with_default_headers
+from qake_core._responses import Response
 from qake_core.types import Receive, Scope, Send
 
 __all__ = ["FileResponse"]
@@ -110,9 +111,7 @@ class FileResponse(Response):
         ]
         if media_type is None:
             media_type = guess_type(filename or self.path)[0] or "application/octet-stream"
-        if media_type.startswith("text/") and "charset=" not in media_type:
-            media_type += "; charset=utf-8"
-        self.raw_headers.append((b"content-type", media_type.encode("latin-1")))
+        self.raw_headers.append((CONTENT_TYPE, content_type(media_type, self.charset)))
         if filename is not None:
             from urllib.parse import quote
 
@@ -145,21 +144,17 @@ class FileResponse(Response):
         if b"last-modified" not in have:
             headers.append((b"last-modified", last_modified.encode()))
         headers.append((b"accept-ranges", b"bytes"))
-        headers = with_default_headers(scope, headers)
         request_headers = Headers(raw=scope["headers"])
-        size = st.st_size
-        if self.status_code == 200 and _not_modified(request_headers, etag, st.st_mtime):
-            keep = {b"etag", b"last-modified", b"cache-control", b"vary", b"expires"}
-            kept = [h for h in headers if h[0] in keep]
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 304,
-                    "headers": kept,
-                }
+        method: str = scope.get("method", "")
+        defaults = scope.get(DEFAULT_HEADERS_KEY)
+        if self.status_code == 200 and _is_fresh(request_headers, etag, st.st_mtime):
+            start, end = response_messages(
+                304, not_modified_headers(headers), b"", method, defaults
             )
-            await send({"type": "http.response.body", "body": b""})
+            await send(start)
+            await send(end)
             return
+        size = st.st_size
         ranges: list[tuple[int, int]] | None = None
         range_header = request_headers.get("range")
         if (
@@ -176,74 +171,20 @@ class FileResponse(Response):
                     headers={"content-range": f"bytes */{size}"},
                 )(scope, receive, send)
                 return
-        head = scope.get("method") == "HEAD"
-        if not ranges:
-            await self._send_whole(headers, size, head, send)
-        elif len(ranges) == 1:
-            start, end = ranges[0]
-            headers.append((b"content-range", f"bytes {start}-{end}/{size}".encode()))
-            headers.append((b"content-length", str(end - start + 1).encode()))
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 206,
-                    "headers": headers,
-                }
-            )
-            await self._send_ranges([(start, end, b"")], b"", head, send)
+        status, parts, tail = _body_of(headers, self.status_code, ranges, size)
+        start, body = response_messages(status, headers, None, method, defaults)
+        await send(start)
+        if body is not None:  # HEAD: the headers only
+            await send(body)
         else:
-            await self._send_multipart(headers, ranges, size, head, send)
+            await self._send_parts(parts, tail, send)
         if self.background is not None:
             await self.background()
 
-    async def _send_whole(self, headers: list[Any], size: int, head: bool, send: Send) -> None:
-        headers.append((b"content-length", str(size).encode()))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": self.status_code,
-                "headers": headers,
-            }
-        )
-        await self._send_ranges([(0, size - 1, b"")] if size else [], b"", head, send)
-
-    async def _send_multipart(
-        self, headers: list[Any], ranges: list[tuple[int, int]], size: int, head: bool, send: Send
+    async def _send_parts(
+        self, parts: list[tuple[int, int, bytes]], tail: bytes, send: Send
     ) -> None:
-        boundary = os.urandom(12).hex()
-        media = b""
-        for i, (k, v) in enumerate(headers):
-            if k == b"content-type":
-                media = v
-                headers[i] = (k, f"multipart/byteranges; boundary={boundary}".encode())
-        parts = [
-            (
-                start,
-                end,
-                b"--%s\r\ncontent-type: %s\r\ncontent-range: bytes %d-%d/%d\r\n\r\n"
-                % (boundary.encode(), media, start, end, size),
-            )
-            for start, end in ranges
-        ]
-        tail = f"\r\n--{boundary}--\r\n".encode()
-        total = sum(len(p) + end - start + 1 for start, end, p in parts)
-        total += 2 * (len(parts) - 1) + len(tail)
-        headers.append((b"content-length", str(total).encode()))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 206,
-                "headers": headers,
-            }
-        )
-        await self._send_ranges(parts, tail, head, send)
-
-    async def _send_ranges(
-        self, parts: list[tuple[int, int, bytes]], tail: bytes, head: bool, send: Send
-    ) -> None:
-        if head:
-            await send({"type": "http.response.body", "body": b""})
-            return
+        """Send each ``(start, end, preamble)`` part of the file, then ``tail``."""
         chunk_size = self.chunk_size
         async with await anyio.open_file(self.path, "rb") as f:
             for i, (start, end, preamble) in enumerate(parts):
@@ -261,7 +202,48 @@ class FileResponse(Response):
         await send({"type": "http.response.body", "body": tail})
 
 
-def _not_modified(headers: Headers, etag: str, mtime: float) -> bool:
+def _body_of(
+    headers: list[tuple[bytes, bytes]],
+    status: int,
+    ranges: list[tuple[int, int]] | None,
+    size: int,
+) -> tuple[int, list[tuple[int, int, bytes]], bytes]:
+    """The status, the ``(start, end, preamble)`` parts and the tail of a file's body
+    of ``size`` bytes: the whole file, one range or several as ``multipart/byteranges``.
+    Adds the body's Content-Length (and Content-Range or multipart type) to ``headers``."""
+    if not ranges:
+        headers.append((b"content-length", str(size).encode()))
+        return status, [(0, size - 1, b"")] if size else [], b""
+    if len(ranges) == 1:
+        start, end = ranges[0]
+        headers.append((b"content-range", f"bytes {start}-{end}/{size}".encode()))
+        headers.append((b"content-length", str(end - start + 1).encode()))
+        return 206, [(start, end, b"")], b""
+    boundary = os.urandom(12).hex()
+    media = b""
+    for i, (k, v) in enumerate(headers):
+        if k == CONTENT_TYPE:
+            media = v
+            headers[i] = (k, f"multipart/byteranges; boundary={boundary}".encode())
+    parts = [
+        (
+            start,
+            end,
+            b"--%s\r\ncontent-type: %s\r\ncontent-range: bytes %d-%d/%d\r\n\r\n"
+            % (boundary.encode(), media, start, end, size),
+        )
+        for start, end in ranges
+    ]
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    total = sum(len(p) + end - start + 1 for start, end, p in parts)
+    total += 2 * (len(parts) - 1) + len(tail)
+    headers.append((b"content-length", str(total).encode()))
+    return 206, parts, tail
+
+
+def _is_fresh(headers: Headers, etag: str, mtime: float) -> bool:
+    """Whether the request's ``If-None-Match`` (else ``If-Modified-Since``) says the
+    client's copy is the current one: the answer is then 304."""
     if_none_match = headers.get("if-none-match")
     if if_none_match is not None:
         tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}

@@ -9,7 +9,8 @@ from typing import Any
 import orjson
 
 from qake_core._exceptions import HTTPException
-from qake_core._responses import BODYLESS_STATUSES, Response
+from qake_core._messages import BODYLESS_STATUSES
+from qake_core._responses import Response
 
 __all__ = ["PROBLEM_JSON", "problem_response", "response_for_http_exception"]
 

@@ -9,14 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from qake_core._exceptions import ResponseValidationError
-from qake_core._responses import (
-    BODYLESS_STATUSES,
-    CONTENT_LENGTH_LINES,
-    JSON_CONTENT_TYPE,
-    JSONResponse,
-    PlainTextResponse,
-    Response,
-)
+from qake_core._messages import BODYLESS_STATUSES, CONTENT_LENGTH_LINES, JSON_CONTENT_TYPE
+from qake_core._responses import JSONResponse, PlainTextResponse, Response, finished_response
 from qake_core._typed._specs import ResponseSpec
 
 __all__ = [
@@ -35,22 +29,15 @@ class _JSONBytes(Response):
     media_type = "application/json"
 
 
-_new = object.__new__
-
-
 def json_bytes_response(body: bytes, status: int) -> Response:
-    """A JSON response around ``body`` (already serialised); ``status`` has a body.
+    """A JSON response around ``body`` (already serialised).
 
-    PERF: what ``_JSONBytes(body, status)`` builds, without ``__init__``'s general path.
+    PERF: what ``_JSONBytes(body, status)`` builds, without ``__init__``.
     """
     if status in BODYLESS_STATUSES:
         return _JSONBytes(body, status)
-    response: Response = _new(_JSONBytes)
-    response.status_code = status
-    response.background = None
-    response.body = body
-    response.raw_headers = [CONTENT_LENGTH_LINES[len(body)], JSON_CONTENT_TYPE]
-    return response
+    lines = [CONTENT_LENGTH_LINES[len(body)], JSON_CONTENT_TYPE]
+    return finished_response(_JSONBytes, status, lines, body)
 
 
 def to_response(value: Any, status_code: int | None, response_class: type | None) -> Response:
@@ -189,7 +176,10 @@ def build_serializer(
         def serialize_json(value: Any) -> Response:
             if isinstance(value, Response):
                 return value
-            return json_bytes_response(dump(value), status)
+            # PERF: json_bytes_response inline (``status`` has a body: a dumper exists).
+            body = dump(value)
+            lines = [CONTENT_LENGTH_LINES[len(body)], JSON_CONTENT_TYPE]
+            return finished_response(_JSONBytes, status, lines, body)
 
         return serialize_json
     model = spec.model
