@@ -20,6 +20,7 @@ from qake_core._middleware import HookMiddleware, Middleware, build_hook_chain
 from qake_core._options import keywords, reject_unknown_options
 from qake_core._problem import problem_response, response_for_http_exception
 from qake_core._proxy_headers import ProxyHeadersMiddleware
+from qake_core._request_head import KNOWN_HOSTS, head_problem
 from qake_core._requests import ClientDisconnect, Request
 from qake_core._responses import Response
 from qake_core._route_options import route_option_hooks
@@ -41,10 +42,6 @@ __all__ = ["App", "ExceptionHandler"]
 F = TypeVar("F", bound=Callable[..., Any])
 ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 WebSocketCompiler = Callable[[WebSocketRoute, Any], Any]
-
-
-class _HeaderLimit(LookupError):
-    """The request has more headers (count or bytes) than the limits allow."""
 
 
 class App(Router):
@@ -110,7 +107,13 @@ class App(Router):
         #: True when no edge middleware wraps the router: __call__ then routes inline.
         self._direct = False
         self._max_headers: int = sys.maxsize
-        self._max_header_bytes: int = 0
+        self._max_header_bytes: int = sys.maxsize
+        self._max_header_line: int = sys.maxsize
+        #: Headers adding up to no more bytes than this are within every size limit.
+        self._quick_header_bytes: int = sys.maxsize
+        #: The last Host value __call__ could not take as known: valid (head_problem
+        #: checked it), and likely the next request's.
+        self._last_host: bytes | None = None
         #: Raw path → method → (compiled handle, path params) for the routes the router
         #: answers with one dict lookup (its ``static_matches``), filled by ``build``.
         self._static: dict[bytes, dict[str | None, tuple[RouteHandle, Any]]] = {}
@@ -227,8 +230,11 @@ class App(Router):
             stack = ProxyHeadersMiddleware(stack, self.trusted_proxies)
         # Errors escaping edge middleware are answered in __call__ (no extra layer).
         self._direct = stack == self._dispatch
-        self._max_headers = self.limits.max_header_count or sys.maxsize
-        self._max_header_bytes = self.limits.max_header_size or 0
+        limits = self.limits
+        self._max_headers = limits.max_header_count or sys.maxsize
+        self._max_header_bytes = limits.max_header_size or sys.maxsize
+        self._max_header_line = limits.max_header_line_size or sys.maxsize
+        self._quick_header_bytes = min(self._max_header_bytes, self._max_header_line)
         # An error qake.error logged is re-raised to the server: it must not log it again.
         silence_server_duplicates()
         self._stack = stack
@@ -321,26 +327,40 @@ class App(Router):
             # _dispatch (which edge middleware call) would find it: one call fewer, -1,400
             # instructions per request under callgrind. Keep the two in step; the tests
             # of tests/core/test_http_dispatch.py run both.
-            if (
-                scope["type"] == "http"
-                and len(scope["headers"]) <= self._max_headers
-                and not self._max_header_bytes
-            ):
-                raw = scope.get("raw_path")
-                if raw is not None and not scope.get("root_path"):
-                    table = self._static.get(raw)
-                    if table is not None:
-                        entry = table.get(scope["method"])
-                        if entry is not None:
-                            await entry[0](scope, receive, send, entry[1])
+            # PERF: the head passes here when its Host comes first and is one seen valid
+            # before (the last new one: one comparison; else a set lookup) and its headers
+            # add up to no more than one header may hold (one loop, ~800 instructions a
+            # header: the price of the size limits); _dispatch judges any other head.
+            if scope["type"] == "http":
+                headers = scope["headers"]
+                if headers and len(headers) <= self._max_headers:
+                    first = headers[0]
+                    host = first[1]
+                    if first[0] == b"host" and (host == self._last_host or host in KNOWN_HOSTS):
+                        size = 0
+                        for name, value in headers:
+                            size += len(name) + len(value)
+                        raw = scope.get("raw_path")
+                        if (
+                            size <= self._quick_header_bytes
+                            and raw is not None
+                            and not scope.get("root_path")
+                        ):
+                            table = self._static.get(raw)
+                            if table is not None:
+                                entry = table.get(scope["method"])
+                                if entry is not None:
+                                    await entry[0](scope, receive, send, entry[1])
+                                    return
+                            try:
+                                route, params = self._tree.match(
+                                    scope["method"], raw.decode("latin-1")
+                                )
+                            except LookupError as exc:
+                                await self._no_route(scope, receive, send, exc)
+                                return
+                            await route.handler.handle(scope, receive, send, params)
                             return
-                    try:
-                        route, params = self._tree.match(scope["method"], raw.decode("latin-1"))
-                    except LookupError as exc:
-                        await self._no_route(scope, receive, send, exc)
-                        return
-                    await route.handler.handle(scope, receive, send, params)
-                    return
             await self._dispatch(scope, receive, send)
             return
         stack = self._stack
@@ -370,30 +390,40 @@ class App(Router):
     async def _no_route(self, scope: Scope, receive: Receive, send: Send, exc: LookupError) -> None:
         if isinstance(exc, MethodNotAllowed):
             await self._not_allowed(scope, receive, send, exc.allowed)
-        elif isinstance(exc, _HeaderLimit):
-            await self._headers_too_large(scope, receive, send, exc.args[0])
         else:
             await self._not_found(scope, receive, send)
 
     def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        """The coroutine answering ``scope``: for HTTP its route's, or a 404/405/431.
+        """The coroutine answering ``scope``: for HTTP its route's, or a 404/405, or a
+        400/431 refusing its head (a bad Host, headers over the limits).
 
         PERF: a plain function (no coroutine frame of its own), the innermost app under
         edge middleware (their ``await self.app(...)`` runs the route directly) or called
-        by ``__call__`` without them; the header limits and the route lookup are inline:
-        this runs on every request.
+        by ``__call__`` without them; the head's usual case and the route lookup are
+        inline: this runs on every request.
         """
         if scope["type"] == "http":
             headers = scope["headers"]
-            try:
-                if len(headers) > self._max_headers:
-                    raise _HeaderLimit("count")
-                if self._max_header_bytes:
+            # PERF: as in __call__: a known Host first and headers within one header's
+            # limit pass with a set lookup and one loop; head_problem judges the rest.
+            judge = True
+            if headers and len(headers) <= self._max_headers:
+                first = headers[0]
+                host = first[1]
+                if first[0] == b"host" and (host == self._last_host or host in KNOWN_HOSTS):
                     size = 0
                     for name, value in headers:
                         size += len(name) + len(value)
-                    if size > self._max_header_bytes:
-                        raise _HeaderLimit("size")
+                    judge = size > self._quick_header_bytes
+            if judge:
+                problem = head_problem(
+                    headers, self._max_headers, self._max_header_bytes, self._max_header_line
+                )
+                if problem is not None:
+                    return problem_response(*problem)(scope, receive, send)
+                if headers and headers[0][0] == b"host":
+                    self._last_host = headers[0][1]  # valid: head_problem checked it
+            try:
                 raw = scope.get("raw_path")
                 if raw is not None and not scope.get("root_path"):
                     # PERF: static paths: two dict lookups; the router for the rest
@@ -418,6 +448,12 @@ class App(Router):
         raise RuntimeError(f"unsupported ASGI scope type {kind!r}")
 
     async def _dispatch_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = scope["headers"]
+        if head_problem(headers, self._max_headers, self._max_header_bytes, self._max_header_line):
+            # A handshake with a bad Host or oversized headers: refused before accepting
+            # (the server answers 403).
+            await send({"type": "websocket.close", "code": 1008})
+            return
         try:
             match = self._ws_tree.match(None, route_path(scope), decoded=True)
         except LookupError:
@@ -435,14 +471,6 @@ class App(Router):
         lifespan = combine(self.lifespan_context, self.on_startup, on_shutdown)
         lifespan = draining(lifespan, self.inflight, self.shutdown_timeout)
         await run_lifespan(self, lifespan, scope, receive, send, before_startup=before_startup)
-
-    async def _headers_too_large(
-        self, scope: Scope, receive: Receive, send: Send, what: str
-    ) -> None:
-        limit = self._max_headers if what == "count" else self._max_header_bytes
-        unit = "headers" if what == "count" else "bytes of headers"
-        detail = f"The request has more than {limit} {unit}."
-        await problem_response(431, detail)(scope, receive, send)
 
     async def _to_mount(self, scope: Scope, receive: Receive, send: Send) -> bool:
         if not self.mounts:

@@ -189,36 +189,24 @@ class MutableHeaders(Headers):
 
 
 class URL:
-    """A parsed URL built from an ASGI scope or a string."""
+    """A parsed URL built from an ASGI scope or a string.
+
+    From a scope, the parts are taken as they are: ``path`` is the path the request
+    was routed on (``root_path`` + ``path``, decoded), the host is the Host header's
+    when it is a valid ``host[:port]`` (else the server's address); nothing is
+    re-parsed from a string holding the Host, so no Host value can move the path
+    (``Host: example.com/?`` must not turn ``/admin`` into ``/``). The string form
+    percent-encodes the path.
+    """
 
     __slots__ = ("_parts", "_url")
 
     def __init__(self, url: str = "", *, scope: Mapping[str, Any] | None = None) -> None:
-        if scope is not None:
-            scheme = scope.get("scheme", "http")
-            server = scope.get("server")
-            # ASGI: ``path`` already includes ``root_path`` (older servers did not).
-            root, path = scope.get("root_path", ""), scope["path"]
-            if root and not path.startswith(root):
-                path = root + path
-            query = scope.get("query_string", b"").decode("latin-1")
-            host = None
-            for k, v in scope.get("headers", ()):
-                if k == b"host":
-                    host = v.decode("latin-1")
-                    break
-            if host is None:
-                if server:
-                    h, p = server[0], server[1]
-                    default = {"http": 80, "https": 443, "ws": 80, "wss": 443}.get(scheme)
-                    host = h if p == default else f"{h}:{p}"
-                else:
-                    host = "testserver"
-            url = f"{scheme}://{host}{path}"
-            if query:
-                url += "?" + query
-        self._url = url
+        self._url: str | None = url
         self._parts: Any = None
+        if scope is not None:
+            self._parts = _scope_parts(scope)
+            self._url = None
 
     def _split(self) -> Any:
         if self._parts is None:
@@ -258,20 +246,68 @@ class URL:
         return self.scheme in ("https", "wss")
 
     def replace(self, **parts: Any) -> URL:
-        """A copy with some of ``scheme``, ``netloc``, ``path``, ``query``, ``fragment`` changed."""
-        return URL(self._split()._replace(**parts).geturl())
+        """A copy with some of ``scheme``, ``netloc``, ``path``, ``query``, ``fragment``
+        changed (``path`` as it goes in the URL: percent-encoded)."""
+        from urllib.parse import urlsplit
+
+        return URL(urlsplit(str(self))._replace(**parts).geturl())
 
     def __str__(self) -> str:
-        return self._url
+        url = self._url
+        if url is None:
+            from urllib.parse import quote
+
+            scheme, netloc, path, query, _ = self._parts
+            url = f"{scheme}://{netloc}{quote(path, safe=_PATH_SAFE)}"
+            if query:
+                url += "?" + query.replace("#", "%23")
+            self._url = url
+        return url
 
     def __repr__(self) -> str:
-        return f"URL({self._url!r})"
+        return f"URL({str(self)!r})"
 
     def __eq__(self, other: object) -> bool:
         return str(self) == str(other)
 
     def __hash__(self) -> int:
-        return hash(self._url)
+        return hash(str(self))
+
+
+#: Characters a path segment may hold unescaped (RFC 3986 pchar, and "/").
+_PATH_SAFE = "/!$&'()*+,;=:@-._~"
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def _scope_parts(scope: Mapping[str, Any]) -> Any:
+    from urllib.parse import SplitResult
+
+    from qake_core._request_head import valid_host
+
+    scheme = scope.get("scheme", "http")
+    # ASGI: ``path`` already includes ``root_path`` (older servers did not).
+    root, path = scope.get("root_path", ""), scope["path"]
+    if root and not path.startswith(root):
+        path = root + path
+    query = scope.get("query_string", b"").decode("latin-1")
+    netloc = None
+    for k, v in scope.get("headers", ()):
+        if k == b"host":
+            # NOTE: the app refuses a bad Host (400) before routing; one can still get
+            # here from code running outside it (an outer middleware, a hand-made scope).
+            if valid_host(v):
+                netloc = v.decode("latin-1")
+            break
+    if netloc is None:
+        server = scope.get("server")
+        if server:
+            h, p = server[0], server[1]
+            if ":" in h:
+                h = f"[{h}]"
+            netloc = h if p is None or p == _DEFAULT_PORTS.get(scheme) else f"{h}:{p}"
+        else:
+            netloc = "testserver"
+    return SplitResult(scheme, netloc, path, query, "")
 
 
 class State:

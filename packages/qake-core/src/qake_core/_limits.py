@@ -21,8 +21,13 @@ class Limits:
     max_file_size: int | None = None  # 16 MiB per uploaded file by default
     max_part_header_size: int | None = None  # 16 KiB per multipart part's headers
     max_header_count: int | None = None  # 100 request headers by default, 431 above (app-level)
-    max_header_size: int | None = None  # total bytes of request headers, 431 above (app-level);
-    # unset by default: servers already cap it (uvicorn/h11: 64 KiB), so we skip the sum
+    max_header_size: int | None = None  # 64 KiB of request headers in all by default, 431
+    # above (app-level); a header's bytes are its name's and its value's
+    max_header_line_size: int | None = None  # 16 KiB per request header by default, 431 above
+    # (app-level); the server may cap both lower (h11 answers 400 to a head it has to wait for
+    # beyond its buffer), never higher
+    body_timeout: float | None = None  # seconds a body read waits for the client's next bytes:
+    # 30 by default; 408 and the connection closed when the client stalls for longer
 
     def merged_over(self, outer: Limits) -> Limits:
         """These limits, with unset fields taken from ``outer``."""
@@ -41,4 +46,7 @@ DEFAULT_LIMITS = Limits(
     max_file_size=16 * 1024 * 1024,
     max_part_header_size=16 * 1024,
     max_header_count=100,
+    max_header_size=64 * 1024,
+    max_header_line_size=16 * 1024,
+    body_timeout=30.0,
 )

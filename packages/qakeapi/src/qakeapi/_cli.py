@@ -19,6 +19,11 @@ H11_RISKS = (
     "installs it through uvicorn[standard])"
 )
 
+#: Bytes of a request head h11 buffers while waiting for its end; beyond it h11 refuses
+#: with a plain 400. Above the default header limits (64 KiB, qake-core's Limits) so
+#: that the app's 431 answers oversized headers under h11 as under httptools.
+H11_HEAD_BUFFER = 96 * 1024
+
 
 def load_app(target: str) -> Any:
     """Import ``module:attribute`` (the current directory is importable)."""
@@ -74,6 +79,7 @@ def _run(args: argparse.Namespace) -> int:
         "ws_ping_interval": args.ws_ping_interval,
         "ws_ping_timeout": args.ws_ping_timeout,
         "proxy_headers": args.proxy_headers,
+        "h11_max_incomplete_event_size": H11_HEAD_BUFFER,
     }
     if args.reload or args.workers > 1:
         # uvicorn needs an import string to reload or to start several workers.

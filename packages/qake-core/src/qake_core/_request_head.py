@@ -1,0 +1,86 @@
+"""What a request's head must satisfy before it is routed: the header limits and a Host
+that is an RFC 3986 authority.
+
+RFC 9112 §3.2: a server answers 400 to a Host field whose value is not
+``uri-host [ ":" port ]`` (RFC 3986 §3.2.2-3.2.3). Left unchecked, a Host such as
+``example.com/?`` or ``example.com#x`` moves the request's path out of any URL built
+from it. RFC 6585 §5: 431 answers header fields that are too large, one or all of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+__all__ = ["KNOWN_HOSTS", "head_problem", "valid_host"]
+
+_NAME_CHARS = rb"A-Za-z0-9\-._~!$&'()*+,;="  # RFC 3986 unreserved and sub-delims
+_HOST = re.compile(
+    # IP-literal: an IPv6 address (checked below) or an IPvFuture
+    rb"(?:\[(?P<literal>[0-9A-Fa-f:.]+|[vV][0-9A-Fa-f]+\.[" + _NAME_CHARS + rb":]+)\]"
+    # reg-name, which IPv4address is a case of; it may be empty (RFC 9112 §3.2)
+    rb"|(?:[" + _NAME_CHARS + rb"]|%[0-9A-Fa-f]{2})*)"
+    rb"(?::(?P<port>[0-9]{0,5}))?"
+)
+
+#: Host values found valid. PERF: ``App.__call__`` accepts a Host in here with one set
+#: lookup; any other goes through :func:`valid_host` (and lands here when valid).
+KNOWN_HOSTS: set[bytes] = set()
+_KNOWN_MAX = 256  # distinct hosts remembered; the set starts over when full
+_KNOWN_LONGEST = 300  # bytes: longer values (a 253-byte DNS name and a port) are not kept
+
+
+def valid_host(value: bytes) -> bool:
+    """Whether ``value`` is ``host[:port]`` by RFC 3986: a registered name or IPv4
+    address, or a bracketed IPv6/IPvFuture literal, and a port up to 65535.
+
+    No userinfo (``@``), path, query or fragment, backslash or whitespace.
+    """
+    if value in KNOWN_HOSTS:
+        return True
+    match = _HOST.fullmatch(value)
+    if match is None:
+        return False
+    port = match["port"]
+    if port and int(port) > 65535:
+        return False
+    literal = match["literal"]
+    if literal is not None and literal[0] not in b"vV":
+        import ipaddress
+
+        try:
+            ipaddress.IPv6Address(literal.decode("ascii"))
+        except ValueError:
+            return False
+    if len(value) <= _KNOWN_LONGEST:
+        if len(KNOWN_HOSTS) >= _KNOWN_MAX:
+            KNOWN_HOSTS.clear()
+        KNOWN_HOSTS.add(value)
+    return True
+
+
+def head_problem(
+    headers: Sequence[tuple[bytes, bytes]], max_count: int, max_total: int, max_line: int
+) -> tuple[int, str] | None:
+    """The status and detail refusing ``headers``, or ``None`` when they are acceptable.
+
+    A header's size is its name's bytes plus its value's; the first ``host`` field is
+    the one checked (it is the one the application reads).
+    """
+    if len(headers) > max_count:
+        return 431, f"The request has more than {max_count} headers."
+    total = 0
+    host: bytes | None = None
+    for name, value in headers:
+        size = len(name) + len(value)
+        if size > max_line:
+            field = name[:64].decode("latin-1")
+            return 431, f"The request header {field!r} is larger than {max_line} bytes."
+        total += size
+        if host is None and name == b"host":
+            host = value
+    if total > max_total:
+        return 431, f"The request has more than {max_total} bytes of headers."
+    if host is not None and not valid_host(host):
+        return 400, "The Host header is not a valid host[:port] (RFC 3986 authority)."
+    return None
