@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -12,27 +11,22 @@ import anyio
 
 from qake_core._datastructures import State
 from qake_core._default_headers import DEFAULT_HEADERS_KEY, DefaultHeaders, default_headers_of
+from qake_core._errors import ErrorBoundary, ExceptionHandler, silence_server_duplicates
 from qake_core._exceptions import HTTPException
 from qake_core._inflight import InFlight, draining
 from qake_core._lifespan import Lifespan, combine, run_lifespan
 from qake_core._limits import DEFAULT_LIMITS, Limits
 from qake_core._middleware import HookMiddleware, Middleware, build_hook_chain
 from qake_core._options import keywords, reject_unknown_options
-from qake_core._problem import problem_response, response_for_http_exception
+from qake_core._problem import problem_response
 from qake_core._proxy_headers import ProxyHeadersMiddleware
 from qake_core._request_head import KNOWN_HOSTS, head_problem
-from qake_core._requests import ClientDisconnect, Request
+from qake_core._requests import Request
 from qake_core._responses import Response
 from qake_core._route_options import route_option_hooks
 from qake_core._routing import APIRoute, Router, WebSocketRoute
-from qake_core._runners import RouteHandle, direct_runner, request_runner, sending_failed
+from qake_core._runners import RouteHandle, direct_runner, request_runner
 from qake_core._scope import route_path
-from qake_core._server_errors import (
-    RESPONSE_STARTED,
-    error_response,
-    log_unhandled,
-    silence_server_duplicates,
-)
 from qake_core._typed._app_scoped import AppScopedValues
 from qake_core.types import ASGIApp, Receive, Scope, Send
 from qake_routing import Converter, MethodNotAllowed
@@ -40,7 +34,6 @@ from qake_routing import Converter, MethodNotAllowed
 __all__ = ["App", "ExceptionHandler"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 WebSocketCompiler = Callable[[WebSocketRoute, Any], Any]
 
 
@@ -82,12 +75,14 @@ class App(Router):
             default_response_class=default_response_class,
             converters=converters,
         )
-        self.debug = debug
-        self.user_middleware: list[Middleware] = list(middleware or [])
-        self.hooks: list[HookMiddleware] = list(hooks or [])
         self.exception_handlers: dict[type[BaseException] | int, ExceptionHandler] = dict(
             exception_handlers or {}
         )
+        #: Exception → response for the whole app (``_errors``): the runners, the 404/405
+        #: answers and ``__call__`` use it; it shares ``exception_handlers``' dict.
+        self._errors = ErrorBoundary(self.exception_handlers, debug)
+        self.user_middleware: list[Middleware] = list(middleware or [])
+        self.hooks: list[HookMiddleware] = list(hooks or [])
         self.app_dependencies: list[Any] = list(dependencies or [])
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.lifespan_context = lifespan
@@ -101,11 +96,12 @@ class App(Router):
         #: Seconds the lifespan shutdown waits for in-flight background tasks.
         self.shutdown_timeout = shutdown_timeout
         self.inflight = InFlight()
+        self._errors.inflight = self.inflight
         self._default_headers: DefaultHeaders | None = (
             default_headers_of(default_headers) if default_headers else None
         )
         #: True when no edge middleware wraps the router: __call__ then routes inline.
-        self._direct = False
+        self._no_edge_middleware = False
         self._max_headers: int = sys.maxsize
         self._max_header_bytes: int = sys.maxsize
         self._max_header_line: int = sys.maxsize
@@ -125,6 +121,15 @@ class App(Router):
         self.app_scoped_values = AppScopedValues()
 
     # -- configuration ----------------------------------------------------------------
+
+    @property
+    def debug(self) -> bool:
+        """Show tracebacks in 500 answers (the error boundary reads it)."""
+        return self._errors.debug
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self._errors.debug = value
 
     def _check_not_built(self, what: str) -> None:
         if self._stack is not None:
@@ -229,7 +234,7 @@ class App(Router):
         if self.trusted_proxies:
             stack = ProxyHeadersMiddleware(stack, self.trusted_proxies)
         # Errors escaping edge middleware are answered in __call__ (no extra layer).
-        self._direct = stack == self._dispatch
+        self._no_edge_middleware = stack == self._dispatch
         limits = self.limits
         self._max_headers = limits.max_header_count or sys.maxsize
         self._max_header_bytes = limits.max_header_size or sys.maxsize
@@ -248,73 +253,8 @@ class App(Router):
         hooks = [*self.hooks, *route.middleware, *route_option_hooks(route)]
         direct = None if hooks else compiled.direct
         if direct is not None:
-            return direct_runner(
-                direct, route.limits, self._handle_error, self._respond, self._default_headers
-            )
-        return request_runner(
-            build_hook_chain(compiled.call, hooks), route.limits, self._handle_error, self._respond
-        )
-
-    async def _respond(
-        self, response: Response, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        """Send any response; with background tasks, shutdown waits for them."""
-        if response.background is None:
-            try:
-                await response(scope, receive, send)
-            except Exception as exc:
-                sending_failed(scope, exc)
-                raise
-            return
-        self.inflight.enter()
-        try:
-            await response(scope, receive, send)
-        except Exception as exc:
-            sending_failed(scope, exc)
-            raise
-        finally:
-            self.inflight.exit()
-
-    async def _handle_error(self, request: Request, exc: Exception) -> None:
-        scope, receive, send = request.scope, request._receive, request._send
-        unhandled = False
-        try:
-            response = await self._response_for(request, exc)
-            if response is None:
-                unhandled = True
-                log_unhandled(
-                    exc, "unhandled error in %s %s", scope.get("method"), scope.get("path")
-                )
-                response = error_response(exc, scope, self.debug)
-                scope[RESPONSE_STARTED] = True  # __call__ must not answer it again
-            await response(scope, receive, send)
-        finally:
-            with anyio.CancelScope(shield=True):
-                await request.close(exc)
-        if unhandled:
-            raise exc
-
-    async def _response_for(self, request: Request, exc: Exception) -> Response | None:
-        handlers = self.exception_handlers
-        handler: ExceptionHandler | None = None
-        if handlers:
-            if isinstance(exc, HTTPException):
-                handler = handlers.get(exc.status_code)
-            if handler is None:
-                for cls in type(exc).__mro__:
-                    handler = handlers.get(cls)
-                    if handler is not None:
-                        break
-        if handler is not None:
-            result = handler(request, exc)
-            if inspect.isawaitable(result):
-                result = await result
-            return result
-        if isinstance(exc, HTTPException):
-            return response_for_http_exception(exc)
-        if isinstance(exc, ClientDisconnect):
-            return Response(b"", status_code=499)
-        return None
+            return direct_runner(direct, route.limits, self._errors, self._default_headers)
+        return request_runner(build_hook_chain(compiled.call, hooks), route.limits, self._errors)
 
     # -- ASGI ---------------------------------------------------------------------------
 
@@ -322,7 +262,7 @@ class App(Router):
         scope["app"] = self
         if self._default_headers is not None:
             scope[DEFAULT_HEADERS_KEY] = self._default_headers
-        if self._direct:
+        if self._no_edge_middleware:
             # PERF: no edge middleware: the route is found and awaited right here, as
             # _dispatch (which edge middleware call) would find it: one call fewer, -1,400
             # instructions per request under callgrind. Keep the two in step; the tests
@@ -363,6 +303,11 @@ class App(Router):
                             return
             await self._dispatch(scope, receive, send)
             return
+        await self._call_through_stack(scope, receive, send)
+
+    async def _call_through_stack(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Before the build (the lifespan, or a first request without one) or under edge
+        middleware: run the stack; an error escaping it goes to the error boundary."""
         stack = self._stack
         if stack is None:
             if scope["type"] == "lifespan":
@@ -377,14 +322,8 @@ class App(Router):
         try:
             await stack(scope, receive, send)
         except Exception as exc:
-            if not scope.get(RESPONSE_STARTED):
-                # An edge middleware raised before any response: answer 500.
-                log_unhandled(exc, "unhandled error in %s %s", scope["method"], scope["path"])
-                scope[RESPONSE_STARTED] = True
-                try:
-                    await error_response(exc, scope, self.debug)(scope, receive, send)
-                except Exception:
-                    pass
+            # An edge middleware raised: answer 500 unless a response began.
+            await self._errors.answer_escaped(exc, scope, receive, send)
             raise
 
     async def _no_route(self, scope: Scope, receive: Receive, send: Send, exc: LookupError) -> None:
@@ -501,7 +440,9 @@ class App(Router):
                 target = root + other + (f"?{query}" if query else "")
                 await RedirectResponse(target, 308)(scope, receive, send)
                 return
-        response = await self._response_for(Request(scope, receive, send), HTTPException(404))
+        response = await self._errors.response_for(
+            Request(scope, receive, send), HTTPException(404)
+        )
         assert response is not None
         await response(scope, receive, send)
 
@@ -511,6 +452,6 @@ class App(Router):
             await Response(b"", 204, headers={"allow": allow})(scope, receive, send)
             return
         exc = HTTPException(405, headers={"allow": allow})
-        response = await self._response_for(Request(scope, receive, send), exc)
+        response = await self._errors.response_for(Request(scope, receive, send), exc)
         assert response is not None
         await response(scope, receive, send)

@@ -8,11 +8,9 @@ from typing import Any
 
 import orjson
 
-from qake_core._exceptions import HTTPException
-from qake_core._messages import BODYLESS_STATUSES
 from qake_core._responses import Response
 
-__all__ = ["PROBLEM_JSON", "problem_response", "response_for_http_exception"]
+__all__ = ["PROBLEM_JSON", "problem_response"]
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -43,18 +41,3 @@ def problem_response(
             doc.setdefault(key, value)
     body = orjson.dumps(doc, default=str)
     return Response(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
-
-
-def response_for_http_exception(exc: HTTPException, instance: str | None = None) -> Response:
-    """The problem+json response that answers ``exc``."""
-    if exc.status_code in BODYLESS_STATUSES:
-        return Response(b"", status_code=exc.status_code, headers=exc.headers)
-    return problem_response(
-        exc.status_code,
-        exc.detail,
-        title=exc.title,
-        type=exc.type,
-        instance=instance,
-        headers=exc.headers,
-        extra=exc.extra,
-    )

@@ -9,47 +9,30 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from qake_core._default_headers import DEFAULT_HEADERS_KEY, DefaultHeaders, merge_default_headers
+from qake_core._errors import ErrorBoundary, sending_failed
 from qake_core._limits import Limits
 from qake_core._messages import CONTENT_LENGTH_LINES, JSON_CONTENT_TYPE, response_messages
 from qake_core._middleware import CallNext
 from qake_core._requests import Request
 from qake_core._responses import Response
-from qake_core._server_errors import RESPONSE_STARTED, log_unhandled
 from qake_core.types import Receive, Scope, Send
 
 if TYPE_CHECKING:
     from qake_core._typed._endpoint import DirectCall
 
-__all__ = [
-    "HandleError",
-    "Respond",
-    "RouteHandle",
-    "direct_runner",
-    "request_runner",
-    "sending_failed",
-]
+__all__ = ["RouteHandle", "direct_runner", "request_runner"]
 
 #: ``handle(scope, receive, send, path_params)``: what the app awaits for a route.
 RouteHandle = Callable[[Scope, Receive, Send, dict[str, Any]], Awaitable[None]]
-#: Answers an exception raised while handling ``request`` (the app's error handlers).
-HandleError = Callable[[Request, Exception], Awaitable[None]]
-#: Sends any response (streaming, background tasks...) on the app's behalf.
-Respond = Callable[[Response, Scope, Receive, Send], Awaitable[None]]
 
 
-def sending_failed(scope: Scope, exc: BaseException) -> None:
-    """Log a failure while sending; the response may have started, so the server must
-    close the connection (the caller re-raises) and nothing may send a second response."""
-    scope[RESPONSE_STARTED] = True
-    log_unhandled(exc, "error while sending the response to %s %s", scope["method"], scope["path"])
-
-
-def request_runner(
-    chain: CallNext, limits: Limits, handle_error: HandleError, respond: Respond
-) -> RouteHandle:
+def request_runner(chain: CallNext, limits: Limits, boundary: ErrorBoundary) -> RouteHandle:
     """The route's coroutine when its handler needs a ``Request`` (or hooks run): build
-    it, run ``chain`` and send the response, inline when it is a plain one."""
+    it, run ``chain`` and send the response, inline when it is a plain one; errors and
+    other responses go to the app's error ``boundary``."""
     max_body_size = limits.max_body_size
+    # PERF: bound once, here: no attribute lookup per request.
+    handle_error, respond = boundary.answer, boundary.respond
 
     async def handle(scope: Scope, receive: Receive, send: Send, params: dict[str, Any]) -> None:
         request = Request(scope, receive, send, params, max_body_size, limits)
@@ -88,8 +71,7 @@ def request_runner(
 def direct_runner(
     direct: DirectCall,
     limits: Limits,
-    handle_error: HandleError,
-    respond: Respond,
+    boundary: ErrorBoundary,
     own: DefaultHeaders | None,
 ) -> RouteHandle:
     """PERF: the handler needs no ``Request``: call it with the router's converted
@@ -101,6 +83,7 @@ def direct_runner(
     """
     func, read, with_params, serialize, dump, status = direct
     max_body_size = limits.max_body_size
+    handle_error, respond = boundary.answer, boundary.respond
     # PERF: a declared model's JSON always gets the same defaults: merged once, here.
     json_tail = [JSON_CONTENT_TYPE]
     if own is not None:
