@@ -1,7 +1,7 @@
 """How a request finds its route: static paths by table, the router for the rest.
 
 Without edge middleware ``App.__call__`` routes inline; under edge middleware
-``App._dispatch`` does: every test runs both ways (``edge``).
+``Dispatcher.dispatch`` (``_dispatch``) does: every test runs both ways (``edge``).
 """
 
 from __future__ import annotations

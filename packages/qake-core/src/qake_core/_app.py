@@ -3,33 +3,28 @@
 from __future__ import annotations
 
 import itertools
-import sys
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import anyio
 
 from qake_core._datastructures import State
 from qake_core._default_headers import DEFAULT_HEADERS_KEY, DefaultHeaders, default_headers_of
+from qake_core._dispatch import Dispatcher
 from qake_core._errors import ErrorBoundary, ExceptionHandler, silence_server_duplicates
-from qake_core._exceptions import HTTPException
 from qake_core._inflight import InFlight, draining
 from qake_core._lifespan import Lifespan, combine, run_lifespan
 from qake_core._limits import DEFAULT_LIMITS, Limits
 from qake_core._middleware import HookMiddleware, Middleware, build_hook_chain
 from qake_core._options import keywords, reject_unknown_options
-from qake_core._problem import problem_response
 from qake_core._proxy_headers import ProxyHeadersMiddleware
-from qake_core._request_head import KNOWN_HOSTS, head_problem
-from qake_core._requests import Request
-from qake_core._responses import Response
+from qake_core._request_head import KNOWN_HOSTS
 from qake_core._route_options import route_option_hooks
 from qake_core._routing import APIRoute, Router, WebSocketRoute
 from qake_core._runners import RouteHandle, direct_runner, request_runner
-from qake_core._scope import route_path
 from qake_core._typed._app_scoped import AppScopedValues
 from qake_core.types import ASGIApp, Receive, Scope, Send
-from qake_routing import Converter, MethodNotAllowed
+from qake_routing import Converter
 
 __all__ = ["App", "ExceptionHandler"]
 
@@ -44,6 +39,10 @@ class App(Router):
     a scope (the lifespan startup under a server): a request only walks the
     pre-built stack, the route tree and the route's compiled plan.
     """
+
+    #: Dispatch (static table, trees, head limits, mounts, 404/405/431: ``_dispatch``),
+    #: made by ``build`` once the routes are compiled.
+    _dispatcher: Dispatcher
 
     def __init__(
         self,
@@ -102,17 +101,6 @@ class App(Router):
         )
         #: True when no edge middleware wraps the router: __call__ then routes inline.
         self._no_edge_middleware = False
-        self._max_headers: int = sys.maxsize
-        self._max_header_bytes: int = sys.maxsize
-        self._max_header_line: int = sys.maxsize
-        #: Headers adding up to no more bytes than this are within every size limit.
-        self._quick_header_bytes: int = sys.maxsize
-        #: The last Host value __call__ could not take as known: valid (head_problem
-        #: checked it), and likely the next request's.
-        self._last_host: bytes | None = None
-        #: Raw path → method → (compiled handle, path params) for the routes the router
-        #: answers with one dict lookup (its ``static_matches``), filled by ``build``.
-        self._static: dict[bytes, dict[str | None, tuple[RouteHandle, Any]]] = {}
         self._stack: ASGIApp | None = None
         #: Bounds the worker threads running sync handlers and dependencies.
         self.thread_limiter = anyio.CapacityLimiter(thread_limiter_tokens)
@@ -221,25 +209,23 @@ class App(Router):
                     f"websocket route {route.path!r}: no WebSocket support is installed; "
                     "use qakeapi.QakeAPI or install qake-ws and set app.websocket_compiler"
                 )
-        self._static = {
-            path.encode("latin-1"): {
-                method: (found.route.handler.handle, found.params)
-                for method, found in table.items()
-            }
-            for path, table in self._tree.static_matches().items()
-        }
-        stack: ASGIApp = self._dispatch
+        dispatcher = Dispatcher(
+            self._tree,
+            self._ws_tree,
+            self.mounts,
+            self.limits,
+            self._errors,
+            self._run_lifespan,
+            self.redirect_slashes,
+        )
+        self._dispatcher = dispatcher
+        stack: ASGIApp = dispatcher.dispatch
         for mw in reversed(self.user_middleware):
             stack = mw.wrap(stack)
         if self.trusted_proxies:
             stack = ProxyHeadersMiddleware(stack, self.trusted_proxies)
         # Errors escaping edge middleware are answered in __call__ (no extra layer).
-        self._no_edge_middleware = stack == self._dispatch
-        limits = self.limits
-        self._max_headers = limits.max_header_count or sys.maxsize
-        self._max_header_bytes = limits.max_header_size or sys.maxsize
-        self._max_header_line = limits.max_header_line_size or sys.maxsize
-        self._quick_header_bytes = min(self._max_header_bytes, self._max_header_line)
+        self._no_edge_middleware = stack == dispatcher.dispatch
         # An error qake.error logged is re-raised to the server: it must not log it again.
         silence_server_duplicates()
         self._stack = stack
@@ -264,44 +250,47 @@ class App(Router):
             scope[DEFAULT_HEADERS_KEY] = self._default_headers
         if self._no_edge_middleware:
             # PERF: no edge middleware: the route is found and awaited right here, as
-            # _dispatch (which edge middleware call) would find it: one call fewer, -1,400
-            # instructions per request under callgrind. Keep the two in step; the tests
-            # of tests/core/test_http_dispatch.py run both.
+            # Dispatcher.dispatch (which edge middleware call) would find it: one call
+            # fewer, -1,400 instructions per request under callgrind. Keep the two in
+            # step; the tests of tests/core/test_http_dispatch.py run both.
             # PERF: the head passes here when its Host comes first and is one seen valid
             # before (the last new one: one comparison; else a set lookup) and its headers
             # add up to no more than one header may hold (one loop, ~800 instructions a
-            # header: the price of the size limits); _dispatch judges any other head.
+            # header: the price of the size limits); the dispatcher judges any other head.
+            dispatcher = self._dispatcher
             if scope["type"] == "http":
                 headers = scope["headers"]
-                if headers and len(headers) <= self._max_headers:
+                if headers and len(headers) <= dispatcher.max_headers:
                     first = headers[0]
                     host = first[1]
-                    if first[0] == b"host" and (host == self._last_host or host in KNOWN_HOSTS):
+                    if first[0] == b"host" and (
+                        host == dispatcher.last_host or host in KNOWN_HOSTS
+                    ):
                         size = 0
                         for name, value in headers:
                             size += len(name) + len(value)
                         raw = scope.get("raw_path")
                         if (
-                            size <= self._quick_header_bytes
+                            size <= dispatcher.quick_header_bytes
                             and raw is not None
                             and not scope.get("root_path")
                         ):
-                            table = self._static.get(raw)
+                            table = dispatcher.static.get(raw)
                             if table is not None:
                                 entry = table.get(scope["method"])
                                 if entry is not None:
                                     await entry[0](scope, receive, send, entry[1])
                                     return
                             try:
-                                route, params = self._tree.match(
+                                route, params = dispatcher.tree.match(
                                     scope["method"], raw.decode("latin-1")
                                 )
                             except LookupError as exc:
-                                await self._no_route(scope, receive, send, exc)
+                                await dispatcher.no_route(scope, receive, send, exc)
                                 return
                             await route.handler.handle(scope, receive, send, params)
                             return
-            await self._dispatch(scope, receive, send)
+            await dispatcher.dispatch(scope, receive, send)
             return
         await self._call_through_stack(scope, receive, send)
 
@@ -326,81 +315,6 @@ class App(Router):
             await self._errors.answer_escaped(exc, scope, receive, send)
             raise
 
-    async def _no_route(self, scope: Scope, receive: Receive, send: Send, exc: LookupError) -> None:
-        if isinstance(exc, MethodNotAllowed):
-            await self._not_allowed(scope, receive, send, exc.allowed)
-        else:
-            await self._not_found(scope, receive, send)
-
-    def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        """The coroutine answering ``scope``: for HTTP its route's, or a 404/405, or a
-        400/431 refusing its head (a bad Host, headers over the limits).
-
-        PERF: a plain function (no coroutine frame of its own), the innermost app under
-        edge middleware (their ``await self.app(...)`` runs the route directly) or called
-        by ``__call__`` without them; the head's usual case and the route lookup are
-        inline: this runs on every request.
-        """
-        if scope["type"] == "http":
-            headers = scope["headers"]
-            # PERF: as in __call__: a known Host first and headers within one header's
-            # limit pass with a set lookup and one loop; head_problem judges the rest.
-            judge = True
-            if headers and len(headers) <= self._max_headers:
-                first = headers[0]
-                host = first[1]
-                if first[0] == b"host" and (host == self._last_host or host in KNOWN_HOSTS):
-                    size = 0
-                    for name, value in headers:
-                        size += len(name) + len(value)
-                    judge = size > self._quick_header_bytes
-            if judge:
-                problem = head_problem(
-                    headers, self._max_headers, self._max_header_bytes, self._max_header_line
-                )
-                if problem is not None:
-                    return problem_response(*problem)(scope, receive, send)
-                if headers and headers[0][0] == b"host":
-                    self._last_host = headers[0][1]  # valid: head_problem checked it
-            try:
-                raw = scope.get("raw_path")
-                if raw is not None and not scope.get("root_path"):
-                    # PERF: static paths: two dict lookups; the router for the rest
-                    # (parameters, 404, 405).
-                    table = self._static.get(raw)
-                    if table is not None:
-                        entry = table.get(scope["method"])
-                        if entry is not None:
-                            return entry[0](scope, receive, send, entry[1])
-                    route, params = self._tree.match(scope["method"], raw.decode("latin-1"))
-                else:
-                    path = route_path(scope)
-                    route, params = self._tree.match(scope["method"], path, decoded=True)
-            except LookupError as exc:
-                return self._no_route(scope, receive, send, exc)
-            return route.handler.handle(scope, receive, send, params)  # type: ignore[no-any-return]
-        kind = scope["type"]
-        if kind == "websocket":
-            return self._dispatch_websocket(scope, receive, send)
-        if kind == "lifespan":
-            return self._run_lifespan(scope, receive, send)
-        raise RuntimeError(f"unsupported ASGI scope type {kind!r}")
-
-    async def _dispatch_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = scope["headers"]
-        if head_problem(headers, self._max_headers, self._max_header_bytes, self._max_header_line):
-            # A handshake with a bad Host or oversized headers: refused before accepting
-            # (the server answers 403).
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        try:
-            match = self._ws_tree.match(None, route_path(scope), decoded=True)
-        except LookupError:
-            if not await self._to_mount(scope, receive, send):
-                await send({"type": "websocket.close", "code": 1000})
-            return
-        await match.handler.handle(scope, receive, send, match.params)
-
     async def _run_lifespan(
         self, scope: Scope, receive: Receive, send: Send, before_startup: Any = None
     ) -> None:
@@ -410,48 +324,3 @@ class App(Router):
         lifespan = combine(self.lifespan_context, self.on_startup, on_shutdown)
         lifespan = draining(lifespan, self.inflight, self.shutdown_timeout)
         await run_lifespan(self, lifespan, scope, receive, send, before_startup=before_startup)
-
-    async def _to_mount(self, scope: Scope, receive: Receive, send: Send) -> bool:
-        if not self.mounts:
-            return False
-        path = route_path(scope)
-        for mount in self.mounts:
-            prefix = mount.path
-            if path == prefix or path.startswith(prefix + "/"):
-                child = dict(scope)
-                child["root_path"] = scope.get("root_path", "") + prefix
-                if path == prefix:
-                    child["path"] = scope["path"] + "/"
-                await mount.app(child, receive, send)
-                return True
-        return False
-
-    async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if await self._to_mount(scope, receive, send):
-            return
-        if self.redirect_slashes and scope["method"] in ("GET", "HEAD"):
-            # qake-routing's trailing-slash policy: the other spelling, if only it matches.
-            other = self._tree.redirect_slashes(scope["method"], route_path(scope), decoded=True)
-            if other is not None:
-                from qake_core._responses import RedirectResponse
-
-                root = scope.get("root_path", "")
-                query = scope.get("query_string", b"").decode("latin-1")
-                target = root + other + (f"?{query}" if query else "")
-                await RedirectResponse(target, 308)(scope, receive, send)
-                return
-        response = await self._errors.response_for(
-            Request(scope, receive, send), HTTPException(404)
-        )
-        assert response is not None
-        await response(scope, receive, send)
-
-    async def _not_allowed(self, scope: Scope, receive: Receive, send: Send, allowed: Any) -> None:
-        allow = ", ".join(sorted({*allowed, "OPTIONS"}))
-        if scope["method"] == "OPTIONS":
-            await Response(b"", 204, headers={"allow": allow})(scope, receive, send)
-            return
-        exc = HTTPException(405, headers={"allow": allow})
-        response = await self._errors.response_for(Request(scope, receive, send), exc)
-        assert response is not None
-        await response(scope, receive, send)

@@ -1,0 +1,207 @@
+"""Dispatch: from an ASGI scope to the coroutine that answers it.
+
+Built by the app at startup (``App.build``) from its route trees, static table, mounts
+and header limits: the head's check (Host, header sizes: ``_request_head``), the
+static-path table, the router for the rest, mounts, the 404/405/431 answers and
+WebSocket dispatch. The app's ``__call__`` keeps an inline copy of the HTTP fast path
+(see its PERF note); this module is the whole of it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from qake_core._errors import ErrorBoundary
+from qake_core._exceptions import HTTPException
+from qake_core._limits import Limits
+from qake_core._problem import problem_response
+from qake_core._request_head import KNOWN_HOSTS, head_problem
+from qake_core._requests import Request
+from qake_core._responses import Response
+from qake_core._scope import route_path
+from qake_core.types import Receive, Scope, Send
+from qake_routing import MethodNotAllowed
+
+if TYPE_CHECKING:
+    import qake_routing
+    from qake_core._routing import Mount
+    from qake_core._runners import RouteHandle
+
+__all__ = ["Dispatcher", "StaticTable"]
+
+#: Raw path → method → (compiled handle, path params) for the routes the router
+#: answers with one dict lookup (its ``static_matches``).
+StaticTable = dict[bytes, dict[str | None, tuple["RouteHandle", Any]]]
+
+
+class Dispatcher:
+    """The app's router at request time: ``dispatch`` is the innermost ASGI app."""
+
+    __slots__ = (
+        "errors",
+        "last_host",
+        "lifespan",
+        "max_header_bytes",
+        "max_header_line",
+        "max_headers",
+        "mounts",
+        "quick_header_bytes",
+        "redirect_slashes",
+        "static",
+        "tree",
+        "ws_tree",
+    )
+
+    def __init__(
+        self,
+        tree: qake_routing.Router,
+        ws_tree: qake_routing.Router,
+        mounts: Sequence[Mount],
+        limits: Limits,
+        errors: ErrorBoundary,
+        lifespan: Callable[[Scope, Receive, Send], Awaitable[None]],
+        redirect_slashes: bool,
+    ) -> None:
+        self.tree = tree
+        self.ws_tree = ws_tree
+        self.mounts = mounts
+        self.errors = errors
+        self.lifespan = lifespan
+        self.redirect_slashes = redirect_slashes
+        self.static: StaticTable = {
+            path.encode("latin-1"): {
+                method: (found.route.handler.handle, found.params)
+                for method, found in table.items()
+            }
+            for path, table in tree.static_matches().items()
+        }
+        self.max_headers: int = limits.max_header_count or sys.maxsize
+        self.max_header_bytes: int = limits.max_header_size or sys.maxsize
+        self.max_header_line: int = limits.max_header_line_size or sys.maxsize
+        #: Headers adding up to no more bytes than this are within every size limit.
+        self.quick_header_bytes: int = min(self.max_header_bytes, self.max_header_line)
+        #: The last Host value the fast path could not take as known: valid
+        #: (head_problem checked it), and likely the next request's.
+        self.last_host: bytes | None = None
+
+    def dispatch(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """The coroutine answering ``scope``: for HTTP its route's, or a 404/405, or a
+        400/431 refusing its head (a bad Host, headers over the limits).
+
+        PERF: a plain function (no coroutine frame of its own), the innermost app under
+        edge middleware (their ``await self.app(...)`` runs the route directly) or called
+        by the app's ``__call__`` without them; the head's usual case and the route
+        lookup are inline: this runs on every request.
+        """
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            # PERF: as in App.__call__: a known Host first and headers within one
+            # header's limit pass with a set lookup and one loop; head_problem judges
+            # the rest.
+            judge = True
+            if headers and len(headers) <= self.max_headers:
+                first = headers[0]
+                host = first[1]
+                if first[0] == b"host" and (host == self.last_host or host in KNOWN_HOSTS):
+                    size = 0
+                    for name, value in headers:
+                        size += len(name) + len(value)
+                    judge = size > self.quick_header_bytes
+            if judge:
+                problem = head_problem(
+                    headers, self.max_headers, self.max_header_bytes, self.max_header_line
+                )
+                if problem is not None:
+                    return problem_response(*problem)(scope, receive, send)
+                if headers and headers[0][0] == b"host":
+                    self.last_host = headers[0][1]  # valid: head_problem checked it
+            try:
+                raw = scope.get("raw_path")
+                if raw is not None and not scope.get("root_path"):
+                    # PERF: static paths: two dict lookups; the router for the rest
+                    # (parameters, 404, 405).
+                    table = self.static.get(raw)
+                    if table is not None:
+                        entry = table.get(scope["method"])
+                        if entry is not None:
+                            return entry[0](scope, receive, send, entry[1])
+                    route, params = self.tree.match(scope["method"], raw.decode("latin-1"))
+                else:
+                    path = route_path(scope)
+                    route, params = self.tree.match(scope["method"], path, decoded=True)
+            except LookupError as exc:
+                return self.no_route(scope, receive, send, exc)
+            return route.handler.handle(scope, receive, send, params)  # type: ignore[no-any-return]
+        kind = scope["type"]
+        if kind == "websocket":
+            return self.dispatch_websocket(scope, receive, send)
+        if kind == "lifespan":
+            return self.lifespan(scope, receive, send)
+        raise RuntimeError(f"unsupported ASGI scope type {kind!r}")
+
+    async def no_route(self, scope: Scope, receive: Receive, send: Send, exc: LookupError) -> None:
+        """Answer a request no route matched: a mount's, a redirect, 404 or 405."""
+        if isinstance(exc, MethodNotAllowed):
+            await self._not_allowed(scope, receive, send, exc.allowed)
+        else:
+            await self._not_found(scope, receive, send)
+
+    async def dispatch_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = scope["headers"]
+        if head_problem(headers, self.max_headers, self.max_header_bytes, self.max_header_line):
+            # A handshake with a bad Host or oversized headers: refused before accepting
+            # (the server answers 403).
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        try:
+            match = self.ws_tree.match(None, route_path(scope), decoded=True)
+        except LookupError:
+            if not await self._to_mount(scope, receive, send):
+                await send({"type": "websocket.close", "code": 1000})
+            return
+        await match.handler.handle(scope, receive, send, match.params)
+
+    async def _to_mount(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        if not self.mounts:
+            return False
+        path = route_path(scope)
+        for mount in self.mounts:
+            prefix = mount.path
+            if path == prefix or path.startswith(prefix + "/"):
+                child = dict(scope)
+                child["root_path"] = scope.get("root_path", "") + prefix
+                if path == prefix:
+                    child["path"] = scope["path"] + "/"
+                await mount.app(child, receive, send)
+                return True
+        return False
+
+    async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if await self._to_mount(scope, receive, send):
+            return
+        if self.redirect_slashes and scope["method"] in ("GET", "HEAD"):
+            # qake-routing's trailing-slash policy: the other spelling, if only it matches.
+            other = self.tree.redirect_slashes(scope["method"], route_path(scope), decoded=True)
+            if other is not None:
+                from qake_core._responses import RedirectResponse
+
+                root = scope.get("root_path", "")
+                query = scope.get("query_string", b"").decode("latin-1")
+                target = root + other + (f"?{query}" if query else "")
+                await RedirectResponse(target, 308)(scope, receive, send)
+                return
+        response = await self.errors.response_for(Request(scope, receive, send), HTTPException(404))
+        assert response is not None
+        await response(scope, receive, send)
+
+    async def _not_allowed(self, scope: Scope, receive: Receive, send: Send, allowed: Any) -> None:
+        allow = ", ".join(sorted({*allowed, "OPTIONS"}))
+        if scope["method"] == "OPTIONS":
+            await Response(b"", 204, headers={"allow": allow})(scope, receive, send)
+            return
+        exc = HTTPException(405, headers={"allow": allow})
+        response = await self.errors.response_for(Request(scope, receive, send), exc)
+        assert response is not None
+        await response(scope, receive, send)
