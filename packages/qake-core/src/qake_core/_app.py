@@ -1,4 +1,4 @@
-"""The ASGI application: routes, middleware stack, errors and lifespan, built once."""
+"""The ASGI application: configuration, build (routes, middleware stack) and lifespan."""
 
 from __future__ import annotations
 
