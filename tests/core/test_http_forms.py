@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from collections.abc import Iterator
@@ -177,3 +178,48 @@ async def test_upload_file_api() -> None:
     assert upload.size == 11
     await upload.close()
     assert upload.file.closed
+
+
+def test_route_limits_reach_form_and_multipart_parsing_complete(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A route's Limits, merged over the app's (and those over the defaults), is the one
+    object both form parsers read: no parser falls back to numbers of its own."""
+    from qake_core import _multipart
+
+    parsed_with: list[Limits] = []
+
+    class SpyForm(_multipart._Form):
+        def __init__(self, limits: Limits) -> None:
+            parsed_with.append(limits)
+            super().__init__(limits)
+
+    monkeypatch.setattr(_multipart, "_Form", SpyForm)
+    app = App(limits=Limits(max_file_size=8))
+    seen: list[Limits] = []
+
+    @app.post("/small", limits=Limits(max_form_fields=2, max_files=1))
+    async def small(request: Request) -> int:
+        seen.append(request.limits)
+        return len(await request.form())
+
+    with TestClient(app) as c:
+        assert c.post("/small", data={"a": "1", "b": "2"}).json() == 2
+        assert c.post("/small", data={"a": "1", "b": "2", "c": "3"}).status_code == 413
+        assert c.post("/small", files=[("f", ("a.txt", b"x" * 8, "text/plain"))]).json() == 1
+        # the app's max_file_size, the route's max_files and max_form_fields
+        assert c.post("/small", files=[("f", ("a.txt", b"x" * 9, "text/plain"))]).status_code == 413
+        two = [("f", (f"{i}.txt", b"x", "text/plain")) for i in range(2)]
+        assert c.post("/small", files=two).status_code == 413
+        three = {"a": "1", "b": "2", "c": "3"}
+        assert (
+            c.post("/small", data=three, files=[("f", ("a.txt", b"x", "text/plain"))]).status_code
+            == 413
+        )
+    expected = Limits(max_form_fields=2, max_files=1, max_file_size=8).merged_over(app.limits)
+    assert all(getattr(expected, f.name) is not None for f in dataclasses.fields(Limits))
+    assert seen
+    assert all(limits == expected for limits in seen)
+    assert len({id(limits) for limits in seen}) == 1  # one object, built with the route
+    assert parsed_with
+    assert all(limits is seen[0] for limits in parsed_with)

@@ -15,8 +15,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FormData", "parse_form"]
 
-DEFAULT_MAX_FIELDS = 1000
-
 
 class FormData(MultiDict):
     """Form fields (``str``) and, for multipart bodies, uploaded files."""
@@ -37,11 +35,6 @@ class FormData(MultiDict):
                 await result
 
 
-def _max_fields(request: Request) -> int:
-    limits = request.limits or getattr(request.app, "limits", None)
-    return int(getattr(limits, "max_form_fields", DEFAULT_MAX_FIELDS) or DEFAULT_MAX_FIELDS)
-
-
 async def parse_form(request: Request) -> FormData:
     """Parse the request body as a form according to its Content-Type.
 
@@ -60,7 +53,7 @@ async def parse_form(request: Request) -> FormData:
         raise HTTPException(400, f"Malformed Content-Type header: {exc}.") from None
     if media == "application/x-www-form-urlencoded":
         body = await request.body()
-        max_fields = _max_fields(request)
+        max_fields = request.limits.max_form_fields
         try:
             pairs = parse_qsl(
                 body.decode("utf-8"),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
-__all__ = ["Limits"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "app_limits"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +51,12 @@ DEFAULT_LIMITS = Limits(
     max_header_line_size=16 * 1024,
     body_timeout=30.0,
 )
+
+
+def app_limits(app: Any) -> Limits:
+    """The complete limits of ``app`` (an ``App``'s are merged over the defaults when it
+    is made), or the defaults for anything else. A route's request carries its route's
+    limits, merged over the app's when the route was added; this is for a request made
+    outside a route (an exception handler's, a middleware's)."""
+    limits = getattr(app, "limits", None)
+    return limits if isinstance(limits, Limits) else DEFAULT_LIMITS

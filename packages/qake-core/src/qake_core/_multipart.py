@@ -12,7 +12,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from qake_core._datastructures import Headers
 from qake_core._exceptions import HTTPException
 from qake_core._forms import FormData
-from qake_core._limits import DEFAULT_LIMITS, Limits
+from qake_core._limits import Limits
 from qake_core._upload import UploadFile
 
 if TYPE_CHECKING:
@@ -41,6 +41,18 @@ def _boundary(params: Mapping[str, str]) -> bytes:
             "space (RFC 2046).",
         )
     return boundary.encode("ascii")
+
+
+_CALLBACKS = (
+    "on_part_begin",
+    "on_part_data",
+    "on_part_end",
+    "on_header_field",
+    "on_header_value",
+    "on_header_end",
+    "on_headers_finished",
+    "on_end",
+)
 
 
 class _State:
@@ -91,12 +103,87 @@ class _State:
         self.ended = True
 
 
-def _limits_of(request: Request) -> Limits:
-    own = request.limits
-    if own is not None:
-        return own.merged_over(DEFAULT_LIMITS)
-    app_limits = getattr(request.app, "limits", None)
-    return app_limits if isinstance(app_limits, Limits) else DEFAULT_LIMITS
+def _allowance(limits: Limits) -> int | None:
+    """The bytes a multipart body may hold: files are bounded one by one and spooled to
+    disk, so the body may pass ``max_body_size`` by the file allowance (``max_files *
+    max_file_size``); ``None`` is no bound."""
+    body, files, file_size = limits.max_body_size, limits.max_files, limits.max_file_size
+    if body is None or file_size is None:
+        return body
+    return None if files is None else body + files * file_size
+
+
+class _Form:
+    """The form built from the parser's part events, within the request's limits."""
+
+    __slots__ = ("field", "fields", "files", "items", "limits", "name", "upload")
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.items: list[tuple[str, Any]] = []
+        self.files: list[UploadFile] = []
+        self.fields = 0
+        # The part being read: its name, and its bytes (a field) or its file (an upload).
+        self.name = ""
+        self.field: bytearray | None = None
+        self.upload: UploadFile | None = None
+
+    def begin(self, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        """A part starts: count it and read its Content-Disposition."""
+        self.fields += 1
+        max_fields = self.limits.max_form_fields
+        if max_fields is not None and self.fields > max_fields:
+            raise HTTPException(413, f"The form has more than {max_fields} fields.")
+        headers = Headers(raw=raw_headers)
+        disposition, params = parse_options_header(headers.get("content-disposition", ""))
+        if disposition != b"form-data" or b"name" not in params:
+            raise _bad("a part lacks a form-data Content-Disposition with a name")
+        self.name = params[b"name"].decode("utf-8", "replace")
+        if b"filename" not in params:
+            self.upload, self.field = None, bytearray()
+            return
+        max_files = self.limits.max_files
+        if max_files is not None and len(self.files) >= max_files:
+            raise HTTPException(413, f"The form has more than {max_files} files.")
+        # NOTE: UploadFile keeps this name as original_filename and exposes only its safe
+        # base name as filename.
+        self.upload = UploadFile(
+            filename=params[b"filename"].decode("utf-8", "replace"), headers=headers, size=0
+        )
+        self.files.append(self.upload)
+        self.field = None
+
+    async def data(self, chunk: bytes) -> None:
+        """More of the part: to its file (within ``max_file_size``) or its field."""
+        upload = self.upload
+        if upload is not None:
+            max_file_size = self.limits.max_file_size
+            if max_file_size is not None and (upload.size or 0) + len(chunk) > max_file_size:
+                raise HTTPException(
+                    413, f"An uploaded file exceeds the limit of {max_file_size} bytes."
+                )
+            await upload.write(chunk)
+        elif self.field is not None:
+            self.field += chunk
+            if len(self.field) > _MAX_FIELD_SIZE:
+                raise HTTPException(413, "A form field exceeds 1 MiB.")
+
+    async def end(self) -> None:
+        """The part is complete: add it to the form's items."""
+        if self.upload is not None:
+            await self.upload.seek(0)
+            self.items.append((self.name, self.upload))
+        elif self.field is not None:
+            try:
+                self.items.append((self.name, self.field.decode("utf-8")))
+            except UnicodeDecodeError:
+                raise _bad(f"field {self.name!r} is not valid UTF-8") from None
+        self.upload, self.field = None, None
+
+    async def discard(self) -> None:
+        """Close (delete) every file created so far."""
+        for f in self.files:
+            await f.close()
 
 
 async def parse_multipart(request: Request, params: Mapping[str, str]) -> FormData:
@@ -108,100 +195,29 @@ async def parse_multipart(request: Request, params: Mapping[str, str]) -> FormDa
     parameters (see :func:`~qake_core._media_type.parse_media_type`).
     """
     boundary = _boundary(params)
-    limits = _limits_of(request)
-    max_fields = limits.max_form_fields or DEFAULT_LIMITS.max_form_fields or 1000
-    max_files = limits.max_files if limits.max_files is not None else 100
-    max_file_size = limits.max_file_size
+    limits = request.limits
     state = _State(limits)
-    callbacks: Any = {
-        name: getattr(state, name)
-        for name in (
-            "on_part_begin",
-            "on_part_data",
-            "on_part_end",
-            "on_header_field",
-            "on_header_value",
-            "on_header_end",
-            "on_headers_finished",
-            "on_end",
-        )
-    }
+    callbacks: Any = {name: getattr(state, name) for name in _CALLBACKS}
     parser = MultipartParser(boundary, callbacks, max_header_count=16)
-    items: list[tuple[str, Any]] = []
-    files: list[UploadFile] = []
-    name = ""
-    field: bytearray | None = None
-    upload: UploadFile | None = None
-    fields = 0
-    # Files are bounded one by one and spooled to disk, so a multipart body may exceed
-    # max_body_size by the file allowance (max_files * max_file_size).
-    saved_limit = request.max_body_size
-    if max_file_size is not None and limits.max_body_size is not None:
-        request.max_body_size = limits.max_body_size + max_files * max_file_size
+    form = _Form(limits)
     try:
-        async for chunk in request.stream():
+        async for chunk in request._stream(_allowance(limits)):
             try:
                 parser.write(chunk)
             except MultipartParseError as exc:
                 raise _bad(str(exc) or "parse error") from None
             for kind, value in state.events:
                 if kind == "begin":
-                    fields += 1
-                    if fields > max_fields:
-                        raise HTTPException(413, f"The form has more than {max_fields} fields.")
-                    headers = Headers(raw=value)
-                    disposition, disposition_params = parse_options_header(
-                        headers.get("content-disposition", "")
-                    )
-                    if disposition != b"form-data" or b"name" not in disposition_params:
-                        raise _bad("a part lacks a form-data Content-Disposition with a name")
-                    name = disposition_params[b"name"].decode("utf-8", "replace")
-                    if b"filename" in disposition_params:
-                        if len(files) >= max_files:
-                            raise HTTPException(413, f"The form has more than {max_files} files.")
-                        # NOTE: UploadFile keeps this name as original_filename and
-                        # exposes only its safe base name as filename.
-                        upload = UploadFile(
-                            filename=disposition_params[b"filename"].decode("utf-8", "replace"),
-                            headers=headers,
-                            size=0,
-                        )
-                        files.append(upload)
-                        field = None
-                    else:
-                        upload, field = None, bytearray()
+                    form.begin(value)
                 elif kind == "data":
-                    if upload is not None:
-                        if (
-                            max_file_size is not None
-                            and (upload.size or 0) + len(value) > max_file_size
-                        ):
-                            raise HTTPException(
-                                413, f"An uploaded file exceeds the limit of {max_file_size} bytes."
-                            )
-                        await upload.write(value)
-                    elif field is not None:
-                        field += value
-                        if len(field) > _MAX_FIELD_SIZE:
-                            raise HTTPException(413, "A form field exceeds 1 MiB.")
+                    await form.data(value)
                 else:  # end of a part
-                    if upload is not None:
-                        await upload.seek(0)
-                        items.append((name, upload))
-                    elif field is not None:
-                        try:
-                            items.append((name, field.decode("utf-8")))
-                        except UnicodeDecodeError:
-                            raise _bad(f"field {name!r} is not valid UTF-8") from None
-                    upload, field = None, None
+                    await form.end()
             state.events.clear()
         parser.finalize()
         if not state.ended:
             raise _bad("the body ended before the closing boundary")
     except BaseException:
-        for f in files:
-            await f.close()
+        await form.discard()
         raise
-    finally:
-        request.max_body_size = saved_limit
-    return FormData(items)
+    return FormData(form.items)

@@ -14,11 +14,11 @@ from qake_core._body_deadline import Deadline, run_into, steps_of, under_scope
 from qake_core._cookies import parse_cookie_header
 from qake_core._datastructures import URL, Address, Headers, QueryParams, State
 from qake_core._exceptions import HTTPException
+from qake_core._limits import Limits, app_limits
 from qake_core.types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from qake_core._forms import FormData
-    from qake_core._limits import Limits
 
 __all__ = ["ClientDisconnect", "HTTPConnection", "Request", "query_values", "split_query"]
 
@@ -173,7 +173,6 @@ class Request(HTTPConnection):
         "_send",
         "cleanups",
         "limits",
-        "max_body_size",
     )
 
     def __init__(
@@ -182,7 +181,6 @@ class Request(HTTPConnection):
         receive: Receive = _no_receive,
         send: Send = _no_send,
         path_params: dict[str, Any] | None = None,
-        max_body_size: int | None = None,
         limits: Limits | None = None,
     ) -> None:
         # PERF: HTTPConnection.__init__ inlined (one call fewer per request).
@@ -194,9 +192,9 @@ class Request(HTTPConnection):
         self._send = send
         self._json: Any = _UNSET
         self._form: FormData | None = None
-        self.max_body_size = max_body_size
-        #: The route's merged limits (``None`` outside a route: the app's apply).
-        self.limits = limits
+        #: The complete limits this request is held to: its route's (merged over the
+        #: app's when the route was added), else the app's, else the defaults.
+        self.limits: Limits = limits if limits is not None else app_limits(scope.get("app"))
         # Callbacks run after the response was sent (yield-dependency exits, file
         # clean-up); each receives the exception the handler raised, or None.
         self.cleanups: list[Callable[[BaseException | None], Awaitable[None]]] | None = None
@@ -212,35 +210,17 @@ class Request(HTTPConnection):
     def receive(self) -> Receive:
         return self._receive
 
-    def _limit(self) -> int | None:
-        if self.max_body_size is not None:
-            return self.max_body_size
-        app = self.scope.get("app")
-        limits = getattr(app, "limits", None)
-        return getattr(limits, "max_body_size", None)
-
-    def _body_timeout(self) -> float | None:
-        limits = self.limits
-        if limits is None:
-            limits = getattr(self.scope.get("app"), "limits", None)
-        if limits is None:
-            from qake_core._limits import DEFAULT_LIMITS
-
-            limits = DEFAULT_LIMITS
-        timeout: float | None = limits.body_timeout
-        return timeout
-
     async def _next_message(self) -> Message:
         """The next body message, within the body-read deadline (``Limits.body_timeout``):
         see qake_core._body_deadline (``body`` has this inline)."""
         if _body_deadline.running_loop() is None:
-            return await under_scope(self._receive, self._body_timeout())
+            return await under_scope(self._receive, self.limits.body_timeout)
         receiving: Any = self._receive()
         if type(receiving) is not CoroutineType:
             receiving = steps_of(receiving)
         steps = run_into(receiving, self)
         for pending in steps:  # only when the receive has to wait
-            await Deadline(steps, pending, self._body_timeout())
+            await Deadline(steps, pending, self.limits.body_timeout)
             break
         message: Message = self._received
         return message
@@ -254,12 +234,17 @@ class Request(HTTPConnection):
                     raise HTTPException(400, "Content-Length is not a number.") from None
         return None
 
-    async def stream(self) -> AsyncIterator[bytes]:
+    def stream(self) -> AsyncIterator[bytes]:
         """Yield the body in chunks as they arrive, enforcing the body-size limit.
 
         If the body was already read (``body()``, ``json()``...) it is yielded from
         the cache; a body consumed by an earlier ``stream()`` cannot be read again.
         """
+        return self._stream(self.limits.max_body_size)
+
+    async def _stream(self, limit: int | None) -> AsyncIterator[bytes]:
+        """``stream()`` held to ``limit`` bytes (``None``: no limit) instead of
+        ``limits.max_body_size``: a multipart body may pass it by its file allowance."""
         scope = self.scope
         if _BODY_KEY in scope:
             if scope[_BODY_KEY]:
@@ -268,7 +253,7 @@ class Request(HTTPConnection):
         if scope.get(_CONSUMED_KEY):
             raise RuntimeError("the request body was already consumed by stream()")
         scope[_CONSUMED_KEY] = True
-        limit = self._check_declared_length()
+        self._check_declared_length(limit)
         seen = 0
         while True:
             message = await self._next_message()
@@ -285,13 +270,11 @@ class Request(HTTPConnection):
             elif kind == "http.disconnect":
                 raise ClientDisconnect
 
-    def _check_declared_length(self) -> int | None:
-        limit = self._limit()
+    def _check_declared_length(self, limit: int | None) -> None:
         if limit is not None:
             declared = self._declared_length()
             if declared is not None and declared > limit:
                 raise _too_large(limit)
-        return limit
 
     async def body(self) -> bytes:
         """The whole body (cached: a middleware and the handler may both read it)."""
@@ -301,17 +284,17 @@ class Request(HTTPConnection):
             return bytes(cached)
         if scope.get(_CONSUMED_KEY):
             raise RuntimeError("the request body was already consumed by stream()")
-        limit = self._limit()
+        limit = self.limits.max_body_size
         # PERF: _next_message inline (one coroutine fewer on every body read).
         if _body_deadline.running_loop() is None:
-            message = await under_scope(self._receive, self._body_timeout())
+            message = await under_scope(self._receive, self.limits.body_timeout)
         else:
             receiving: Any = self._receive()
             if type(receiving) is not CoroutineType:
                 receiving = steps_of(receiving)
             steps = run_into(receiving, self)
             for pending in steps:  # only when the receive has to wait
-                await Deadline(steps, pending, self._body_timeout())
+                await Deadline(steps, pending, self.limits.body_timeout)
                 break
             message = self._received
         kind = message["type"]
@@ -325,7 +308,7 @@ class Request(HTTPConnection):
             raise ClientDisconnect
         else:
             # More is coming: refuse a declared oversize before reading the rest.
-            self._check_declared_length()
+            self._check_declared_length(limit)
             chunks = [message.get("body", b"")]
             seen = len(chunks[0])
             while True:

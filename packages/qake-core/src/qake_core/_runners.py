@@ -30,12 +30,11 @@ def request_runner(chain: CallNext, limits: Limits, boundary: ErrorBoundary) -> 
     """The route's coroutine when its handler needs a ``Request`` (or hooks run): build
     it, run ``chain`` and send the response, inline when it is a plain one; errors and
     other responses go to the app's error ``boundary``."""
-    max_body_size = limits.max_body_size
     # PERF: bound once, here: no attribute lookup per request.
     handle_error, respond = boundary.answer, boundary.respond
 
     async def handle(scope: Scope, receive: Receive, send: Send, params: dict[str, Any]) -> None:
-        request = Request(scope, receive, send, params, max_body_size, limits)
+        request = Request(scope, receive, send, params, limits)
         try:
             response = await chain(request)
         except Exception as exc:
@@ -82,7 +81,6 @@ def direct_runner(
     scope; without them, those of an app that mounts this one may be there.
     """
     func, read, with_params, serialize, dump, status = direct
-    max_body_size = limits.max_body_size
     handle_error, respond = boundary.answer, boundary.respond
     # PERF: a declared model's JSON always gets the same defaults: merged once, here.
     json_tail = [JSON_CONTENT_TYPE]
@@ -106,7 +104,7 @@ def direct_runner(
             else:
                 body = dump(value)
         except Exception as exc:
-            request = Request(scope, receive, send, params, max_body_size, limits)
+            request = Request(scope, receive, send, params, limits)
             await handle_error(request, exc)
             return
         # PERF: Response.__call__ inline (one coroutine fewer), or no Response at all.
