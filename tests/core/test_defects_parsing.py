@@ -79,7 +79,9 @@ def test_cookie_parsing_is_linear(shape: str) -> None:
             header = make(n)
             costs.append(_cost(lambda: parse_cookie_header(header)))  # noqa: B023
             if len(costs) == 2:
-                assert costs[1] / costs[0] < 64, costs  # linear: 16
+                # linear: 16, quadratic: 256; the margin absorbs a loaded machine's noise
+                # and the cache effects of small inputs.
+                assert costs[1] / costs[0] < 128, costs
     finally:
         gc.enable()
     assert costs[2] / costs[1] < 256, costs  # linear: 64
