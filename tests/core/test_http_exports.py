@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import qake_core
 
 HTTP_NAMES = {
@@ -48,3 +50,14 @@ def test_exports() -> None:
     assert set(qake_core.__all__) >= HTTP_NAMES
     for name in qake_core.__all__:
         assert getattr(qake_core, name) is not None
+
+
+def test_all_is_exactly_the_public_names() -> None:
+    """Every public name of ``qake_core`` is in ``__all__`` and nothing else is (its
+    submodules, such as ``qake_core.types``, are not names of the package's API)."""
+    public = {
+        name
+        for name, value in vars(qake_core).items()
+        if not name.startswith("_") and not isinstance(value, ModuleType)
+    }
+    assert public == set(qake_core.__all__)
