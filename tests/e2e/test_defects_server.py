@@ -13,61 +13,26 @@ with a 0.5 s body deadline; the requests are written on raw sockets.
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import httpx
 import pytest
+from qake_server import qake_run
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 APP = "tests.e2e.edge_limits_app:app"
 KIB = 1024
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module", params=["httptools", "h11"])
 def port(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """``qake run`` serving the app with the parser of the parameter; its port."""
-    number = _free_port()
     log = tmp_path_factory.mktemp("serve") / "server.log"
-    command = [
-        *(sys.executable, "-m", "qakeapi", "run", APP),
-        *("--port", str(number), "--http", request.param),
-    ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{number}/ok", timeout=0.5)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"qake run did not start:\n{log.read_text()}")
-                time.sleep(0.1)
-        yield number
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
-            proc.wait()
+    with qake_run(APP, "--http", request.param, log=log, ready="/ok") as server:
+        yield server.port
 
 
 @dataclass

@@ -7,73 +7,22 @@ saying so; h11 lets request smuggling and obs-folded headers through).
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from qake_server import Server, qake_run
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 APP = "tests.e2e.errors_app:app"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Server:
-    base: str
-    port: int
-    log: Path
-
-    def output(self) -> str:
-        time.sleep(0.3)  # let the worker flush what the last request logged
-        return self.log.read_text()
-
-
 def _serve(tmp: Path, args: list[str], prelude: str = "") -> Iterator[Server]:
-    """``qake run APP`` (through ``python -c`` when ``prelude`` must run first)."""
-    port = _free_port()
-    log = tmp / f"server-{port}.log"
-    cli = ["run", APP, "--port", str(port), *args]
-    if prelude:
-        code = f"{prelude}\nfrom qakeapi._cli import main\nraise SystemExit(main({cli!r}))"
-        command = [sys.executable, "-c", code]
-    else:
-        command = [sys.executable, "-m", "qakeapi", *cli]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(base + "/ok", timeout=0.5)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"qake run did not start:\n{log.read_text()}")
-                time.sleep(0.1)
-        yield Server(base, port, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
-            proc.wait()
+    with qake_run(APP, *args, log=tmp / "server.log", ready="/ok", prelude=prelude) as server:
+        yield server
 
 
 @pytest.fixture(scope="module", params=["httptools", "h11"])
