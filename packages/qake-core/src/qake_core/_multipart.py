@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 from python_multipart.exceptions import MultipartParseError
@@ -186,6 +187,22 @@ class _Form:
             await f.close()
 
 
+async def _feed(parser: MultipartParser, state: _State, form: _Form, chunk: bytes) -> None:
+    """Parse one chunk of the body and apply the parts' events to the form."""
+    try:
+        parser.write(chunk)
+    except MultipartParseError as exc:
+        raise _bad(str(exc) or "parse error") from None
+    for kind, value in state.events:
+        if kind == "begin":
+            form.begin(value)
+        elif kind == "data":
+            await form.data(value)
+        else:  # end of a part
+            await form.end()
+    state.events.clear()
+
+
 async def parse_multipart(request: Request, params: Mapping[str, str]) -> FormData:
     """Parse the body as it streams in; files over the spool size go to disk.
 
@@ -201,19 +218,11 @@ async def parse_multipart(request: Request, params: Mapping[str, str]) -> FormDa
     parser = MultipartParser(boundary, callbacks, max_header_count=16)
     form = _Form(limits)
     try:
-        async for chunk in request._stream(_allowance(limits)):
-            try:
-                parser.write(chunk)
-            except MultipartParseError as exc:
-                raise _bad(str(exc) or "parse error") from None
-            for kind, value in state.events:
-                if kind == "begin":
-                    form.begin(value)
-                elif kind == "data":
-                    await form.data(value)
-                else:  # end of a part
-                    await form.end()
-            state.events.clear()
+        # NOTE: aclosing: a part refused mid-body must close the body reader at once
+        # (under trio nothing finalises an abandoned async generator for us).
+        async with aclosing(request._stream(_allowance(limits))) as body:
+            async for chunk in body:
+                await _feed(parser, state, form, chunk)
         parser.finalize()
         if not state.ended:
             raise _bad("the body ended before the closing boundary")

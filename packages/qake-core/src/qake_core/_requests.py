@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
@@ -242,7 +242,7 @@ class Request(HTTPConnection):
         """
         return self._stream(self.limits.max_body_size)
 
-    async def _stream(self, limit: int | None) -> AsyncIterator[bytes]:
+    async def _stream(self, limit: int | None) -> AsyncGenerator[bytes, None]:
         """``stream()`` held to ``limit`` bytes (``None``: no limit) instead of
         ``limits.max_body_size``: a multipart body may pass it by its file allowance."""
         scope = self.scope
