@@ -252,7 +252,7 @@ class App(Router):
             # PERF: no edge middleware: the route is found and awaited right here, as
             # Dispatcher.dispatch (which edge middleware call) would find it: one call
             # fewer, -1,400 instructions per request under callgrind. Keep the two in
-            # step; the tests of tests/core/test_http_dispatch.py run both.
+            # step; the tests of tests/core/test_dispatch.py run both.
             # PERF: the head passes here when its Host comes first and is one seen valid
             # before (the last new one: one comparison; else a set lookup) and its headers
             # add up to no more than one header may hold (one loop, ~800 instructions a
