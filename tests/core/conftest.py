@@ -15,3 +15,10 @@ def client_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
     defaults["backend"] = backend
     monkeypatch.setattr(TestClient.__init__, "__kwdefaults__", defaults)
     return backend
+
+
+@pytest.fixture(params=[False, True], ids=["inline", "edge"])
+def edge(request: pytest.FixtureRequest) -> bool:
+    """Whether the test's app gets an edge middleware (``core_asgi.PassThrough``): the
+    app routes inline in ``__call__`` without one, in its dispatcher under one."""
+    return bool(request.param)

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from core_asgi import PassThrough
 
 from qake_core import (
     App,
@@ -126,13 +127,6 @@ def test_edge_middleware_error_is_a_500_problem_logged_once(
 def test_handler_error_behind_middleware_is_answered_and_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    class PassThrough:
-        def __init__(self, app: object) -> None:
-            self.app = app
-
-        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            await self.app(scope, receive, send)  # type: ignore[operator]
-
     app = App()
     app.add_middleware(PassThrough)
 

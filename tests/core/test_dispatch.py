@@ -7,25 +7,10 @@ Without edge middleware ``App.__call__`` routes inline; under edge middleware
 from __future__ import annotations
 
 import pytest
+from core_asgi import PassThrough
 
 from qake_core import App, Limits, PlainTextResponse, Response
-from qake_core.types import ASGIApp, Receive, Scope, Send
 from qake_testing import TestClient
-
-
-class PassThrough:
-    """A pure ASGI edge middleware: the app then routes under it, not in ``__call__``."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
-
-
-@pytest.fixture(params=[False, True], ids=["inline", "edge"])
-def edge(request: pytest.FixtureRequest) -> bool:
-    return bool(request.param)
 
 
 def make_app(edge: bool, **options: object) -> App:

@@ -12,48 +12,15 @@ from typing import Annotated, Any
 
 import anyio
 import pytest
+from core_asgi import PassThrough, http_scope
 from pydantic import BaseModel
 
 from qake_core import URL, App, CallNext, File, Form, Limits, Request, Response, UploadFile
-from qake_core.types import ASGIApp, Receive, Scope, Send
 from qake_testing import TestClient
 
 Message = dict[str, Any]
-
-
-class PassThrough:
-    """A pure ASGI edge middleware: the app then routes in ``_dispatch``, not ``__call__``."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
-
-
-@pytest.fixture(params=[False, True], ids=["inline", "edge"])
-def edge(request: pytest.FixtureRequest) -> bool:
-    return bool(request.param)
-
-
-def http_scope(
-    path: str = "/", headers: list[tuple[bytes, bytes]] | None = None, method: str = "GET"
-) -> Message:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": headers if headers is not None else [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 1234),
-        "server": ("10.0.0.1", 8000),
-        "state": {},
-    }
+#: The server address the URL falls back to when the Host cannot be used.
+SERVER = ("10.0.0.1", 8000)
 
 
 def run_app(
@@ -165,14 +132,20 @@ def test_valid_hosts_are_served_and_make_the_url(edge: bool, host: str) -> None:
 def test_the_host_is_checked_wherever_it_is_among_the_headers(edge: bool) -> None:
     app = guarded_app(edge)
     last_bad = [(b"accept", b"*/*"), (b"host", b"example.com/?")]
-    status, _, body = response_of(run_app(app, http_scope("/whoami/a", last_bad), _no_body))
+    status, _, body = response_of(
+        run_app(app, http_scope("GET", "/whoami/a", last_bad, SERVER), _no_body)
+    )
     assert (status, b"Host" in body) == (400, True)
     last_good = [(b"accept", b"*/*"), (b"host", b"example.org")]
-    status, _, body = response_of(run_app(app, http_scope("/whoami/a", last_good), _no_body))
+    status, _, body = response_of(
+        run_app(app, http_scope("GET", "/whoami/a", last_good, SERVER), _no_body)
+    )
     assert status == 200
     assert b'"url":"http://example.org/whoami/a"' in body
     # No Host at all (HTTP/1.0): the server's address makes the URL.
-    status, _, body = response_of(run_app(app, http_scope("/whoami/a", []), _no_body))
+    status, _, body = response_of(
+        run_app(app, http_scope("GET", "/whoami/a", [], SERVER), _no_body)
+    )
     assert status == 200
     assert b'"url":"http://10.0.0.1:8000/whoami/a"' in body
 
@@ -198,7 +171,7 @@ def test_a_url_built_from_a_scope_with_a_bad_host_keeps_the_routed_path() -> Non
     """Outside the app's check (an outer middleware, a hand-made scope) the Host is
     not trusted either: the server's address stands in, the path is the scope's."""
     for host in (b"example.com/?", b"example.com#frag", b"example.com/x?y="):
-        scope = http_scope("/admin/secret", [(b"host", host)])
+        scope = http_scope("GET", "/admin/secret", [(b"host", host)], SERVER)
         scope["query_string"] = b"a=1"
         url = URL(scope=scope)
         assert url.path == "/admin/secret"
@@ -210,7 +183,7 @@ def test_a_url_built_from_a_scope_with_a_bad_host_keeps_the_routed_path() -> Non
 
 def test_a_websocket_handshake_with_a_bad_host_is_refused() -> None:
     app = App()
-    scope = http_scope("/ws", [(b"host", b"example.com/?")])
+    scope = http_scope("GET", "/ws", [(b"host", b"example.com/?")])
     scope["type"] = "websocket"
 
     async def connect() -> Message:
@@ -369,7 +342,7 @@ def test_a_stalled_body_is_answered_408_and_closes(
     started = time.monotonic()
     sent = run_app(
         body_app(0.2),
-        http_scope(path, headers, "POST"),
+        http_scope("POST", path, headers),
         stalling(first if sent_first else None),
         backend,
     )
@@ -391,7 +364,7 @@ def test_a_route_may_wait_longer_for_its_body() -> None:
         return {"type": "http.request", "body": chunks.pop(0), "more_body": bool(chunks)}
 
     headers = [(b"host", b"testserver")]
-    sent = run_app(body_app(0.2), http_scope("/patient", headers, "POST"), pausing)
+    sent = run_app(body_app(0.2), http_scope("POST", "/patient", headers), pausing)
     assert response_of(sent)[::2] == (200, b'{"size":6}')
 
 
@@ -418,7 +391,7 @@ def test_a_slow_but_progressing_body_is_not_cut_off(backend: str, path: str) -> 
     headers = [(b"host", b"testserver"), (b"content-type", b"application/json")]
     started = time.monotonic()
     sent = run_app(
-        body_app(0.3), http_scope(path, headers, "POST"), progressing(chunks, 0.1), backend
+        body_app(0.3), http_scope("POST", path, headers), progressing(chunks, 0.1), backend
     )
     assert time.monotonic() - started >= 0.8
     status, _, answer = response_of(sent)
@@ -437,7 +410,7 @@ def test_the_deadline_leaves_a_receive_s_own_cancel_scopes_alone(backend: str) -
             return await stalled()
 
     headers = [(b"host", b"testserver"), (b"content-length", b"1000000")]
-    sent = run_app(body_app(0.2), http_scope("/body", headers, "POST"), with_own_deadline, backend)
+    sent = run_app(body_app(0.2), http_scope("POST", "/body", headers), with_own_deadline, backend)
     assert response_of(sent)[0] == 408
 
 
@@ -455,7 +428,7 @@ def test_a_message_taken_before_a_pause_is_not_lost(backend: str) -> None:
     for path in ("/body", "/stream"):
         chunks[:] = [b"abc", b"def", b"ghi"]
         headers = [(b"host", b"testserver")]
-        sent = run_app(body_app(0.2), http_scope(path, headers, "POST"), checkpointing, backend)
+        sent = run_app(body_app(0.2), http_scope("POST", path, headers), checkpointing, backend)
         assert response_of(sent)[::2] == (200, b'{"size":9}')
 
 

@@ -7,31 +7,12 @@ from typing import Any
 
 import anyio
 import pytest
+from core_asgi import http_scope
 
 from qake_core import App, CallNext, HTTPConnection, Limits, Request, Response, Router
 from qake_testing import TestClient
 
 Message = dict[str, Any]
-
-
-def http_scope(
-    method: str = "GET", path: str = "/", headers: list[tuple[bytes, bytes]] | None = None
-) -> Message:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": headers or [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 1234),
-        "server": ("testserver", 80),
-        "state": {},
-    }
 
 
 def call(app: Any, scope: Message, incoming: list[Message]) -> list[Message]:
