@@ -21,7 +21,7 @@ from qake_core._default_headers import (
     is_document,
     merge_default_headers,
 )
-from qake_core._depends import Depends
+from qake_core._depends import Depends, Security, SecurityScopes
 from qake_core._exceptions import (
     HandlerSignatureError,
     HTTPException,
@@ -125,6 +125,8 @@ __all__ = [
     "ResponseValidationError",
     "RouteSpec",
     "Router",
+    "Security",
+    "SecurityScopes",
     "ServerErrorMiddleware",
     "ServerSentEvent",
     "State",

@@ -11,10 +11,10 @@ lifespan shuts down (generators are resumed then; the app's store of them is
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-__all__ = ["DependencyScope", "Depends"]
+__all__ = ["DependencyScope", "Depends", "Security", "SecurityScopes"]
 
 #: How long a dependency's value lives: one request, or the app's lifespan.
 DependencyScope = Literal["request", "app"]
@@ -52,3 +52,51 @@ class Depends:
         if self.scope != "request":
             extra += f", scope={self.scope!r}"
         return f"Depends({name}{extra})"
+
+
+class Security(Depends):
+    """A security dependency with the OAuth2 scopes it requires: ``Security(current_user,
+    scopes=["items"])`` (FastAPI's name and behaviour).
+
+    A dependency below it that takes a :class:`SecurityScopes` parameter receives the
+    scopes of every ``Security`` on the way to it, outermost first. Within one request a
+    security dependency is called once per distinct set of scopes.
+    """
+
+    __slots__ = ("scopes",)
+
+    def __init__(
+        self,
+        dependency: Callable[..., Any] | None = None,
+        *,
+        scopes: Sequence[str] | None = None,
+        use_cache: bool = True,
+        **meta: Any,
+    ) -> None:
+        super().__init__(dependency, use_cache=use_cache, **meta)
+        if isinstance(scopes, str):
+            raise TypeError(
+                f"Security(scopes={scopes!r}): pass a list of scope names, not one string"
+            )
+        self.scopes: tuple[str, ...] = tuple(scopes or ())
+
+    def __repr__(self) -> str:
+        return f"Security({super().__repr__()[8:-1]}, scopes={list(self.scopes)!r})"
+
+
+class SecurityScopes:
+    """The scopes required on the way to a dependency (injected by type).
+
+    ``scopes`` lists them (outermost ``Security`` first, no duplicates) and
+    ``scope_str`` joins them with spaces, as an OAuth2 ``WWW-Authenticate`` header's
+    ``scope`` attribute wants them (RFC 6750 section 3).
+    """
+
+    __slots__ = ("scope_str", "scopes")
+
+    def __init__(self, scopes: Sequence[str] | None = None) -> None:
+        self.scopes: list[str] = list(dict.fromkeys(scopes or ()))
+        self.scope_str = " ".join(self.scopes)
+
+    def __repr__(self) -> str:
+        return f"SecurityScopes({self.scopes!r})"

@@ -157,9 +157,37 @@ class HTTPConnection:
             self._state = State(self.scope.setdefault("state", {}))
         return self._state
 
+    @property
+    def user(self) -> Any:
+        """The authenticated user, set by an authentication layer (qake-security's
+        ``JWTAuth``, ``SessionAuth``, ``AuthenticationMiddleware``...) in ``scope["user"]``."""
+        return _scope_value(self.scope, "user", "an authentication layer (JWTAuth, SessionAuth)")
+
+    @property
+    def auth(self) -> Any:
+        """The credentials that authenticated the user (``scope["auth"]``: the token's
+        claims and scopes), set by the same authentication layer as :attr:`user`."""
+        return _scope_value(self.scope, "auth", "an authentication layer (JWTAuth, SessionAuth)")
+
+    @property
+    def session(self) -> Any:
+        """The session (a mutable mapping), set by a session middleware in
+        ``scope["session"]`` (qake-security's ``SessionMiddleware``)."""
+        return _scope_value(self.scope, "session", "a session middleware (SessionMiddleware)")
+
     def url_for(self, name: str, /, **params: Any) -> str:
         """The path of route ``name`` with ``params`` (see ``App.url_path_for``)."""
         return str(self.app.url_path_for(name, **params))
+
+
+def _scope_value(scope: Scope, key: str, provider: str) -> Any:
+    try:
+        return scope[key]
+    except KeyError:
+        raise RuntimeError(
+            f"request.{key} is not set for this request: add {provider} to the app, "
+            "router or route that serves it"
+        ) from None
 
 
 class Request(HTTPConnection):

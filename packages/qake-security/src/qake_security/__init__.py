@@ -1,5 +1,6 @@
-"""qake-security: protective middleware for qakeapi (security headers, CORS)."""
+"""qake-security: authentication, authorization and protective middleware for qakeapi."""
 
+from qake_core import Security, SecurityScopes
 from qake_security._cors import CORSMiddleware
 from qake_security._security_headers import (
     API_CSP,
@@ -10,8 +11,28 @@ from qake_security._security_headers import (
     security_header_sets,
     security_headers,
 )
+from qake_security._users import (
+    ANONYMOUS,
+    AnonymousUser,
+    AuthCredentials,
+    BaseUser,
+    SimpleUser,
+    credentials_of,
+    set_user,
+    user_of,
+)
 
 __all__ = [
+    "ANONYMOUS",
+    "AnonymousUser",
+    "AuthCredentials",
+    "BaseUser",
+    "Security",
+    "SecurityScopes",
+    "SimpleUser",
+    "credentials_of",
+    "set_user",
+    "user_of",
     "API_CSP",
     "DEFAULT_CSP",
     "DOCUMENT_ONLY_HEADERS",

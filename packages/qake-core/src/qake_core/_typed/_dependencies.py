@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 
 from qake_core._background import BackgroundTasks
+from qake_core._depends import Security, SecurityScopes
 from qake_core._requests import Request
 from qake_core._responses import Response
 from qake_core._typed._analysis import (
@@ -89,9 +90,10 @@ class RoutePlanner:
         self.run_sync = thread_runner(app)
         #: The app's store of app-scoped values (the app closes it in its lifespan).
         self.app_scoped = app.app_scoped_values
-        self.override_nodes: dict[Any, DependencyNode] = {}
+        self.override_nodes: dict[tuple[Any, tuple[str, ...]], DependencyNode] = {}
 
-    def plan(self, spec: CallSpec) -> CallPlan:
+    def plan(self, spec: CallSpec, scopes: tuple[str, ...] = ()) -> CallPlan:
+        """``spec``'s plan; ``scopes`` are those of the ``Security`` markers above it."""
         getters: list[tuple[str, Getter]] = []
         body: list[str] = []
         for p in spec.params:
@@ -99,26 +101,33 @@ class RoutePlanner:
                 body.append(p.name)
             else:
                 getters.append((p.name, param_getter(p)))
-        deps = tuple((d.name, self.node(d)) for d in spec.dependencies)
-        return CallPlan(tuple(getters), tuple(body), deps, spec.injected)
+        deps = tuple((d.name, self.node(d, scopes)) for d in spec.dependencies)
+        return CallPlan(tuple(getters), tuple(body), deps, spec.injected, scopes)
 
-    def node(self, dep: DependencySpec) -> DependencyNode:
+    def node(self, dep: DependencySpec, scopes: tuple[str, ...] = ()) -> DependencyNode:
         spec = dep.spec
+        if isinstance(dep.depends, Security):
+            scopes = (*scopes, *dep.depends.scopes)
         if dep.depends.scope == "app" and (spec.params or spec.injected):
             raise HandlerSignatureError(
                 f"{self.where}: app-scoped dependency "
                 f"{getattr(spec.call, '__qualname__', spec.call)!r} takes request parameters; "
                 "an app-scoped dependency may only depend on other app-scoped dependencies"
             )
-        return DependencyNode(self, dep.spec, dep.depends.use_cache, dep.depends.scope == "app")
+        return DependencyNode(
+            self, dep.spec, dep.depends.use_cache, dep.depends.scope == "app", scopes
+        )
 
     def override(self, fake: Callable[..., Any], original: DependencyNode) -> DependencyNode:
-        node = self.override_nodes.get(fake)
+        key = (fake, original.scopes)
+        node = self.override_nodes.get(key)
         if node is None:
             label = getattr(fake, "__qualname__", repr(fake))
             spec = analyse_call(fake, f"{self.where}, override {label}", self.converters)
-            node = DependencyNode(self, spec, original.use_cache, original.app_scoped)
-            self.override_nodes[fake] = node
+            node = DependencyNode(
+                self, spec, original.use_cache, original.app_scoped, original.scopes
+            )
+            self.override_nodes[key] = node
         return node
 
 
@@ -126,7 +135,7 @@ class CallPlan:
     """How to call one handler or dependency: its parameter getters, the names of its
     body parameters (read from the state's body), its dependencies and injections."""
 
-    __slots__ = ("body", "deps", "getters", "injected")
+    __slots__ = ("body", "deps", "getters", "injected", "security_scopes")
 
     def __init__(
         self,
@@ -134,11 +143,14 @@ class CallPlan:
         body: tuple[str, ...],
         deps: tuple[tuple[str | None, DependencyNode], ...],
         injected: tuple[tuple[str, str], ...],
+        scopes: tuple[str, ...] = (),
     ) -> None:
         self.getters = getters
         self.body = body
         self.deps = deps
         self.injected = injected
+        #: What a ``SecurityScopes`` parameter receives (one value, built at startup).
+        self.security_scopes = SecurityScopes(scopes)
 
     async def solve(self, request: Request, ctx: ResolutionState) -> dict[str, Any] | None:
         """The keyword arguments, or ``None`` when an input failed (errors are in ctx)."""
@@ -160,13 +172,15 @@ class CallPlan:
             elif dep_name is not None:
                 kwargs[dep_name] = value
         for name, what in self.injected:
-            kwargs[name] = _inject(what, request, ctx)
+            kwargs[name] = _inject(what, request, ctx, self)
         return kwargs if ok else None
 
 
-def _inject(what: str, request: Request, ctx: ResolutionState) -> Any:
+def _inject(what: str, request: Request, ctx: ResolutionState, plan: CallPlan) -> Any:
     if what == "request":
         return request
+    if what == "security_scopes":
+        return plan.security_scopes
     if what == "background":
         if ctx.background is None:
             ctx.background = BackgroundTasks()
@@ -179,10 +193,25 @@ def _inject(what: str, request: Request, ctx: ResolutionState) -> Any:
 class DependencyNode:
     """A dependency ready to resolve: cache, override, call by kind, clean-up."""
 
-    __slots__ = ("app_scoped", "call", "key", "kind", "plan", "planner", "use_cache")
+    __slots__ = (
+        "app_scoped",
+        "cache_key",
+        "call",
+        "key",
+        "kind",
+        "plan",
+        "planner",
+        "scopes",
+        "use_cache",
+    )
 
     def __init__(
-        self, planner: RoutePlanner, spec: CallSpec, use_cache: bool, app_scoped: bool
+        self,
+        planner: RoutePlanner,
+        spec: CallSpec,
+        use_cache: bool,
+        app_scoped: bool,
+        scopes: tuple[str, ...] = (),
     ) -> None:
         self.planner = planner
         self.call = spec.call
@@ -193,7 +222,10 @@ class DependencyNode:
             self.key: Any = spec.call
         except TypeError:
             self.key = id(spec.call)
-        self.plan = planner.plan(spec)
+        # FastAPI's rule: one call per dependency and set of required scopes.
+        self.scopes = scopes
+        self.cache_key: Any = (self.key, frozenset(scopes)) if scopes else self.key
+        self.plan = planner.plan(spec, scopes)
         self.use_cache = use_cache
         self.app_scoped = app_scoped
         self.kind = (
@@ -214,7 +246,7 @@ class DependencyNode:
                 return await self.planner.override(fake, self).resolve(request, ctx)
         if self.app_scoped:
             return await self.planner.app_scoped.get(self.key, lambda: self._create_app(ctx))
-        call = self.key
+        call = self.cache_key
         if self.use_cache:
             value = ctx.cache.get(call, _ABSENT)
             if value is not _ABSENT:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BodySpec", "CallSpec", "DependencySpec", "ParamSpec", "ResponseSpec", "RouteSpec"]
 
-Injected = Literal["request", "response", "background", "connection"]
+Injected = Literal["request", "response", "background", "connection", "security_scopes"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)

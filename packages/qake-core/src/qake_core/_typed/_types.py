@@ -18,6 +18,7 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints, 
 from pydantic import BaseModel, TypeAdapter
 
 from qake_core._background import BackgroundTasks
+from qake_core._depends import SecurityScopes
 from qake_core._exceptions import HandlerSignatureError
 from qake_core._requests import HTTPConnection
 from qake_core._responses import Response
@@ -100,7 +101,8 @@ def model_of(tp: Any) -> type[BaseModel] | None:
 
 def injected_kind(tp: Any) -> Injected | None:
     """What the framework passes for a parameter of type ``tp`` (the request, the
-    background tasks, the sub-response), or ``None`` for a request value."""
+    background tasks, the sub-response, the security scopes), or ``None`` for a
+    request value."""
     base = base_type(tp)
     if not isinstance(base, type):
         return None
@@ -110,6 +112,8 @@ def injected_kind(tp: Any) -> Injected | None:
         return "background"
     if issubclass(base, Response):
         return "response"
+    if issubclass(base, SecurityScopes):
+        return "security_scopes"
     return None
 
 
