@@ -13,6 +13,7 @@ import orjson
 
 from qake_core import PROBLEM_JSON, APIRoute, ParamSpec, RouteSpec
 from qake_docs._schemas import SchemaRegistry, named_model
+from qake_docs._security import SecuritySchemes
 
 __all__ = ["openapi_document"]
 
@@ -72,6 +73,7 @@ class _Builder:
         self.schemas = SchemaRegistry()
         self.uses_validation = False
         self.operation_ids: dict[str, str] = {}
+        self.security = SecuritySchemes()
 
     def parameter(self, p: ParamSpec) -> dict[str, Any]:
         param: dict[str, Any] = {"name": p.alias, "in": p.location}
@@ -189,6 +191,9 @@ class _Builder:
         op["responses"] = self.responses(route, spec, validates)
         if route.deprecated:
             op["deprecated"] = True
+        security = self.security.requirements(spec, where) if spec is not None else []
+        if security:
+            op["security"] = security
         return op
 
 
@@ -227,7 +232,8 @@ def openapi_document(
     Paths, methods, tags, summaries and path parameters come from the routes; when
     the core has analysed a route (``route.spec``) its query/header/cookie
     parameters, request body and response model are described too, with pydantic
-    models as shared ``components.schemas``.
+    models as shared ``components.schemas``, and its security dependencies as
+    ``components.securitySchemes`` and the operation's ``security``.
     """
     builder = _Builder()
     paths: dict[str, dict[str, Any]] = {}
@@ -243,6 +249,11 @@ def openapi_document(
     if builder.uses_validation:
         schemas.setdefault("Problem", PROBLEM_SCHEMA)
         schemas.setdefault("ValidationProblem", VALIDATION_PROBLEM_SCHEMA)
+    components: dict[str, Any] = {}
     if schemas:
-        document["components"] = {"schemas": dict(sorted(schemas.items()))}
+        components["schemas"] = dict(sorted(schemas.items()))
+    if builder.security.schemes:
+        components["securitySchemes"] = copy.deepcopy(builder.security.schemes)
+    if components:
+        document["components"] = components
     return document

@@ -1,7 +1,20 @@
 """qake-security: authentication, authorization and protective middleware for qakeapi."""
 
 from qake_core import Security, SecurityScopes
+from qake_security._api_key import APIKeyBase, APIKeyCookie, APIKeyHeader, APIKeyQuery
 from qake_security._cors import CORSMiddleware
+from qake_security._http_auth import (
+    BasicLogin,
+    HTTPAuthorizationCredentials,
+    HTTPBase,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+    HTTPDigest,
+)
+from qake_security._oauth2 import OAuth2, OAuth2AuthorizationCodeBearer, OAuth2PasswordBearer
+from qake_security._oauth2_forms import OAuth2PasswordRequestForm, OAuth2PasswordRequestFormStrict
+from qake_security._schemes import SecurityBase
 from qake_security._security_headers import (
     API_CSP,
     DEFAULT_CSP,
@@ -27,11 +40,28 @@ __all__ = [
     "API_CSP",
     "DEFAULT_CSP",
     "DOCUMENT_ONLY_HEADERS",
+    "APIKeyBase",
+    "APIKeyCookie",
+    "APIKeyHeader",
+    "APIKeyQuery",
     "AnonymousUser",
     "AuthCredentials",
     "BaseUser",
+    "BasicLogin",
     "CORSMiddleware",
+    "HTTPAuthorizationCredentials",
+    "HTTPBase",
+    "HTTPBasic",
+    "HTTPBasicCredentials",
+    "HTTPBearer",
+    "HTTPDigest",
+    "OAuth2",
+    "OAuth2AuthorizationCodeBearer",
+    "OAuth2PasswordBearer",
+    "OAuth2PasswordRequestForm",
+    "OAuth2PasswordRequestFormStrict",
     "Security",
+    "SecurityBase",
     "SecurityHeaderSets",
     "SecurityHeadersMiddleware",
     "SecurityScopes",
