@@ -54,7 +54,7 @@ from qake_core._scope import route_path
 from qake_core._server_errors import ServerErrorMiddleware
 from qake_core._sse import EventSourceResponse, ServerSentEvent
 from qake_core._staticfiles import StaticFiles
-from qake_core._stores import MemoryStore, Store
+from qake_core._stores import GCRAResult, MemoryStore, Store
 from qake_core._templates import Jinja2Templates
 from qake_core._trusted_host import TrustedHostMiddleware
 from qake_core._typed._specs import (
@@ -91,6 +91,7 @@ __all__ = [
     "FileResponse",
     "Form",
     "FormData",
+    "GCRAResult",
     "GZipMiddleware",
     "HTMLResponse",
     "HTTPConnection",

@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-__all__ = ["MemoryStore", "Store"]
+__all__ = ["GCRAResult", "MemoryStore", "Store"]
+
+
+@dataclass(frozen=True, slots=True)
+class GCRAResult:
+    """The outcome of one :meth:`Store.gcra` step (all durations in seconds).
+
+    ``remaining`` is how many more requests of cost 1 would be allowed right now;
+    ``retry_after`` is how long until this request would be allowed (0 when it was);
+    ``reset_after`` is how long until the bucket is full again.
+    """
+
+    allowed: bool
+    remaining: int
+    retry_after: float
+    reset_after: float
+
+
+def check_gcra_args(emission_interval: float, burst: int, cost: int) -> None:
+    """Refuse arguments no GCRA step can honour (a store calls this first)."""
+    if not emission_interval > 0 or math.isinf(emission_interval):
+        raise ValueError(f"gcra: emission_interval must be > 0 seconds, got {emission_interval}")
+    if burst < 1:
+        raise ValueError(f"gcra: burst must be at least 1, got {burst}")
+    if not 0 <= cost <= burst:
+        raise ValueError(f"gcra: cost must be between 0 and burst ({burst}), got {cost}")
 
 
 @runtime_checkable
@@ -29,6 +56,19 @@ class Store(Protocol):
         """Add ``amount`` to the integer at ``key`` (0 if missing) and return it.
 
         ``ttl`` applies when the key is created: the window of a rate-limit counter.
+        """
+        ...
+
+    async def gcra(
+        self, key: str, emission_interval: float, burst: int, cost: int = 1
+    ) -> GCRAResult:
+        """One atomic step of the Generic Cell Rate Algorithm on ``key``.
+
+        The key holds one value, the theoretical arrival time (TAT); a request is
+        allowed when ``cost`` more intervals fit in the tolerance ``burst *
+        emission_interval`` ahead of now, and then the TAT moves on by ``cost``
+        intervals. A refused request changes nothing. The key expires at its TAT (a
+        full bucket needs no state). ``cost=0`` only reads the state.
         """
         ...
 
@@ -90,6 +130,31 @@ class MemoryStore:
         current += amount
         self._put(key, current, expires)
         return current
+
+    async def gcra(
+        self, key: str, emission_interval: float, burst: int, cost: int = 1
+    ) -> GCRAResult:
+        check_gcra_args(emission_interval, burst, cost)
+        # Integer nanoseconds of the monotonic clock: exact arithmetic, so the last
+        # request of a burst is never refused by a rounding error.
+        now = time.monotonic_ns()
+        interval = max(round(emission_interval * 1e9), 1)
+        entry = self._live(key)
+        tat = now
+        if entry is not None and isinstance(entry[0], int) and entry[0] > now:
+            tat = entry[0]
+        new_tat = tat + interval * cost
+        allow_at = new_tat - interval * burst
+        if now < allow_at:
+            return GCRAResult(
+                False,
+                (now - (tat - interval * burst)) // interval,
+                (allow_at - now) / 1e9,
+                (tat - now) / 1e9,
+            )
+        if cost:
+            self._put(key, new_tat, new_tat / 1e9)  # expires at the TAT (same clock)
+        return GCRAResult(True, (now - allow_at) // interval, 0.0, (new_tat - now) / 1e9)
 
     def __len__(self) -> int:
         return len(self._data)
