@@ -14,6 +14,14 @@ from qake_security._http_auth import (
 )
 from qake_security._oauth2 import OAuth2, OAuth2AuthorizationCodeBearer, OAuth2PasswordBearer
 from qake_security._oauth2_forms import OAuth2PasswordRequestForm, OAuth2PasswordRequestFormStrict
+from qake_security._permissions import (
+    HasRole,
+    HasScope,
+    IsAuthenticated,
+    Permission,
+    PermissionCheck,
+    requires,
+)
 from qake_security._schemes import SecurityBase
 from qake_security._security_headers import (
     API_CSP,
@@ -55,11 +63,16 @@ __all__ = [
     "HTTPBasicCredentials",
     "HTTPBearer",
     "HTTPDigest",
+    "HasRole",
+    "HasScope",
+    "IsAuthenticated",
     "OAuth2",
     "OAuth2AuthorizationCodeBearer",
     "OAuth2PasswordBearer",
     "OAuth2PasswordRequestForm",
     "OAuth2PasswordRequestFormStrict",
+    "Permission",
+    "PermissionCheck",
     "Security",
     "SecurityBase",
     "SecurityHeaderSets",
@@ -67,6 +80,7 @@ __all__ = [
     "SecurityScopes",
     "SimpleUser",
     "credentials_of",
+    "requires",
     "security_header_sets",
     "security_headers",
     "set_user",
