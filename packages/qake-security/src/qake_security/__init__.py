@@ -3,6 +3,7 @@
 from qake_core import Security, SecurityScopes
 from qake_security._api_key import APIKeyBase, APIKeyCookie, APIKeyHeader, APIKeyQuery
 from qake_security._cors import CORSMiddleware
+from qake_security._escaping import escape_html, escape_js_string, safe_identifier, safe_url
 from qake_security._http_auth import (
     BasicLogin,
     HTTPAuthorizationCredentials,
@@ -80,7 +81,11 @@ __all__ = [
     "SecurityScopes",
     "SimpleUser",
     "credentials_of",
+    "escape_html",
+    "escape_js_string",
     "requires",
+    "safe_identifier",
+    "safe_url",
     "security_header_sets",
     "security_headers",
     "set_user",
