@@ -13,6 +13,9 @@ from qake_security._http_auth import (
     HTTPBearer,
     HTTPDigest,
 )
+from qake_security._jwks import JWKSKeys
+from qake_security._jwt import InvalidToken, JWTAuth, TokenCredentials, VerifiedToken
+from qake_security._jwt_middleware import JWTAuthMiddleware
 from qake_security._oauth2 import OAuth2, OAuth2AuthorizationCodeBearer, OAuth2PasswordBearer
 from qake_security._oauth2_forms import OAuth2PasswordRequestForm, OAuth2PasswordRequestFormStrict
 from qake_security._permissions import (
@@ -66,7 +69,11 @@ __all__ = [
     "HTTPDigest",
     "HasRole",
     "HasScope",
+    "InvalidToken",
     "IsAuthenticated",
+    "JWKSKeys",
+    "JWTAuth",
+    "JWTAuthMiddleware",
     "OAuth2",
     "OAuth2AuthorizationCodeBearer",
     "OAuth2PasswordBearer",
@@ -80,6 +87,8 @@ __all__ = [
     "SecurityHeadersMiddleware",
     "SecurityScopes",
     "SimpleUser",
+    "TokenCredentials",
+    "VerifiedToken",
     "credentials_of",
     "escape_html",
     "escape_js_string",

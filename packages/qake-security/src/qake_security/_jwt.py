@@ -1,0 +1,357 @@
+"""``JWTAuth``: bearer JSON Web Tokens (RFC 7519) verified with PyJWT, the safe way.
+
+Verification follows RFC 8725 (JWT best current practices): algorithms fixed per key,
+``exp`` and ``iat`` required, exact ``iss`` and ``aud``, unknown ``crit`` extensions
+refused (RFC 7515 §4.1.11), ``kid`` selecting only among keys loaded beforehand. Errors
+follow RFC 6750 §3: a missing token answers ``401`` with ``WWW-Authenticate: Bearer``;
+a bad one ``401`` with ``error="invalid_token"`` and a detail that does not say which
+check failed; missing scopes ``403`` with ``error="insufficient_scope"``.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import jwt
+
+from qake_core import HTTPException, Request, SecurityScopes, parse_cookie_header
+from qake_core.types import ASGIApp, Scope
+from qake_security._jwks import JWKSKeys, KeySet, StaticKeys, VerifyingKey
+from qake_security._users import AuthCredentials, SimpleUser, set_user
+
+__all__ = ["JWTAuth", "TokenCredentials", "VerifiedToken"]
+
+#: Claims ``create_token`` sets itself; passing them in ``claims`` is a mistake.
+RESERVED_CLAIMS = frozenset({"sub", "iat", "exp", "nbf", "iss", "aud", "jti"})
+#: Longer bearer values are refused before any decoding (a JWT is rarely over 2 KiB).
+MAX_TOKEN_LENGTH = 8192
+MISSING_DETAIL = "Not authenticated"
+INVALID_DETAIL = "Could not validate credentials"
+SCOPE_DETAIL = "Not enough permissions"
+#: RFC 6750 §3.1: no ``error`` attribute when the request carried no token at all.
+MISSING_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+INVALID_CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCredentials:
+    """What :meth:`JWTAuth.login_credentials` returns (qake-testing's ``login_as``)."""
+
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    cookies: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    """A token that passed every check: its user, credentials and claims."""
+
+    user: SimpleUser
+    credentials: AuthCredentials
+    #: Unix time after which the token is no longer accepted (``exp`` + leeway).
+    expires: float = field(repr=False)
+
+    @property
+    def claims(self) -> Mapping[str, Any]:
+        return self.credentials.claims
+
+
+class InvalidToken(Exception):
+    """A token failed a check (which one is never told to the client)."""
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _strings(value: Any, name: str) -> frozenset[str]:
+    """A space-separated string or a list of strings (``scope``, ``scp``, roles)."""
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        return frozenset(value.split())
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return frozenset(value)
+    raise InvalidToken(f"{name} claim is not a string or a list of strings")
+
+
+class JWTAuth:
+    """Authenticate requests by a signed JWT in ``Authorization: Bearer`` (or a cookie).
+
+    ``key`` (one key) or ``keys`` (``{kid: key}``, or a :class:`JWKSKeys`) with the
+    ``algorithms`` they verify. As a dependency (``user = Depends(auth)`` or
+    ``Security(auth, scopes=[...])``) it returns the :class:`SimpleUser`; as middleware
+    (``app.add_middleware(auth.middleware)``) it sets ``request.user`` /
+    ``request.auth`` for every request. ``cookie="name"`` also reads the token from that
+    cookie (protect cookie-authenticated forms with CSRF middleware).
+
+    Verified tokens are remembered (``cache_size`` of them, each only until its ``exp``
+    plus the leeway; all are forgotten when the keys change), so a client that sends
+    the same token again costs a dictionary lookup instead of a signature check. Their
+    claims are shared between those requests: treat ``user.details`` as read-only.
+    """
+
+    scheme_name = "JWTAuth"
+    security_scheme: Mapping[str, str] = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+    def __init__(
+        self,
+        key: Any = None,
+        algorithms: Sequence[str] | None = None,
+        *,
+        keys: Mapping[str, Any] | JWKSKeys | None = None,
+        issuer: str | Sequence[str] | None = None,
+        audience: str | Sequence[str] | None = None,
+        leeway: float | timedelta = 30,
+        require: Iterable[str] = ("exp", "iat"),
+        roles_claim: str = "roles",
+        cookie: str | None = None,
+        auto_error: bool = True,
+        expires_in: float | timedelta = 900,
+        cache_size: int = 1024,
+    ) -> None:
+        self._keys = self._key_set(key, keys, algorithms)
+        self.issuers = self._names(issuer, "issuer")
+        self.audiences = self._names(audience, "audience")
+        self.leeway = _seconds(leeway)
+        if self.leeway < 0 or self.leeway > 300:
+            raise ValueError("JWTAuth: leeway must be between 0 and 300 seconds (default 30)")
+        required = dict.fromkeys(require)
+        if self.issuers:
+            required["iss"] = None
+        self.require = tuple(required)
+        self.roles_claim = roles_claim
+        self.cookie = cookie
+        self.auto_error = auto_error
+        self.expires_in = _seconds(expires_in)
+        if cache_size < 0:
+            raise ValueError("JWTAuth: cache_size must be >= 0 (0 turns the cache off)")
+        self.cache_size = cache_size
+        self._cache: dict[str, VerifiedToken] = {}
+        self._generation = self._keys.generation
+        # PERF: everything PyJWT is given per request is built once, here.
+        self._options: Any = {"require": list(self.require), "verify_signature": True}
+        self._audience = list(self.audiences) or None
+        self._single = self._keys.get(None) if isinstance(self._keys, StaticKeys) else None
+
+    @staticmethod
+    def _key_set(
+        key: Any, keys: Mapping[str, Any] | JWKSKeys | None, algorithms: Sequence[str] | None
+    ) -> KeySet:
+        if (key is None) == (keys is None):
+            raise TypeError("JWTAuth: give either key=... (one key) or keys=... (a key set)")
+        if isinstance(keys, JWKSKeys):
+            if algorithms is not None:
+                raise TypeError("JWTAuth(keys=JWKSKeys(...)): give algorithms to JWKSKeys")
+            return keys
+        given = keys.values() if keys is not None else (key,)
+        if algorithms is None and not all(isinstance(k, jwt.PyJWK | Mapping) for k in given):
+            raise TypeError(
+                "JWTAuth: name the algorithm(s) the key verifies, e.g. algorithms=['HS256'] "
+                "(never taken from the token)"
+            )
+        if keys is not None:
+            return StaticKeys(keys, algorithms or ())
+        return StaticKeys.single(key, algorithms or ())
+
+    @staticmethod
+    def _names(value: str | Sequence[str] | None, what: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        names = (value,) if isinstance(value, str) else tuple(value)
+        if not names or not all(isinstance(n, str) and n for n in names):
+            raise ValueError(f"JWTAuth: {what} must be a non-empty string or list of strings")
+        return names
+
+    def __repr__(self) -> str:
+        return f"JWTAuth(issuer={list(self.issuers)!r}, audience={list(self.audiences)!r})"
+
+    # -- verification -------------------------------------------------------------
+
+    def verify(self, token: str) -> VerifiedToken:
+        """The verified token, or :class:`InvalidToken` (for any reason)."""
+        now = time.time()
+        keys = self._keys
+        if keys.generation != self._generation:
+            self._cache.clear()
+            self._generation = keys.generation
+        cached = self._cache.get(token)
+        if cached is not None:
+            if now < cached.expires:
+                return cached
+            self._cache.pop(token, None)
+        verified = self._decode(token)
+        if self.cache_size:
+            cache = self._cache
+            if len(cache) >= self.cache_size:  # forget the oldest entry
+                cache.pop(next(iter(cache), token), None)
+            cache[token] = verified
+        return verified
+
+    def _key_for(self, token: str) -> VerifyingKey:
+        if self._single is not None:
+            return self._single
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise InvalidToken("malformed header") from None
+        kid = header.get("kid")
+        key = self._keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise InvalidToken("unknown kid")
+        return key
+
+    def _decode(self, token: str) -> VerifiedToken:
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidToken("too long")
+        key = self._key_for(token)
+        try:
+            decoded = jwt.decode_complete(
+                token,
+                key.verify_key,
+                algorithms=key.algorithms,
+                options=self._options,
+                audience=self._audience,
+                leeway=self.leeway,
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(type(exc).__name__) from None
+        if "crit" in decoded["header"]:  # RFC 7515 §4.1.11: no extension is understood
+            raise InvalidToken("crit")
+        return self._verified(decoded["payload"])
+
+    def _verified(self, claims: dict[str, Any]) -> VerifiedToken:
+        # Exact issuer match, whatever PyJWT version: a prefix or substring never passes.
+        if self.issuers and (
+            type(claims.get("iss")) is not str or claims["iss"] not in self.issuers
+        ):
+            raise InvalidToken("iss")
+        sub = claims.get("sub")
+        if type(sub) is not str or not sub:
+            raise InvalidToken("sub")
+        exp = claims.get("exp")
+        expires = float("inf") if exp is None else float(exp) + self.leeway
+        scopes = _strings(claims.get("scope"), "scope") | _strings(claims.get("scp"), "scp")
+        roles = _strings(claims.get(self.roles_claim), self.roles_claim)
+        user = SimpleUser(sub, roles, claims)
+        return VerifiedToken(user, AuthCredentials("bearer", scopes, user.details), expires)
+
+    # -- the request side -------------------------------------------------------------
+
+    def token_from(self, scope: Scope) -> str | None:
+        """The bearer token of a request: its ``Authorization`` header, else the cookie."""
+        cookie_header = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer":
+                    return token.strip() or None
+            elif name == b"cookie" and self.cookie is not None:
+                cookie_header = value.decode("latin-1")
+        if cookie_header is not None:
+            return parse_cookie_header(cookie_header).get(self.cookie or "") or None
+        return None
+
+    def authenticate(self, scope: Scope) -> VerifiedToken | None:
+        """Verify the request's token and set ``request.user`` / ``request.auth``.
+
+        ``None`` when the request carries no token; :class:`InvalidToken` when it
+        carries a bad one.
+        """
+        token = self.token_from(scope)
+        if token is None:
+            return None
+        verified = self.verify(token)
+        set_user(scope, verified.user, verified.credentials)
+        scope["qake_security.jwt"] = (self, verified)
+        return verified
+
+    async def __call__(
+        self, request: Request, security_scopes: SecurityScopes
+    ) -> SimpleUser | None:
+        """The dependency: the authenticated user (``None`` with ``auto_error=False``)."""
+        scope = request.scope
+        done = scope.get("qake_security.jwt")
+        try:
+            # PERF: the middleware already verified this request's token.
+            verified = done[1] if done is not None and done[0] is self else self.authenticate(scope)
+        except InvalidToken:
+            if self.auto_error:
+                raise HTTPException(401, INVALID_DETAIL, INVALID_CHALLENGE) from None
+            return None
+        if verified is None:
+            if self.auto_error:
+                raise HTTPException(401, MISSING_DETAIL, MISSING_CHALLENGE)
+            return None
+        if security_scopes.scopes and not verified.credentials.scopes.issuperset(
+            security_scopes.scopes
+        ):
+            if self.auto_error:
+                challenge = (
+                    f'Bearer error="insufficient_scope", scope="{security_scopes.scope_str}"'
+                )
+                raise HTTPException(403, SCOPE_DETAIL, {"WWW-Authenticate": challenge})
+            return None
+        return verified.user
+
+    @property
+    def middleware(self) -> Callable[..., ASGIApp]:
+        """``app.add_middleware(auth.middleware)``: the middleware bound to this auth."""
+        from qake_security._jwt_middleware import JWTAuthMiddleware
+
+        return functools.partial(JWTAuthMiddleware, auth=self)
+
+    # -- issuing ------------------------------------------------------------------------
+
+    def create_token(
+        self,
+        subject: str,
+        claims: Mapping[str, Any] | None = None,
+        *,
+        expires_in: float | timedelta | None = None,
+        not_before: float | timedelta | None = None,
+    ) -> str:
+        """A signed token for ``subject``: ``sub``, ``iat``, ``nbf``, ``exp`` (now +
+        ``expires_in``, default the constructor's), ``iss`` and ``aud`` (the first
+        configured), a random ``jti``, and ``claims``."""
+        key = self._keys.signing_key()
+        if key is None:
+            raise RuntimeError(
+                "JWTAuth.create_token: no key can sign (a public key or a JWKS verifies "
+                "only); give the private key or the HMAC secret"
+            )
+        extra = dict(claims or {})
+        clash = RESERVED_CLAIMS.intersection(extra)
+        if clash:
+            raise ValueError(
+                f"create_token: {sorted(clash)} are set by create_token itself; use "
+                "subject=, expires_in= and the JWTAuth's issuer/audience"
+            )
+        now = int(time.time())
+        lifetime = self.expires_in if expires_in is None else _seconds(expires_in)
+        payload: dict[str, Any] = {
+            **extra,
+            "sub": subject,
+            "iat": now,
+            "nbf": now + (0 if not_before is None else int(_seconds(not_before))),
+            "exp": now + int(lifetime),
+            "jti": secrets.token_urlsafe(16),
+        }
+        if self.issuers:
+            payload["iss"] = self.issuers[0]
+        if self.audiences:
+            payload["aud"] = self.audiences[0]
+        headers = {"kid": key.kid} if key.kid is not None else None
+        return jwt.encode(payload, key.signing_key, algorithm=key.algorithms[0], headers=headers)
+
+    def login_credentials(self, user: str, roles: Sequence[str]) -> TokenCredentials:
+        """qake-testing's ``client.login_as(user, roles=...)``: a token in the
+        ``Authorization`` header (and in the cookie, when one is configured)."""
+        token = self.create_token(user, {self.roles_claim: list(roles)})
+        cookies = {self.cookie: token} if self.cookie else {}
+        return TokenCredentials({"Authorization": f"Bearer {token}"}, cookies)
