@@ -36,6 +36,8 @@ from qake_security._security_headers import (
     security_header_sets,
     security_headers,
 )
+from qake_security._session_auth import SessionAuth, login, logout, regenerate_session
+from qake_security._sessions import Session, SessionMiddleware
 from qake_security._users import (
     ANONYMOUS,
     AnonymousUser,
@@ -86,12 +88,18 @@ __all__ = [
     "SecurityHeaderSets",
     "SecurityHeadersMiddleware",
     "SecurityScopes",
+    "Session",
+    "SessionAuth",
+    "SessionMiddleware",
     "SimpleUser",
     "TokenCredentials",
     "VerifiedToken",
     "credentials_of",
     "escape_html",
     "escape_js_string",
+    "login",
+    "logout",
+    "regenerate_session",
     "requires",
     "safe_identifier",
     "safe_url",
