@@ -1,6 +1,6 @@
 """qake-security: authentication, authorization and protective middleware for qakeapi."""
 
-from qake_core import Security, SecurityScopes
+from qake_core import Security, SecurityScopes, TrustedHostMiddleware
 from qake_security._api_key import APIKeyBase, APIKeyCookie, APIKeyHeader, APIKeyQuery
 from qake_security._cors import CORSMiddleware
 from qake_security._escaping import escape_html, escape_js_string, safe_identifier, safe_url
@@ -13,6 +13,7 @@ from qake_security._http_auth import (
     HTTPBearer,
     HTTPDigest,
 )
+from qake_security._https_redirect import HTTPSRedirectMiddleware
 from qake_security._jwks import JWKSKeys
 from qake_security._jwt import InvalidToken, JWTAuth, TokenCredentials, VerifiedToken
 from qake_security._jwt_middleware import JWTAuthMiddleware
@@ -69,6 +70,7 @@ __all__ = [
     "HTTPBasicCredentials",
     "HTTPBearer",
     "HTTPDigest",
+    "HTTPSRedirectMiddleware",
     "HasRole",
     "HasScope",
     "InvalidToken",
@@ -93,6 +95,7 @@ __all__ = [
     "SessionMiddleware",
     "SimpleUser",
     "TokenCredentials",
+    "TrustedHostMiddleware",
     "VerifiedToken",
     "credentials_of",
     "escape_html",
