@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jwt
+
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 
@@ -21,6 +23,7 @@ RESULTS_DIR = BENCH_DIR / "results"
 DASH = "\u2013"  # en dash, for ranges: 8.4-9.0
 TIMES = "\u00d7"  # multiplication sign, for ratios
 DIVIDE = "\u00f7"  # division sign, for the S5 / S5s table
+MINUS = "\u2212"  # minus sign, for the S7 - S2 table
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,9 @@ DEFAULT_FRAMEWORKS = [key for key, framework in FRAMEWORKS.items() if framework.
 S4_BODY = b'{"name":"widget","price":9.5,"tags":["a","b"]}'
 
 
+Headers = tuple[tuple[str, str], ...]
+
+
 @dataclass(frozen=True)
 class Scenario:
     key: str
@@ -67,21 +73,46 @@ class Scenario:
     path: str
     query: str = ""
     body: bytes = b""
+    #: Request header lines sent besides Host, User-Agent, Accept (and, with a body,
+    #: Content-Type and Content-Length).
+    headers: Headers = ()
     status: int = 200
     expect_json: Any = None
     expect_text: str | None = None
+    #: Response header lines that must be there with exactly these values (names
+    #: compared case-insensitively).
+    expect_headers: Headers = ()
+    #: False: the status (and ``expect_headers``) is all that is checked, not the body
+    #: (a 401 is a problem document in one framework and plain text in another).
+    check_body: bool = True
     #: The app module attribute serving it: ``app`` (2,000 extra routes), ``app_mw``
-    #: (the same behind three middlewares) or ``app_small`` (2 extra routes).
+    #: (the same behind three middlewares), ``app_small`` (2 extra routes) or
+    #: ``app_auth`` (the same as ``app`` behind CORS, security headers and JWT auth).
     app_attr: str = "app"
 
     @property
     def target(self) -> str:
         return self.path + (f"?{self.query}" if self.query else "")
 
-    def check(self, status: int, content_type: str, body: bytes) -> str | None:
+    def header_dict(self) -> dict[str, str]:
+        """The request headers as a dict (for http.client)."""
+        headers = {"Content-Type": "application/json"} if self.body else {}
+        headers.update(self.headers)
+        return headers
+
+    def check(self, status: int, headers: Iterable[tuple[str, str]], body: bytes) -> str | None:
         """Return why the response is wrong, or None when it is the expected one."""
         if status != self.status:
             return f"status {status}, expected {self.status}; body {body[:200]!r}"
+        got: dict[str, list[str]] = {}
+        for name, value in headers:
+            got.setdefault(name.lower(), []).append(value)
+        for name, value in self.expect_headers:
+            if got.get(name.lower()) != [value]:
+                return f"header {name}: {got.get(name.lower())!r}, expected [{value!r}]"
+        if not self.check_body:
+            return None
+        content_type = got.get("content-type", [""])[0]
         if self.expect_text is not None:
             if not content_type.startswith("text/plain"):
                 return f"content-type {content_type!r}, expected text/plain"
@@ -100,6 +131,44 @@ class Scenario:
 
 
 HELLO = "Hello, World!"
+
+
+def setup_import_path() -> None:
+    """Make ``apps.*`` importable (the drivers run from any working directory)."""
+    if str(BENCH_DIR) not in sys.path:
+        sys.path.insert(0, str(BENCH_DIR))
+
+
+def _s7_constants() -> tuple[str, str, str]:
+    """The origin, key and algorithm the apps use (``apps.common``)."""
+    setup_import_path()
+    from apps.common import CORS_ORIGIN, JWT_ALGORITHM, JWT_KEY
+
+    return CORS_ORIGIN, JWT_KEY, JWT_ALGORITHM
+
+
+CORS_ORIGIN, JWT_KEY, JWT_ALGORITHM = _s7_constants()
+JWT_USER = "alice"
+
+
+def make_token(key: str = JWT_KEY) -> str:
+    """S7's bearer token: HS256, ``sub``, ``iat`` and an ``exp`` far in the future.
+
+    Fixed claims, so every process (and wrk's command line) sends the same token.
+    """
+    claims = {"sub": JWT_USER, "iat": 1_764_460_800, "exp": 4_102_444_800}  # 2025-11-30, 2100
+    return jwt.encode(claims, key, algorithm=JWT_ALGORITHM)
+
+
+TOKEN = make_token()
+#: Signed by another key of the same length: every app must refuse it.
+FORGED_TOKEN = make_token("another-benchmark-hs256-key-0123456789abcdef")
+S7_HEADERS: Headers = (("Authorization", f"Bearer {TOKEN}"), ("Origin", CORS_ORIGIN))
+S7_EXPECT_HEADERS: Headers = (
+    ("access-control-allow-origin", CORS_ORIGIN),
+    ("x-content-type-options", "nosniff"),
+)
+
 SCENARIOS: dict[str, Scenario] = {
     s.key: s
     for s in (
@@ -145,6 +214,16 @@ SCENARIOS: dict[str, Scenario] = {
             expect_json={"message": HELLO},
             app_attr="app_mw",
         ),
+        Scenario(
+            "S7",
+            "S2 behind CORS + security headers + JWT auth (a valid token)",
+            "GET",
+            "/json",
+            headers=S7_HEADERS,
+            expect_json={"message": HELLO, "user": JWT_USER},
+            expect_headers=S7_EXPECT_HEADERS,
+            app_attr="app_auth",
+        ),
     )
 }
 
@@ -167,6 +246,26 @@ EXTRA_CHECKS: tuple[Scenario, ...] = (
         "/users/7/items/8",
         expect_json={"user_id": 7, "item_id": 8, "limit": 10, "q": ""},
     ),
+    Scenario(
+        "S7-no-token",
+        "S7 without a token",
+        "GET",
+        "/json",
+        headers=(("Origin", CORS_ORIGIN),),
+        status=401,
+        check_body=False,
+        app_attr="app_auth",
+    ),
+    Scenario(
+        "S7-other-key",
+        "S7 with a token signed by another key",
+        "GET",
+        "/json",
+        headers=(("Authorization", f"Bearer {FORGED_TOKEN}"), ("Origin", CORS_ORIGIN)),
+        status=401,
+        check_body=False,
+        app_attr="app_auth",
+    ),
 )
 
 
@@ -181,12 +280,6 @@ def parse_list(
     if unknown:
         raise SystemExit(f"unknown {what}: {', '.join(unknown)} (known: {', '.join(known)})")
     return wanted
-
-
-def setup_import_path() -> None:
-    """Make ``apps.*`` importable (the drivers run from any working directory)."""
-    if str(BENCH_DIR) not in sys.path:
-        sys.path.insert(0, str(BENCH_DIR))
 
 
 def load_app(framework: Framework, attribute: str) -> Any:

@@ -35,9 +35,11 @@ from benchlib import (
     DIVIDE,
     EXTRA_CHECKS,
     FRAMEWORKS,
+    MINUS,
     SCENARIOS,
     TIMES,
     Scenario,
+    Summary,
     fmt_number,
     load_app,
     machine_info,
@@ -103,11 +105,8 @@ class Exchange:
                 if self.waiter is not None:
                     self.waiter.set()
 
-    def content_type(self) -> str:
-        for name, value in self.headers:
-            if name.lower() == b"content-type":
-                return value.decode("latin-1")
-        return ""
+    def text_headers(self) -> list[tuple[str, str]]:
+        return [(bytes(n).decode("latin-1"), bytes(v).decode("latin-1")) for n, v in self.headers]
 
 
 def build_scope(scenario: Scenario) -> dict[str, Any]:
@@ -121,6 +120,8 @@ def build_scope(scenario: Scenario) -> dict[str, Any]:
             (b"content-type", b"application/json"),
             (b"content-length", str(len(scenario.body)).encode()),
         ]
+    # As a server gives them: names lower-cased, values as sent.
+    headers += [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in scenario.headers]
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.4"},
@@ -219,7 +220,7 @@ class Target:
         if not exchange.done:
             return "the response was never completed"
         return self.scenario.check(
-            exchange.status, exchange.content_type(), b"".join(exchange.chunks)
+            exchange.status, exchange.text_headers(), b"".join(exchange.chunks)
         )
 
     async def batch(self, n: int) -> float:
@@ -247,9 +248,18 @@ async def worker_main(args: argparse.Namespace) -> dict[str, Any]:
     # built on first access): attribute -> (app, lifespan).
     apps: dict[str, tuple[ASGIApp, Lifespan]] = {}
     needed = list(dict.fromkeys(s.app_attr for s in checks))
+    # An app other than ``app`` whose factory raises ImportError (what it needs is not
+    # there yet): its scenarios are unavailable, the others are measured.
+    missing: dict[str, str] = {}
     try:
         for attribute in needed:
-            app = load_app(framework, attribute)
+            try:
+                app = load_app(framework, attribute)
+            except ImportError as exc:
+                if attribute == "app":
+                    raise
+                missing[attribute] = f"{type(exc).__name__}: {exc}"
+                continue
             lifespan = Lifespan(app)
             await lifespan.startup()
             apps[attribute] = (app, lifespan)
@@ -259,6 +269,11 @@ async def worker_main(args: argparse.Namespace) -> dict[str, Any]:
         return result
     result["load_seconds"] = round(time.perf_counter() - started, 2)
     result["lifespan"] = {k: v[1].supported for k, v in apps.items()}
+    result["unavailable_scenarios"] = {
+        s.key: missing[s.app_attr] for s in checks if s.app_attr in missing
+    }
+    checks = [s for s in checks if s.app_attr not in missing]
+    scenarios = [s for s in scenarios if s.app_attr not in missing]
 
     failures: dict[str, str] = {}
     for scenario in checks:
@@ -387,9 +402,13 @@ def run_check(args: argparse.Namespace, frameworks: list[str], explicit: bool) -
             print("FAIL " + report_problem(result), flush=True)
             failed = True
             continue
-        checked = len(SCENARIOS) + len(EXTRA_CHECKS)
+        skipped = result.get("unavailable_scenarios", {})
+        checked = len(SCENARIOS) + len(EXTRA_CHECKS) - len(skipped)
         name = f"{label} {result['version']}".strip()
         print(f"ok   {name}: {checked} requests checked ({took:.1f} s)", flush=True)
+        for why in sorted(set(skipped.values())):
+            keys = ", ".join(k for k, v in skipped.items() if v == why)
+            print(f"     not checked, app unavailable: {keys} ({why})", flush=True)
     print("in-process check: " + ("FAILED" if failed else "all apps answer correctly"))
     return 1 if failed else 0
 
@@ -404,6 +423,7 @@ def run_timing(args: argparse.Namespace, frameworks: list[str], scenarios: list[
     samples: dict[str, dict[str, list[float]]] = {}
     versions: dict[str, str] = {}
     unavailable: dict[str, str] = {}
+    missing: dict[str, dict[str, str]] = {}  # framework -> scenario -> why (app unavailable)
     active = list(frameworks)
     for round_no in range(args.rounds):
         order = rotate(active, round_no)
@@ -421,6 +441,9 @@ def run_timing(args: argparse.Namespace, frameworks: list[str], scenarios: list[
                 print("ABORT: " + report_problem(result), file=sys.stderr)
                 return EXIT_CHECK_FAILED
             versions[key] = result["version"]
+            for scenario, why in result.get("unavailable_scenarios", {}).items():
+                if scenario in scenarios:
+                    missing.setdefault(key, {})[scenario] = why
             for scenario, values in result["timings"].items():
                 samples.setdefault(key, {}).setdefault(scenario, []).extend(values)
             print(
@@ -430,7 +453,7 @@ def run_timing(args: argparse.Namespace, frameworks: list[str], scenarios: list[
                 flush=True,
             )
     shown = [k for k in frameworks if k in samples]
-    markdown = render(args, info, shown, scenarios, samples, versions, unavailable)
+    markdown = render(args, info, shown, scenarios, samples, versions, unavailable, missing)
     print(markdown)
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
@@ -443,6 +466,7 @@ def run_timing(args: argparse.Namespace, frameworks: list[str], scenarios: list[
             "target_seconds": args.target,
             "versions": versions,
             "unavailable": unavailable,
+            "unavailable_scenarios": missing,
             "results": {
                 key: {scenario: vars(summarise(values)) for scenario, values in by_scenario.items()}
                 for key, by_scenario in samples.items()
@@ -450,6 +474,36 @@ def run_timing(args: argparse.Namespace, frameworks: list[str], scenarios: list[
         }
         Path(args.json).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+def pair_table(
+    first: str,
+    second: str,
+    frameworks: list[str],
+    summaries: dict[str, dict[str, Summary]],
+    header: list[str],
+    caption: str,
+) -> list[str]:
+    """One row comparing two scenarios per framework (nothing unless both were run).
+
+    S5 / S5s: the same parametrised lookup with 2,000 extra routes and with 2; a router
+    whose lookup does not grow with the route table shows about x1. S7 - S2: what CORS,
+    security headers and JWT auth add to the same JSON answer.
+    """
+    if not any(first in summaries[k] and second in summaries[k] for k in frameworks):
+        return []
+    divide = first == "S5"
+    row = [f"{first} {DIVIDE if divide else MINUS} {second}"]
+    for k in frameworks:
+        if first not in summaries[k] or second not in summaries[k]:
+            row.append("n/a")
+            continue
+        a, b = summaries[k][first].median, summaries[k][second].median
+        if divide:
+            row.append(f"{fmt_number(a)} / {fmt_number(b)} = {TIMES}{fmt_number(a / b)}")
+        else:
+            row.append(f"{fmt_number(a)} {MINUS} {fmt_number(b)} = {a - b:+.2f}")
+    return ["", caption, "", markdown_table(header, [row])]
 
 
 def render(
@@ -460,6 +514,7 @@ def render(
     samples: dict[str, dict[str, list[float]]],
     versions: dict[str, str],
     unavailable: dict[str, str],
+    missing: dict[str, dict[str, str]],
 ) -> str:
     def label(key: str) -> str:
         version = versions.get(key, "")
@@ -475,7 +530,11 @@ def render(
         ratio_row = [title]
         base = summaries.get("bare", {}).get(s)
         for k in frameworks:
-            summary = summaries[k][s]
+            summary = summaries[k].get(s)
+            if summary is None:
+                row.append("n/a")
+                ratio_row.append("n/a")
+                continue
             row.append(
                 f"{fmt_number(summary.median)} "
                 f"({fmt_number(summary.low)}{DASH}{fmt_number(summary.high)})"
@@ -496,25 +555,30 @@ def render(
     if "bare" in frameworks:
         parts += ["", "Median ratio to the bare ASGI app (lower is better):", ""]
         parts.append(markdown_table(header, ratio_rows))
-    if "S5" in scenarios and "S5s" in scenarios:
-        # The same parametrised lookup with 2,000 extra routes and with 2: a router
-        # whose lookup does not grow with the route table shows about x1.
-        flat = [f"S5 {DIVIDE} S5s"]
-        for k in frameworks:
-            big, small = summaries[k]["S5"].median, summaries[k]["S5s"].median
-            flat.append(
-                f"{fmt_number(big)} / {fmt_number(small)} = {TIMES}{fmt_number(big / small)}"
-            )
-        parts += [
-            "",
-            f"Flat in the number of routes: S5 {DIVIDE} S5s (median µs, ratio):",
-            "",
-            markdown_table(header, [flat]),
-        ]
-    if unavailable:
+    parts += pair_table(
+        "S5",
+        "S5s",
+        frameworks,
+        summaries,
+        header,
+        f"Flat in the number of routes: S5 {DIVIDE} S5s (median µs, ratio):",
+    )
+    parts += pair_table(
+        "S7",
+        "S2",
+        frameworks,
+        summaries,
+        header,
+        f"What CORS + security headers + JWT auth add: S7 {MINUS} S2 (median µs):",
+    )
+    if unavailable or missing:
         parts.append("")
         for key, why in unavailable.items():
             parts.append(f"* {FRAMEWORKS[key].label}: unavailable, not measured ({why}).")
+        for key, by_scenario in missing.items():
+            for why in sorted(set(by_scenario.values())):
+                keys = ", ".join(s for s, w in by_scenario.items() if w == why)
+                parts.append(f"* {FRAMEWORKS[key].label} {keys}: n/a, app unavailable ({why}).")
     return "\n".join(parts)
 
 

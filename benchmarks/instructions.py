@@ -40,13 +40,13 @@ from benchlib import (
     parse_list,
     version_of,
 )
-from e2e import serve
+from e2e import Unavailable, serve
 
 
 def send_requests(port: int, scenario: Scenario, count: int) -> None:
     """``count`` sequential requests on one keep-alive connection, each answer checked."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-    headers = {"Content-Type": "application/json"} if scenario.body else {}
+    headers = scenario.header_dict()
     try:
         for _ in range(count):
             conn.request(
@@ -132,7 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         for scenario in scenarios:
             by_attribute.setdefault(scenario.app_attr, []).append(scenario)
         for attribute, group in by_attribute.items():
-            table.setdefault(framework, {}).update(count(framework, attribute, group, args))
+            try:
+                table.setdefault(framework, {}).update(count(framework, attribute, group, args))
+            except Unavailable as exc:
+                print(f"  {framework} {attribute}: unavailable ({exc})", file=sys.stderr)
     header = ["scenario"] + [
         f"{FRAMEWORKS[k].label} {version_of(FRAMEWORKS[k])}".strip() for k in frameworks
     ]
@@ -141,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         base = table.get("bare", {}).get(scenario.key)
         row = [f"{scenario.key} {scenario.title}"]
         for k in frameworks:
+            if scenario.key not in table[k]:
+                row.append("n/a")
+                continue
             value = table[k][scenario.key]
             ratio = f" ({TIMES}{value / base:.3f})" if base else ""
             row.append(f"{value:,.0f}{ratio}")

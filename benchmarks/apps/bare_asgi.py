@@ -1,8 +1,15 @@
 """The floor: a hand-written ASGI callable doing the same work as the framework apps.
 
 Dict route lookup (static paths by the full path, parametrised ones by their first
-segment), a split of the query string (percent-decoding only when needed), ``int()`` conversions, orjson for JSON and the
-same pydantic model (``Item.model_validate_json``) for S4's body.
+segment), a split of the query string (percent-decoding only when needed), ``int()``
+conversions, orjson for JSON and the same pydantic model (``Item.model_validate_json``)
+for S4's body.
+
+S7 (``app_auth``): the same app, where ``GET /json`` reads the bearer token from the
+``Authorization`` header and verifies it with PyJWT (``jwt.decode``, HS256 only, ``exp``
+and ``iat`` required), 401 without a valid one; every answer gets
+``X-Content-Type-Options: nosniff`` and, for the allowed ``Origin``,
+``Access-Control-Allow-Origin`` with ``Vary: Origin``. Hand-written, no middleware.
 """
 
 from __future__ import annotations
@@ -11,9 +18,19 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote_plus
 
+import jwt
 import orjson
 
-from apps.common import N_EXTRA, PLAINTEXT, STATIC_TEXT, Item, lazy_attribute
+from apps.common import (
+    CORS_ORIGIN,
+    JWT_ALGORITHM,
+    JWT_KEY,
+    N_EXTRA,
+    PLAINTEXT,
+    STATIC_TEXT,
+    Item,
+    lazy_attribute,
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -42,6 +59,27 @@ async def plaintext(scope: Scope, parts: list[str], receive: Receive) -> tuple[i
 
 async def json_(scope: Scope, parts: list[str], receive: Receive) -> tuple[int, bytes, bytes]:
     return 200, JSON, orjson.dumps({"message": PLAINTEXT})
+
+
+UNAUTHORIZED = (401, TEXT, b"Unauthorized")
+
+
+async def json_auth(scope: Scope, parts: list[str], receive: Receive) -> tuple[int, bytes, bytes]:
+    authorization = b""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            authorization = value
+            break
+    scheme, _, token = authorization.partition(b" ")
+    if scheme.lower() != b"bearer" or not token:
+        return UNAUTHORIZED
+    try:
+        claims = jwt.decode(
+            token, JWT_KEY, algorithms=[JWT_ALGORITHM], options={"require": ["exp", "iat"]}
+        )
+    except jwt.InvalidTokenError:
+        return UNAUTHORIZED
+    return 200, JSON, orjson.dumps({"message": PLAINTEXT, "user": claims["sub"]})
 
 
 async def user_item(scope: Scope, parts: list[str], receive: Receive) -> tuple[int, bytes, bytes]:
@@ -83,16 +121,28 @@ async def static(scope: Scope, parts: list[str], receive: Receive) -> tuple[int,
 
 class BareApp:
     def __init__(
-        self, extra: int = N_EXTRA, extra_headers: list[tuple[bytes, bytes]] | None = None
+        self,
+        extra: int = N_EXTRA,
+        extra_headers: list[tuple[bytes, bytes]] | None = None,
+        auth: bool = False,
     ) -> None:
         #: Header lines sent after Content-Type and Content-Length (none by default).
         self.extra_headers = extra_headers or []
+        #: S7: the allowed origin's CORS header lines (sent when the request's Origin is
+        #: it), or None for no CORS.
+        self.cors: list[tuple[bytes, bytes]] | None = None
+        if auth:
+            self.extra_headers = [*self.extra_headers, (b"x-content-type-options", b"nosniff")]
+            self.cors = [
+                (b"access-control-allow-origin", CORS_ORIGIN.encode()),
+                (b"vary", b"Origin"),
+            ]
         # (method, path) -> handler for static paths; (method, first segment) -> handler
         # for parametrised paths. Registration order mirrors the framework apps.
         self.static: dict[tuple[str, str], Handler] = {}
         self.dynamic: dict[tuple[str, str], Handler] = {}
         self.static["GET", "/plaintext"] = plaintext
-        self.static["GET", "/json"] = json_
+        self.static["GET", "/json"] = json_auth if auth else json_
         self.dynamic["GET", "users"] = user_item
         self.static["POST", "/items"] = create_item
         for i in range(extra):
@@ -119,17 +169,18 @@ class BareApp:
             status, ctype, body = 404, TEXT, b"Not Found"
         else:
             status, ctype, body = await handler(scope, parts, receive)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", ctype),
-                    (b"content-length", str(len(body)).encode()),
-                    *self.extra_headers,
-                ],
-            }
-        )
+        headers = [
+            (b"content-type", ctype),
+            (b"content-length", str(len(body)).encode()),
+            *self.extra_headers,
+        ]
+        if self.cors is not None:
+            for name, value in scope["headers"]:
+                if name == b"origin":
+                    if value == self.cors[0][1]:
+                        headers += self.cors
+                    break
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 
@@ -145,8 +196,9 @@ def build(
     middleware: bool = False,
     extra: int = N_EXTRA,
     extra_headers: list[tuple[bytes, bytes]] | None = None,
+    auth: bool = False,
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    app: Callable[[Scope, Receive, Send], Awaitable[None]] = BareApp(extra, extra_headers)
+    app: Callable[[Scope, Receive, Send], Awaitable[None]] = BareApp(extra, extra_headers, auth)
     if middleware:
         for _ in range(3):
             app = PassThrough(app)
@@ -155,5 +207,10 @@ def build(
 
 app = build()
 __getattr__ = lazy_attribute(
-    {"app_mw": lambda: build(middleware=True), "app_small": lambda: build(extra=1)}, globals()
+    {
+        "app_mw": lambda: build(middleware=True),
+        "app_small": lambda: build(extra=1),
+        "app_auth": lambda: build(auth=True),
+    },
+    globals(),
 )

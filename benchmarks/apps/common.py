@@ -15,6 +15,12 @@ N_EXTRA = 1000
 PLAINTEXT = "Hello, World!"
 STATIC_TEXT = "static"
 
+#: S7 (``app_auth``): the one origin CORS allows, and the HS256 key (32+ bytes, RFC 7518
+#: 3.2) every app verifies the bearer token with. ``benchlib`` signs the token.
+CORS_ORIGIN = "https://app.example.com"
+JWT_KEY = "qakeapi-benchmark-hs256-key-0123456789abcdef"
+JWT_ALGORITHM = "HS256"
+
 
 class Item(BaseModel):
     name: str
@@ -25,9 +31,11 @@ class Item(BaseModel):
 def lazy_attribute(factories: Mapping[str, Callable[[], object]], namespace: dict[str, Any]) -> Any:
     """Return a module ``__getattr__`` that builds each name of ``factories`` on first access.
 
-    The apps build ``app_mw`` (S6) and ``app_small`` (S5s) lazily so that a process
-    serving only ``app`` does not pay for another route table (Litestar's registration
-    alone takes seconds). The value is stored in the module: built once.
+    The apps build ``app_mw`` (S6), ``app_small`` (S5s) and ``app_auth`` (S7) lazily so
+    that a process serving only ``app`` does not pay for another route table (Litestar's
+    registration alone takes seconds). The value is stored in the module: built once.
+    A factory may raise ``ImportError`` when what it needs is not there (yet): the drivers
+    then report that app's scenarios as unavailable and measure the others.
     """
 
     def __getattr__(attr: str) -> object:

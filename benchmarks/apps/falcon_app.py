@@ -4,6 +4,12 @@ pydantic model.
 
 S6 uses three middleware components with no-op ``process_request`` and
 ``process_response`` hooks, the form Falcon's docs teach.
+
+S7 (``app_auth``): a ``@falcon.before`` hook on the resource that verifies the bearer
+token with PyJWT (``falcon.HTTPUnauthorized`` otherwise) and puts the user in
+``req.context`` (Falcon ships no JWT tool; its docs point to hooks and middleware for
+authentication), ``falcon.CORSMiddleware(allow_origins=...)``, and the security header
+from a middleware component's ``process_response``.
 """
 
 from __future__ import annotations
@@ -12,8 +18,18 @@ from typing import Any
 
 import falcon
 import falcon.asgi
+import jwt
 
-from apps.common import N_EXTRA, PLAINTEXT, STATIC_TEXT, Item, lazy_attribute
+from apps.common import (
+    CORS_ORIGIN,
+    JWT_ALGORITHM,
+    JWT_KEY,
+    N_EXTRA,
+    PLAINTEXT,
+    STATIC_TEXT,
+    Item,
+    lazy_attribute,
+)
 
 
 class PlainTextResource:
@@ -25,6 +41,32 @@ class PlainTextResource:
 class JSONResource:
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         resp.media = {"message": PLAINTEXT}
+
+
+async def authenticate(
+    req: falcon.asgi.Request, resp: falcon.asgi.Response, resource: Any, params: dict[str, Any]
+) -> None:
+    scheme, _, token = (req.auth or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise falcon.HTTPUnauthorized(title="Authentication required", challenges=["Bearer"])
+    try:
+        claims = jwt.decode(token, JWT_KEY, algorithms=[JWT_ALGORITHM])
+    except jwt.InvalidTokenError:
+        raise falcon.HTTPUnauthorized(title="Invalid token", challenges=["Bearer"]) from None
+    req.context.user = claims["sub"]
+
+
+class JSONAuthResource:
+    @falcon.before(authenticate)
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        resp.media = {"message": PLAINTEXT, "user": req.context.user}
+
+
+class SecurityHeaders:
+    async def process_response(
+        self, req: falcon.asgi.Request, resp: falcon.asgi.Response, resource: Any, ok: bool
+    ) -> None:
+        resp.set_header("X-Content-Type-Options", "nosniff")
 
 
 class UserItemResource:
@@ -67,10 +109,17 @@ class PassThrough:
         pass
 
 
-def build(middleware: bool = False, extra: int = N_EXTRA) -> falcon.asgi.App[Any, Any]:
-    app = falcon.asgi.App(middleware=[PassThrough() for _ in range(3)] if middleware else None)
+def build(
+    middleware: bool = False, extra: int = N_EXTRA, auth: bool = False
+) -> falcon.asgi.App[Any, Any]:
+    components: list[Any] | None = None
+    if middleware:
+        components = [PassThrough() for _ in range(3)]
+    elif auth:
+        components = [falcon.CORSMiddleware(allow_origins=CORS_ORIGIN), SecurityHeaders()]
+    app = falcon.asgi.App(middleware=components)
     app.add_route("/plaintext", PlainTextResource())
-    app.add_route("/json", JSONResource())
+    app.add_route("/json", JSONAuthResource() if auth else JSONResource())
     app.add_route("/users/{user_id:int}/items/{item_id:int}", UserItemResource())
     app.add_route("/items", ItemsResource())
     echo_x, static = EchoXResource(), StaticResource()
@@ -82,5 +131,10 @@ def build(middleware: bool = False, extra: int = N_EXTRA) -> falcon.asgi.App[Any
 
 app = build()
 __getattr__ = lazy_attribute(
-    {"app_mw": lambda: build(middleware=True), "app_small": lambda: build(extra=1)}, globals()
+    {
+        "app_mw": lambda: build(middleware=True),
+        "app_small": lambda: build(extra=1),
+        "app_auth": lambda: build(auth=True),
+    },
+    globals(),
 )

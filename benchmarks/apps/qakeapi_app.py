@@ -2,6 +2,12 @@
 
 S6 wraps a second instance in three pure ASGI pass-through middlewares via
 ``app.add_middleware(Cls)``.
+
+S7 (``app_auth``): ``QakeAPI()`` (security headers are on by default),
+``app.add_middleware(CORSMiddleware, allow_origins=[...])`` and
+``JWTAuth(key=..., algorithms=["HS256"])`` from ``qakeapi.security`` used as
+``user = Depends(jwt_auth)``. Until ``JWTAuth`` exists the factory raises ImportError
+and the drivers report S7 as unavailable for qakeapi.
 """
 
 from __future__ import annotations
@@ -9,8 +15,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from apps.common import N_EXTRA, PLAINTEXT, STATIC_TEXT, Item, lazy_attribute
-from qakeapi import PlainTextResponse, QakeAPI
+from apps.common import (
+    CORS_ORIGIN,
+    JWT_ALGORITHM,
+    JWT_KEY,
+    N_EXTRA,
+    PLAINTEXT,
+    STATIC_TEXT,
+    Item,
+    lazy_attribute,
+)
+from qakeapi import Depends, PlainTextResponse, QakeAPI
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -29,16 +44,29 @@ class PassThrough:
         await self.app(scope, receive, send)
 
 
-def build(middleware: bool = False, extra: int = N_EXTRA) -> QakeAPI:
+def build(middleware: bool = False, extra: int = N_EXTRA, auth: bool = False) -> QakeAPI:
     app = QakeAPI()
 
     @app.get("/plaintext")
     async def plaintext() -> PlainTextResponse:
         return PlainTextResponse(PLAINTEXT)
 
-    @app.get("/json")
-    async def json_() -> dict[str, str]:
-        return {"message": PLAINTEXT}
+    if auth:
+        # ImportError until qake-security has JWTAuth: S7 is then reported unavailable.
+        from qakeapi.security import CORSMiddleware, JWTAuth
+
+        app.add_middleware(CORSMiddleware, allow_origins=[CORS_ORIGIN])
+        jwt_auth = JWTAuth(key=JWT_KEY, algorithms=[JWT_ALGORITHM])
+
+        @app.get("/json")
+        async def json_auth(user: Any = Depends(jwt_auth)) -> dict[str, str]:
+            return {"message": PLAINTEXT, "user": user.identity}
+
+    else:
+
+        @app.get("/json")
+        async def json_() -> dict[str, str]:
+            return {"message": PLAINTEXT}
 
     @app.get("/users/{user_id:int}/items/{item_id:int}")
     async def user_item(
@@ -68,5 +96,10 @@ def build(middleware: bool = False, extra: int = N_EXTRA) -> QakeAPI:
 
 app = build()
 __getattr__ = lazy_attribute(
-    {"app_mw": lambda: build(middleware=True), "app_small": lambda: build(extra=1)}, globals()
+    {
+        "app_mw": lambda: build(middleware=True),
+        "app_small": lambda: build(extra=1),
+        "app_auth": lambda: build(auth=True),
+    },
+    globals(),
 )
