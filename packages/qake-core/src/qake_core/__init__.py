@@ -50,7 +50,7 @@ from qake_core._responses import (
     StreamingResponse,
 )
 from qake_core._routing import APIRoute, Mount, Router, WebSocketRoute
-from qake_core._scope import route_path
+from qake_core._scope import route_path, route_template
 from qake_core._server_errors import ServerErrorMiddleware
 from qake_core._sse import EventSourceResponse, ServerSentEvent
 from qake_core._staticfiles import StaticFiles
@@ -150,5 +150,6 @@ __all__ = [
     "problem_response",
     "request_id_var",
     "route_path",
+    "route_template",
     "run_in_threadpool",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qake_core.types import Scope
 
-__all__ = ["route_path"]
+__all__ = ["route_path", "route_template"]
 
 
 def route_path(scope: Scope) -> str:
@@ -14,3 +14,31 @@ def route_path(scope: Scope) -> str:
     if root and path.startswith(root):
         return path[len(root) :] or "/"
     return path
+
+
+def route_template(scope: Scope) -> str | None:
+    """The path template of the route serving ``scope`` (``/items/{item_id:int}``), after
+    the ``root_path`` the app is mounted at; ``None`` when no route of the app in
+    ``scope["app"]`` matches (a 404 or 405) or no qake-core app is in the scope.
+
+    For what must be keyed by route rather than by raw path, which a client varies at
+    will (rate limits, metrics). The app's router matches the path again: one dict
+    lookup for a static path, one tree walk otherwise; nothing is stored per path.
+    """
+    app = scope.get("app")
+    kind = scope.get("type")
+    tree = getattr(app, "_tree" if kind == "http" else "_ws_tree", None)
+    if tree is None:
+        return None
+    method = scope.get("method") if kind == "http" else None
+    root: str = scope.get("root_path", "")
+    raw = scope.get("raw_path")
+    try:
+        if raw is not None and not root:
+            # As the dispatcher matches: the raw path, so that %2F stays in its segment.
+            route, _ = tree.match(method, raw.decode("latin-1"))
+        else:
+            route, _ = tree.match(method, route_path(scope), decoded=True)
+    except LookupError:
+        return None
+    return root + str(route.path)

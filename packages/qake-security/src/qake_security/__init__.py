@@ -27,6 +27,9 @@ from qake_security._permissions import (
     PermissionCheck,
     requires,
 )
+from qake_security._rate_keys import by_api_key, by_client, by_user
+from qake_security._rate_limit import RateLimit
+from qake_security._rate_middleware import RateLimitMiddleware
 from qake_security._schemes import SecurityBase
 from qake_security._security_headers import (
     API_CSP,
@@ -85,6 +88,8 @@ __all__ = [
     "OAuth2PasswordRequestFormStrict",
     "Permission",
     "PermissionCheck",
+    "RateLimit",
+    "RateLimitMiddleware",
     "Security",
     "SecurityBase",
     "SecurityHeaderSets",
@@ -97,6 +102,9 @@ __all__ = [
     "TokenCredentials",
     "TrustedHostMiddleware",
     "VerifiedToken",
+    "by_api_key",
+    "by_client",
+    "by_user",
     "credentials_of",
     "escape_html",
     "escape_js_string",

@@ -1,0 +1,63 @@
+"""``RateLimitMiddleware``: one ``RateLimit`` in front of a whole ASGI app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qake_core import Request, problem_response
+from qake_core.types import ASGIApp, Message, Receive, Scope, Send
+from qake_security._rate_limit import RateLimit
+
+__all__ = ["RateLimitMiddleware"]
+
+
+class RateLimitMiddleware:
+    """Limit every HTTP request to ``app``: ``app.add_middleware(RateLimitMiddleware,
+    limit=RateLimit("1000/hour"))``, or ``limit="1000/hour"`` with ``RateLimit``'s
+    options as keywords.
+
+    It runs before routing, yet keys by route template like the dependency does
+    (``per_route=True``: an unmatched path counts under ``*``); ``per_route=False``
+    gives the client one quota for the whole app. A refused request is answered here
+    (429 problem+json) and never reaches the app. WebSocket and lifespan scopes pass.
+    """
+
+    def __init__(self, app: ASGIApp, limit: RateLimit | str, **options: Any) -> None:
+        if isinstance(limit, str):
+            limit = RateLimit(limit, **options)
+        elif options:
+            raise TypeError(
+                "RateLimitMiddleware: give the options to RateLimit(...), or pass the rate "
+                f"as a string with them; got both a RateLimit and {sorted(options)}"
+            )
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        verdict = await self.limit.check(Request(scope, receive))
+        error = verdict.error
+        if error is not None:
+            response = problem_response(
+                error.status_code,
+                error.detail,
+                title=error.title,
+                type=error.type,
+                headers=error.headers,
+                extra=error.extra,
+            )
+            await response(scope, receive, send)
+            return
+        if not verdict.headers:
+            await self.app(scope, receive, send)
+            return
+        extra = [(k.lower().encode(), v.encode()) for k, v in verdict.headers]
+
+        async def send_labelled(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_labelled)
