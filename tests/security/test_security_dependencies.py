@@ -16,6 +16,7 @@ from qake_security import (
     APIKeyQuery,
     BasicLogin,
     HTTPAuthorizationCredentials,
+    HTTPBase,
     HTTPBasic,
     HTTPBasicCredentials,
     HTTPBearer,
@@ -278,6 +279,17 @@ def test_http_basic_malformed_is_401_never_500(value: str) -> None:
     assert response.json()["detail"] in ("Invalid authentication credentials", "Not authenticated")
 
 
+@pytest.mark.parametrize(
+    "raw", [b"alice\r\nX-Injected: 1:pw", b"alice:pw\x00", b"al\x7fice:pw", "al\x85ice:pw".encode()]
+)
+def test_http_basic_refuses_control_characters(raw: bytes) -> None:
+    # RFC 7617 section 2: no control characters in the user-id or password (a user name
+    # with CR LF would forge lines in the application's logs).
+    with client_for(HTTPBasic()) as client:
+        response = client.get("/", headers=basic(raw))
+    assert_401(response, "Basic", "Invalid authentication credentials")
+
+
 @pytest.mark.parametrize("value", [None, "Basic !!!", "Bearer t"])
 def test_http_basic_auto_error_false(value: str | None) -> None:
     headers = {} if value is None else {"Authorization": value}
@@ -304,7 +316,18 @@ def test_http_basic_scheme() -> None:
     }
 
 
-# ---------------------------------------------------------------------- HTTPDigest
+# ------------------------------------------------------------- HTTPBase, HTTPDigest
+
+
+def test_http_base_yields_any_scheme() -> None:
+    scheme = HTTPBase(scheme="hoba", scheme_name="hoba")
+    assert scheme.security_scheme == {"type": "http", "scheme": "hoba"}
+    with client_for(scheme) as client:
+        ok = client.get("/", headers={"Authorization": "Other abc"})
+        assert ok.json() == {"scheme": "Other", "credentials": "abc"}
+        assert_401(client.get("/"), "Hoba", "Not authenticated")
+        bare = client.get("/", headers={"Authorization": "Other"})
+        assert_401(bare, "Hoba", "Invalid authentication credentials")
 
 
 def test_http_digest_extracts_the_credentials() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -31,6 +32,9 @@ __all__ = [
     "HTTPDigest",
 ]
 
+# C0 controls, DEL and C1 controls (RFC 7617 section 2; RFC 5234 CTL and Unicode Cc).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
 
 @dataclass(frozen=True, slots=True)
 class HTTPBasicCredentials:
@@ -50,9 +54,8 @@ class HTTPAuthorizationCredentials:
     credentials: str = field(repr=False)
 
 
-class HTTPBase(SecurityBase):
-    """Any HTTP authentication ``scheme``: yields the header's
-    :class:`HTTPAuthorizationCredentials` whatever the scheme sent."""
+class _HTTPScheme(SecurityBase):
+    """An HTTP authentication scheme (OpenAPI's ``http`` type) read from ``Authorization``."""
 
     def __init__(
         self,
@@ -82,6 +85,11 @@ class HTTPBase(SecurityBase):
             self.unauthorized(INVALID_CREDENTIALS)
             return None
         return value[: len(parsed[0])], parsed[1]
+
+
+class HTTPBase(_HTTPScheme):
+    """Any HTTP authentication ``scheme``: yields the header's
+    :class:`HTTPAuthorizationCredentials` whatever the scheme sent."""
 
     async def __call__(self, request: Request) -> HTTPAuthorizationCredentials | None:
         found = self.credentials(request)
@@ -152,7 +160,8 @@ def decode_basic(token: str) -> HTTPBasicCredentials | None:
     """RFC 7617 section 2: base64 of ``user-id ":" password``; ``None`` when malformed.
 
     The bytes are read as UTF-8 (the charset RFC 7617 section 2.1 defines) and, when
-    they are not UTF-8, as ISO-8859-1 (what older clients send).
+    they are not UTF-8, as ISO-8859-1 (what older clients send). Control characters
+    are refused (RFC 7617 section 2: the user-id and password MUST NOT contain any).
     """
     if not is_token68(token):
         return None
@@ -165,12 +174,12 @@ def decode_basic(token: str) -> HTTPBasicCredentials | None:
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     username, colon, password = text.partition(":")
-    if not colon:
+    if not colon or _CONTROL.search(text):
         return None
     return HTTPBasicCredentials(username, password)
 
 
-class HTTPBasic(HTTPBase):
+class HTTPBasic(_HTTPScheme):
     """``Authorization: Basic <base64(user:password)>`` (RFC 7617): yields
     :class:`HTTPBasicCredentials`. A missing or malformed header is a 401 with
     ``WWW-Authenticate: Basic`` (``Basic realm="..."`` when ``realm`` is given), which
@@ -194,7 +203,7 @@ class HTTPBasic(HTTPBase):
         )
         self.realm = realm
 
-    async def __call__(self, request: Request) -> HTTPBasicCredentials | None:  # type: ignore[override]
+    async def __call__(self, request: Request) -> HTTPBasicCredentials | None:
         found = self.credentials(request)
         if found is None:
             return None

@@ -103,11 +103,6 @@ class SecurityBase:
         self.auto_error = auto_error
         self.challenge = challenge
 
-    @property
-    def model(self) -> dict[str, Any]:
-        """FastAPI's name for the scheme object (there a pydantic model, here the dict)."""
-        return self.security_scheme
-
     def unauthorized(self, detail: str = NOT_AUTHENTICATED, challenge: str | None = None) -> None:
         """Refuse the request (``auto_error=True``: 401 with the challenge) or let it through
         without credentials (``auto_error=False``: return, the caller yields ``None``)."""
