@@ -19,6 +19,14 @@ from qake_security._jwt import InvalidToken, JWTAuth, TokenCredentials, Verified
 from qake_security._jwt_middleware import JWTAuthMiddleware
 from qake_security._oauth2 import OAuth2, OAuth2AuthorizationCodeBearer, OAuth2PasswordBearer
 from qake_security._oauth2_forms import OAuth2PasswordRequestForm, OAuth2PasswordRequestFormStrict
+from qake_security._passwords import (
+    PasswordHasher,
+    hash_password,
+    hash_password_sync,
+    needs_rehash,
+    verify_password,
+    verify_password_sync,
+)
 from qake_security._permissions import (
     HasRole,
     HasScope,
@@ -86,6 +94,7 @@ __all__ = [
     "OAuth2PasswordBearer",
     "OAuth2PasswordRequestForm",
     "OAuth2PasswordRequestFormStrict",
+    "PasswordHasher",
     "Permission",
     "PermissionCheck",
     "RateLimit",
@@ -108,8 +117,11 @@ __all__ = [
     "credentials_of",
     "escape_html",
     "escape_js_string",
+    "hash_password",
+    "hash_password_sync",
     "login",
     "logout",
+    "needs_rehash",
     "regenerate_session",
     "requires",
     "safe_identifier",
@@ -118,4 +130,6 @@ __all__ = [
     "security_headers",
     "set_user",
     "user_of",
+    "verify_password",
+    "verify_password_sync",
 ]
