@@ -1,8 +1,6 @@
 """JWTAuth: the attacks on JWT verification (RFC 8725) refused, RFC 6750 answers, and
 the dependency, Security-scopes, middleware, cookie and login_as paths."""
 
-from __future__ import annotations
-
 import base64
 import hashlib
 import hmac
@@ -10,7 +8,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 import jwt
@@ -72,7 +70,7 @@ def make_app(auth: JWTAuth, middleware: bool = False, **options: Any) -> App:
         app.add_middleware(JWTAuthMiddleware, auth=auth, **options)
 
     @app.get("/me")
-    async def me(request: Request, user: SimpleUser = Depends(auth)) -> dict[str, Any]:
+    async def me(request: Request, user: Annotated[SimpleUser, Depends(auth)]) -> dict[str, Any]:
         return {
             "sub": user.identity,
             "roles": sorted(user.roles),
@@ -82,7 +80,7 @@ def make_app(auth: JWTAuth, middleware: bool = False, **options: Any) -> App:
         }
 
     @app.get("/write")
-    async def write(user: SimpleUser = Security(auth, scopes=["items:write"])) -> str:
+    async def write(user: Annotated[SimpleUser, Security(auth, scopes=["items:write"])]) -> str:
         return user.identity
 
     @app.get("/who")
@@ -157,7 +155,7 @@ def test_malformed_tokens_are_401_never_500(hs_auth: JWTAuth, token: str) -> Non
 
 def test_non_ascii_bytes_in_the_header_are_401(hs_auth: JWTAuth) -> None:
     with TestClient(make_app(hs_auth)) as client:
-        response = client.get("/me", headers={"Authorization": "Bearer ä.ö.ü".encode()})
+        response = client.get("/me", headers={b"authorization": "Bearer ä.ö.ü".encode()})
     assert_invalid(response)
 
 
@@ -558,7 +556,7 @@ def test_auto_error_false_yields_none() -> None:
     app = App()
 
     @app.get("/maybe")
-    async def maybe(user: SimpleUser | None = Depends(auth)) -> str | None:
+    async def maybe(user: Annotated[SimpleUser | None, Depends(auth)]) -> str | None:
         return None if user is None else user.identity
 
     assert get(app, path="/maybe").json() is None
