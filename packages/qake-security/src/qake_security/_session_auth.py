@@ -15,7 +15,8 @@ from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from qake_core import HTTPException, MemoryStore, Request
+from qake_core import MemoryStore, Request
+from qake_security._schemes import SecurityBase
 from qake_security._sessions import (
     Session,
     SessionConfig,
@@ -93,30 +94,46 @@ class SessionCredentials:
     cookies: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
-class SessionAuth:
+class SessionAuth(SecurityBase):
     """The logged-in user of a session-backed app.
 
     ``Depends(SessionAuth())`` gives the user (a ``SimpleUser``) and sets
     ``request.user`` / ``request.auth`` (scheme ``"session"``); nobody logged in
-    answers 401 (``auto_error=False``: ``None``). Needs ``SessionMiddleware``.
+    answers 401 with ``WWW-Authenticate: Session`` (``auto_error=False``: ``None``).
+    Needs ``SessionMiddleware``. OpenAPI shows it as an ``apiKey`` in the session
+    cookie (``cookie_name``, taken from the app's ``SessionMiddleware`` when given).
 
     Given the app (``SessionAuth(app)``) it is also qake-testing's login provider:
     ``app.login_provider = SessionAuth(app)`` makes ``client.login_as(user, roles)``
     produce a session cookie the app's ``SessionMiddleware`` accepts.
     """
 
-    def __init__(self, app: Any = None, *, auto_error: bool = True) -> None:
+    def __init__(
+        self,
+        app: Any = None,
+        *,
+        cookie_name: str | None = None,
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: bool = True,
+    ) -> None:
         self.app = app
-        self.auto_error = auto_error
         self._config: SessionConfig | None = None
+        if cookie_name is None:
+            config = self._find_config() if app is not None else None
+            cookie_name = config.cookie_name if config is not None else "__Host-session"
+        super().__init__(
+            {"type": "apiKey", "in": "cookie", "name": cookie_name},
+            scheme_name=scheme_name,
+            description=description,
+            auto_error=auto_error,
+            challenge="Session",
+        )
 
     async def __call__(self, request: Request) -> BaseUser | None:
         user = user_from_session(request.session)
         if user is None:
-            if self.auto_error:
-                raise HTTPException(
-                    401, "Not authenticated.", headers={"WWW-Authenticate": "Session"}
-                )
+            self.unauthorized()
             return None
         set_user(request.scope, user, AuthCredentials("session"))
         return user
@@ -139,20 +156,24 @@ class SessionAuth:
             value = backend.encode(data, session_id)
         return SessionCredentials(cookies={config.cookie_name: value})
 
-    def _session_config(self) -> SessionConfig:
+    def _find_config(self) -> SessionConfig | None:
+        """The options of the app's ``SessionMiddleware`` (checked as it checks them)."""
         if self._config is None:
-            middleware = getattr(self.app, "user_middleware", None) or ()
-            for entry in middleware:
+            for entry in getattr(self.app, "user_middleware", None) or ():
                 cls = getattr(entry, "cls", None)
                 if isinstance(cls, type) and issubclass(cls, SessionMiddleware):
                     self._config = SessionConfig.from_options("SessionMiddleware", entry.kwargs)
                     break
-            else:
-                raise LookupError(
-                    "SessionAuth.login_credentials: give it the app (SessionAuth(app)) after "
-                    "app.add_middleware(SessionMiddleware, ...)"
-                )
         return self._config
+
+    def _session_config(self) -> SessionConfig:
+        config = self._find_config()
+        if config is None:
+            raise LookupError(
+                "SessionAuth.login_credentials: give it the app (SessionAuth(app)) after "
+                "app.add_middleware(SessionMiddleware, ...)"
+            )
+        return config
 
 
 def _write_now(backend: _StoreBackend, session_id: str, data: Mapping[str, Any]) -> None:
