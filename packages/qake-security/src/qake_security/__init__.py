@@ -3,6 +3,7 @@
 from qake_core import Security, SecurityScopes, TrustedHostMiddleware
 from qake_security._api_key import APIKeyBase, APIKeyCookie, APIKeyHeader, APIKeyQuery
 from qake_security._cors import CORSMiddleware
+from qake_security._csrf import CSRFMiddleware, csrf_exempt, csrf_input, csrf_token
 from qake_security._escaping import escape_html, escape_js_string, safe_identifier, safe_url
 from qake_security._http_auth import (
     BasicLogin,
@@ -75,6 +76,7 @@ __all__ = [
     "BaseUser",
     "BasicLogin",
     "CORSMiddleware",
+    "CSRFMiddleware",
     "HTTPAuthorizationCredentials",
     "HTTPBase",
     "HTTPBasic",
@@ -115,6 +117,9 @@ __all__ = [
     "by_client",
     "by_user",
     "credentials_of",
+    "csrf_exempt",
+    "csrf_input",
+    "csrf_token",
     "escape_html",
     "escape_js_string",
     "hash_password",
