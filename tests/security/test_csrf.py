@@ -184,6 +184,26 @@ def test_form_field_and_the_handler_still_reads_the_form(client: TestClient) -> 
     assert_refused(client.post("/form", data={"name": "Zoë"}))
 
 
+def test_non_ascii_token_is_refused_not_500(client: TestClient) -> None:
+    token = token_of(client)
+    assert_refused(client.post("/form", data={"csrf_token": token + "ü", "name": "x"}))
+    raw = [(b"x-csrf-token", (token + "\xff").encode("latin-1"))]
+    assert_refused(client.post("/submit", headers=raw))
+
+
+def test_session_middleware_inside_is_refused() -> None:
+    app = App()
+
+    @app.get("/page")
+    async def page() -> dict[str, bool]:
+        return {"ok": True}
+
+    app.add_middleware(SessionMiddleware, secret_keys=[SESSION_KEY])
+    app.add_middleware(CSRFMiddleware, secret_keys=[KEY])  # outside the session: wrong
+    with TestClient(app, base_url=BASE) as client, pytest.raises(ValueError, match="first"):
+        client.get("/page")
+
+
 def test_multipart_form_field(client: TestClient) -> None:
     token = token_of(client)
     response = client.post(
@@ -213,7 +233,7 @@ def test_exempt_routes(client: TestClient) -> None:
 
 
 def test_exempt_name_must_exist() -> None:
-    app = make_app()
+    app = make_app(sessions=False)
     app.add_middleware(CSRFMiddleware, secret_keys=[KEY], exempt=["no-such-route"])
     # Checked against the app's routes on the first request (loudly, every time).
     with TestClient(app, base_url=BASE) as client:

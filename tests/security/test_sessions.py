@@ -197,6 +197,10 @@ def test_cookie_session_login_changes_the_nonce() -> None:
         client.post("/login/alice")
         after = client.cookies["__Host-session"]
         assert after != planted
+        assert client.get("/me").status_code == 200
+        client.cookies.set("__Host-session", planted, domain="testserver.local")
+        assert client.get("/me").status_code == 401  # the pre-login cookie stays anonymous
+        client.cookies.set("__Host-session", after, domain="testserver.local")
         assert client.get("/read").json()["before"] == 1  # data kept across the login
         client.post("/login/bob")  # another user: the session starts again
         assert "before" not in client.get("/read").json()

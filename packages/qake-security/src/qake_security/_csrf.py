@@ -38,7 +38,7 @@ from qake_core import (
     route_template,
 )
 from qake_core.types import ASGIApp, Message, Receive, Scope, Send
-from qake_security._sessions import Session
+from qake_security._sessions import Session, SessionMiddleware
 from qake_security._signing import Signer, b64decode, b64encode
 
 __all__ = ["CSRFMiddleware", "csrf_exempt", "csrf_input", "csrf_token"]
@@ -307,7 +307,7 @@ class CSRFMiddleware:
         cookie = self._cookie(scope)
         if cookie is None:
             return "no CSRF cookie", receive
-        if not hmac.compare_digest(submitted.encode("latin-1"), cookie.encode("latin-1")):
+        if not hmac.compare_digest(submitted.encode(), cookie.encode()):
             return "the token does not match the cookie", receive
         session = scope.get("session")
         binding = session.current_id if isinstance(session, Session) else ""
@@ -339,8 +339,23 @@ class CSRFMiddleware:
         return (value if isinstance(value, str) else None), replay
 
 
+def _check_order(app: Any) -> None:
+    """Refuse a ``SessionMiddleware`` inside this one: tokens would not be bound to the
+    session (``user_middleware`` lists the outermost first)."""
+    kinds = [getattr(entry, "cls", None) for entry in getattr(app, "user_middleware", ())]
+    sessions = [i for i, cls in enumerate(kinds) if cls is SessionMiddleware]
+    csrf = [i for i, cls in enumerate(kinds) if cls is CSRFMiddleware]
+    if sessions and csrf and sessions[0] > csrf[0]:
+        raise ValueError(
+            "CSRFMiddleware: SessionMiddleware was added before it, so it runs inside and "
+            "tokens cannot be bound to the session; add CSRFMiddleware first, then "
+            "SessionMiddleware (the last added is the outermost)"
+        )
+
+
 def _resolve_exemptions(app: Any, exempt: Sequence[str]) -> frozenset[tuple[str, str]]:
     """(method, template) of every exempt route of ``app``; unknown names/paths refused."""
+    _check_order(app)
     routes = [r for r in getattr(app, "routes", ()) if hasattr(r, "methods")]
     wanted = set(exempt)
     found: set[str] = set()

@@ -72,7 +72,9 @@ class Session(MutableMapping[str, Any]):
 
     __slots__ = ("_data", "_id", "_stale", "modified")
 
-    def __init__(self, data: Mapping[str, Any] | None = None, session_id: str | None = None):
+    def __init__(
+        self, data: Mapping[str, Any] | None = None, session_id: str | None = None
+    ) -> None:
         self._data: dict[str, Any] = dict(data or {})
         self._id = session_id
         #: Ids this session had before :meth:`regenerate` / :meth:`clear` (to delete).
