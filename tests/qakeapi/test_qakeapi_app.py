@@ -55,10 +55,12 @@ def test_security_headers_on_by_default() -> None:
 
 def test_security_headers_options_and_off() -> None:
     options = {"api_content_security_policy": "frame-ancestors 'self'", "hsts": True}
-    custom = TestClient(make_app(security_headers=options))
-    headers = custom.get("/items/1").headers
+    app = make_app(security_headers=options)
+    headers = TestClient(app, base_url="https://testserver").get("/items/1").headers
     assert headers["content-security-policy"] == "frame-ancestors 'self'"
     assert headers["strict-transport-security"].startswith("max-age=")
+    # HSTS only over HTTPS (RFC 6797 section 7.2)
+    assert "strict-transport-security" not in TestClient(app).get("/items/1").headers
     off = TestClient(make_app(security_headers=False)).get("/items/1").headers
     assert "x-content-type-options" not in off
     assert "content-security-policy" not in off

@@ -100,13 +100,16 @@ def test_override_disable_hsts_and_extra() -> None:
         hsts=True,
         extra={"Permissions-Policy": "camera=()"},
     )
-    headers = TestClient(app).get("/page").headers
+    # HSTS only over HTTPS (RFC 6797 section 7.2)
+    assert "strict-transport-security" not in TestClient(app).get("/page").headers
+    secure = TestClient(app, base_url="https://testserver")
+    headers = secure.get("/page").headers
     assert headers["x-frame-options"] == "SAMEORIGIN"
     assert "content-security-policy" not in headers
     assert "referrer-policy" not in headers
     assert headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
     assert headers["permissions-policy"] == "camera=()"
-    other = TestClient(app).get("/").headers
+    other = secure.get("/").headers
     assert other["content-security-policy"] == API_CSP  # its own option
     assert other["strict-transport-security"] == headers["strict-transport-security"]
     assert other["permissions-policy"] == "camera=()"

@@ -43,12 +43,17 @@ from qake_security._schemes import SecurityBase
 from qake_security._security_headers import (
     API_CSP,
     DEFAULT_CSP,
+    DEFAULT_PERMISSIONS_POLICY,
     DOCUMENT_ONLY_HEADERS,
+    SecurityHeaderPlan,
     SecurityHeaderSets,
     SecurityHeadersMiddleware,
+    csp_nonce,
+    security_header_plan,
     security_header_sets,
     security_headers,
 )
+from qake_security._security_headers_app import install_security_headers
 from qake_security._session_auth import SessionAuth, login, logout, regenerate_session
 from qake_security._sessions import Session, SessionMiddleware
 from qake_security._users import (
@@ -66,6 +71,7 @@ __all__ = [
     "ANONYMOUS",
     "API_CSP",
     "DEFAULT_CSP",
+    "DEFAULT_PERMISSIONS_POLICY",
     "DOCUMENT_ONLY_HEADERS",
     "APIKeyBase",
     "APIKeyCookie",
@@ -103,6 +109,7 @@ __all__ = [
     "RateLimitMiddleware",
     "Security",
     "SecurityBase",
+    "SecurityHeaderPlan",
     "SecurityHeaderSets",
     "SecurityHeadersMiddleware",
     "SecurityScopes",
@@ -117,6 +124,7 @@ __all__ = [
     "by_client",
     "by_user",
     "credentials_of",
+    "csp_nonce",
     "csrf_exempt",
     "csrf_input",
     "csrf_token",
@@ -124,6 +132,7 @@ __all__ = [
     "escape_js_string",
     "hash_password",
     "hash_password_sync",
+    "install_security_headers",
     "login",
     "logout",
     "needs_rehash",
@@ -131,6 +140,7 @@ __all__ = [
     "requires",
     "safe_identifier",
     "safe_url",
+    "security_header_plan",
     "security_header_sets",
     "security_headers",
     "set_user",

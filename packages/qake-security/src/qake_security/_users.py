@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from qake_security._security_headers_app import note_authenticated
+
 __all__ = [
     "ANONYMOUS",
     "AnonymousUser",
@@ -113,6 +115,9 @@ def set_user(
     ``request.auth``)."""
     scope["user"] = user
     scope["auth"] = credentials
+    if user.is_authenticated is True:
+        # An authenticated user's responses must not be cached (Cache-Control: no-store).
+        note_authenticated(scope)
 
 
 def user_of(scope: Mapping[str, Any]) -> BaseUser:

@@ -7,7 +7,7 @@ from typing import Any
 
 from qake_core import App
 from qake_docs import Docs
-from qake_security import security_header_sets
+from qake_security import install_security_headers
 from qake_ws import compile_websocket_route
 
 __all__ = ["QakeAPI"]
@@ -19,7 +19,7 @@ class QakeAPI(App):
     On top of :class:`qake_core.App`: WebSocket routes (qake-ws), security headers
     on every HTTP response (qake-security: the full set on pages, the ones that act
     on them on JSON and other answers; ``security_headers=False`` turns them off, a
-    dict passes options to :func:`~qake_security.security_header_sets`)
+    dict passes options to :func:`~qake_security.security_header_plan`)
     and the OpenAPI document at ``openapi_url`` (qake-docs; ``None`` to not serve
     it), titled with ``title``, ``version`` and ``description``.
 
@@ -52,9 +52,9 @@ class QakeAPI(App):
         self.websocket_compiler = compile_websocket_route
         if security_headers is not False:
             header_options = {} if security_headers is True else dict(security_headers)
-            # PERF: merged by the core when each response starts: no middleware layer.
-            sets = security_header_sets(**header_options)
-            self.set_default_headers(sets.other, documents=sets.documents)
+            # PERF: the core merges the static headers as each response starts (no
+            # middleware layer); only HSTS or CSP nonces add one.
+            install_security_headers(self, **header_options)
         # The document reads title/version/description from the app when first built.
         self.docs = Docs(self)
         self.docs.install(openapi_url, docs_url, redoc_url, dependencies=docs_dependencies)

@@ -1,0 +1,119 @@
+"""Security headers wired into a ``qake_core.App`` at no cost per request by default.
+
+The static headers become the app's default headers (merged by the core as each
+response starts: no middleware layer). The per-request parts cost only when enabled:
+
+- HSTS (over HTTPS only) and CSP nonces: a small edge layer, added only when asked for;
+- ``Cache-Control: no-store`` for an authenticated user: :func:`set_user` calls
+  :func:`note_authenticated`, which points the request's default headers at a variant
+  that carries it; an unauthenticated request never pays anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from qake_core import DefaultHeaders, default_headers_of
+from qake_core._default_headers import DEFAULT_HEADERS_KEY  # NOTE: not exported (yet)
+from qake_core.types import ASGIApp, Message, Receive, Scope, Send
+from qake_security._security_headers import (
+    SecurityHeaderPlan,
+    add_per_request,
+    new_csp_nonce,
+    security_header_plan,
+)
+
+__all__ = ["install_security_headers", "note_authenticated"]
+
+_HSTS = b"strict-transport-security"
+_CACHE_CONTROL = b"cache-control"
+_SECURE_SCHEMES = frozenset({"https", "wss"})
+
+#: The apps whose authenticated responses get a Cache-Control, and its value.
+_CACHE_CONTROL_OF: WeakKeyDictionary[Any, bytes] = WeakKeyDictionary()
+#: id(default headers) -> (those headers, the same with Cache-Control). Few entries: one
+#: per app (and mounted app) that was installed.
+_VARIANTS: dict[int, tuple[DefaultHeaders, DefaultHeaders]] = {}
+_VARIANTS_MAX = 64
+
+
+def install_security_headers(app: Any, **options: Any) -> SecurityHeaderPlan:
+    """Give ``app`` (a ``qake_core.App``, before it starts) the security headers of
+    :func:`~qake_security.security_header_plan` ``(**options)``: the static ones as its
+    default headers, ``Cache-Control`` for authenticated users through
+    :func:`note_authenticated`, and an edge layer only for HSTS or CSP nonces.
+    ``qakeapi.QakeAPI`` calls it with its ``security_headers`` options."""
+    plan = security_header_plan(**options)
+    app.set_default_headers(plan.static.other, documents=plan.static.documents)
+    if plan.authenticated_cache_control is not None:
+        _CACHE_CONTROL_OF[app] = plan.authenticated_cache_control
+    else:
+        _CACHE_CONTROL_OF.pop(app, None)
+    if plan.per_request:
+        app.add_middleware(_PerRequestHeaders, plan=plan)
+    return plan
+
+
+def note_authenticated(scope: Any) -> None:
+    """The request of ``scope`` is now an authenticated user's: if its app was installed
+    with a ``Cache-Control`` for that, its responses carry it from here on (unless they
+    set their own). Called by :func:`~qake_security.set_user`."""
+    app = scope.get("app")
+    if app is None:
+        return
+    try:
+        value = _CACHE_CONTROL_OF.get(app)
+    except TypeError:  # an app that cannot be weakly referenced: never installed
+        return
+    defaults = scope.get(DEFAULT_HEADERS_KEY)
+    if value is None or not isinstance(defaults, DefaultHeaders):
+        return
+    known = _VARIANTS.get(id(defaults))
+    if known is None or known[0] is not defaults:
+        if _CACHE_CONTROL in defaults.names:
+            return  # already the variant (or the app's own Cache-Control default)
+        added = [(_CACHE_CONTROL, value)]
+        documents = None if defaults.document_pairs is None else defaults.document_pairs + added
+        known = (defaults, default_headers_of(defaults.pairs + added, documents))
+        if len(_VARIANTS) >= _VARIANTS_MAX:
+            _VARIANTS.clear()
+        _VARIANTS[id(defaults)] = known
+    scope[DEFAULT_HEADERS_KEY] = known[1]
+
+
+class _PerRequestHeaders:
+    """HSTS over HTTPS and the CSP nonce for an app whose static security headers (and
+    authenticated Cache-Control) are the core's default headers."""
+
+    __slots__ = ("app", "csp_parts", "hsts")
+
+    def __init__(self, app: ASGIApp, plan: SecurityHeaderPlan) -> None:
+        self.app = app
+        self.hsts = plan.hsts
+        self.csp_parts = plan.nonce_csp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        hsts = self.hsts if scope.get("scheme") in _SECURE_SCHEMES else None
+        csp = None
+        if self.csp_parts is not None:
+            csp = new_csp_nonce(scope).encode("ascii").join(self.csp_parts)
+        if hsts is None and csp is None:
+            await self.app(scope, receive, send)
+            return
+
+        def send_with_headers(message: Message) -> Awaitable[None]:
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", ())
+                merged = list(headers)
+                if hsts is not None and not any(name == _HSTS for name, _ in headers):
+                    merged.append((_HSTS, hsts))
+                add_per_request(merged, headers, scope, csp, None)
+                message["headers"] = merged
+            return send(message)
+
+        await self.app(scope, receive, send_with_headers)
