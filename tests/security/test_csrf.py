@@ -25,6 +25,16 @@ SELF = "https://testserver"
 PARTNER = "https://partner.example.com"
 
 
+@pytest.fixture(autouse=True, params=["asyncio", "trio"])
+def client_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every TestClient made without naming a backend runs the app on asyncio, then trio."""
+    backend = str(request.param)
+    defaults = dict(TestClient.__init__.__kwdefaults__ or {})
+    defaults["backend"] = backend
+    monkeypatch.setattr(TestClient.__init__, "__kwdefaults__", defaults)
+    return backend
+
+
 def make_app(*, sessions: bool = True, **options: Any) -> App:
     options.setdefault("secret_keys", [KEY])
     options.setdefault("allowed_origins", [PARTNER])

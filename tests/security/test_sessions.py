@@ -25,6 +25,16 @@ OTHER_KEY = "o" * 40
 BASE = "https://testserver"
 
 
+@pytest.fixture(autouse=True, params=["asyncio", "trio"])
+def client_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every TestClient made without naming a backend runs the app on asyncio, then trio."""
+    backend = str(request.param)
+    defaults = dict(TestClient.__init__.__kwdefaults__ or {})
+    defaults["backend"] = backend
+    monkeypatch.setattr(TestClient.__init__, "__kwdefaults__", defaults)
+    return backend
+
+
 def make_app(**options: Any) -> App:
     options.setdefault("secret_keys", [KEY])
     app = App()
@@ -347,7 +357,9 @@ def redis_url() -> str:
     return "redis://127.0.0.1:6379/0"
 
 
-def test_redis_store_sessions(redis_url: str) -> None:
+def test_redis_store_sessions(redis_url: str, client_backend: str) -> None:
+    if client_backend != "asyncio":
+        pytest.skip("redis-py's asyncio client runs on asyncio only")
     store = RedisStore(redis_url, prefix=f"qake-test-{time.monotonic_ns()}:")
     check_store_sessions(store)
 
