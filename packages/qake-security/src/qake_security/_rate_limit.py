@@ -67,12 +67,15 @@ _MAX_PARTITION = 128
 
 
 class Verdict:
-    """What a limit decided for one request: the ``headers`` to add to its answer, and
-    the ``error`` (429, or 503 when failing closed) to answer with instead."""
+    """What a limit decided for one request: the ``headers`` to add to its answer (raw
+    ASGI header lines), and the ``error`` (429, or 503 when failing closed) to answer
+    with instead."""
 
     __slots__ = ("error", "headers")
 
-    def __init__(self, headers: list[tuple[str, str]], error: HTTPException | None = None) -> None:
+    def __init__(
+        self, headers: list[tuple[bytes, bytes]], error: HTTPException | None = None
+    ) -> None:
         self.headers = headers
         self.error = error
 
@@ -147,9 +150,6 @@ class RateLimit:
         self.name = self.rate.text if name is None else name
         self._policy_item = _sf_string(self.name)
         self.key = key
-        self._key_is_async = inspect.iscoroutinefunction(key) or inspect.iscoroutinefunction(
-            getattr(key, "__call__", None)  # noqa: B004 - a callable instance's method
-        )
         self.cost = cost
         self.store: Store = store if store is not None else MemoryStore(100_000)
         self.per_route = per_route
@@ -162,6 +162,8 @@ class RateLimit:
         self._prefix = f"ratelimit:{self.name}|"
         #: ``RateLimit-Policy`` (draft §3): the same on every answer.
         self.policy = f"{self._policy_item};q={self.rate.limit};w={self.rate.window}"
+        self._policy_line = (b"ratelimit-policy", self.policy.encode())
+        self._interval = self.rate.emission_interval
 
     def __repr__(self) -> str:
         key = getattr(self.key, "__qualname__", repr(self.key))
@@ -174,9 +176,7 @@ class RateLimit:
         verdict = await self.check(request)
         if verdict.error is not None:
             raise verdict.error
-        headers = response.headers
-        for name, value in verdict.headers:
-            headers.append(name, value)
+        response.raw_headers.extend(verdict.headers)
 
     # -- the decision ------------------------------------------------------------------
 
@@ -185,34 +185,33 @@ class RateLimit:
         if self._proxy is not None:
             request = await self._through_proxies(request)
         partition: Any = self.key(request)
-        if self._key_is_async or inspect.isawaitable(partition):
-            partition = await partition
-        if partition is None:
-            return _EXEMPT
-        partition = str(partition)
+        if partition.__class__ is not str:  # PERF: the usual case is one type check
+            if inspect.isawaitable(partition):
+                partition = await partition
+            if partition is None:
+                return _EXEMPT
+            partition = str(partition)
         if len(partition) > _MAX_PARTITION:
             partition = "sha256:" + hashlib.sha256(partition.encode()).hexdigest()
-        scope = request.scope
         route = "*"
         if self.per_route:
+            scope = request.scope
             route = f"{scope.get('method', '')} {route_template(scope) or '*'}"
+        key = f"{self._prefix}{route}|{partition}"
         try:
-            result = await self._step(f"{self._prefix}{route}|{partition}")
+            if self.store_timeout is None:
+                result = await self.store.gcra(key, self._interval, self.burst, self.cost)
+            else:
+                with anyio.fail_after(self.store_timeout):
+                    result = await self.store.gcra(key, self._interval, self.burst, self.cost)
         except Exception as exc:  # the store's failure is a policy decision, not a 500
             return self._store_failed(exc)
         return self._verdict(result)
 
-    async def _step(self, key: str) -> GCRAResult:
-        interval = self.rate.emission_interval
-        if self.store_timeout is None:
-            return await self.store.gcra(key, interval, self.burst, self.cost)
-        with anyio.fail_after(self.store_timeout):
-            return await self.store.gcra(key, interval, self.burst, self.cost)
-
     def _verdict(self, result: GCRAResult) -> Verdict:
         if result.allowed:
             state = f"{self._policy_item};r={result.remaining};t={math.ceil(result.reset_after)}"
-            return Verdict([("RateLimit-Policy", self.policy), ("RateLimit", state)])
+            return Verdict([self._policy_line, (b"ratelimit", state.encode())])
         retry = str(max(1, math.ceil(result.retry_after)))
         headers = {
             "Retry-After": retry,
@@ -246,7 +245,7 @@ class RateLimit:
                 self.log_interval,
             )
         if self.on_store_error == "open":
-            return Verdict([("RateLimit-Policy", self.policy)])
+            return Verdict([self._policy_line])
         error = HTTPException(
             503,
             "The rate limit cannot be checked right now; retry later",

@@ -53,7 +53,7 @@ class RateLimitMiddleware:
         if not verdict.headers:
             await self.app(scope, receive, send)
             return
-        extra = [(k.lower().encode(), v.encode()) for k, v in verdict.headers]
+        extra = verdict.headers
 
         async def send_labelled(message: Message) -> None:
             if message["type"] == "http.response.start":
