@@ -248,9 +248,9 @@ class JWTAuth:
         cookie_header = None
         for name, value in scope["headers"]:
             if name == b"authorization":
-                scheme, _, token = value.decode("latin-1").partition(" ")
-                if scheme.lower() == "bearer":
-                    return token.strip() or None
+                # RFC 6750 §2.1: "Bearer" (any case, RFC 9110 §11.1) 1*SP b64token
+                if value[6:7] == b" " and value[:6].lower() == b"bearer":
+                    return value[7:].strip().decode("latin-1") or None
             elif name == b"cookie" and self.cookie is not None:
                 cookie_header = value.decode("latin-1")
         if cookie_header is not None:
