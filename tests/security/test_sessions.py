@@ -13,6 +13,7 @@ import pytest
 from qake_core import App, Depends, MemoryStore, RedisStore, Request, Store
 from qake_security import (
     SessionAuth,
+    SessionAuthMiddleware,
     SessionMiddleware,
     login,
     logout,
@@ -393,3 +394,49 @@ def test_session_auth_in_openapi() -> None:
     assert schemes["SessionAuth"] == {"type": "apiKey", "in": "cookie", "name": "session"}
     assert document["paths"]["/me"]["get"]["security"] == [{"SessionAuth": []}]
     assert SessionAuth().security_scheme["name"] == "__Host-session"
+
+
+def test_session_auth_middleware_sets_the_user() -> None:
+    app = App()
+
+    @app.get("/whoami")
+    async def whoami(request: Request) -> dict[str, Any]:
+        auth = request.auth
+        return {
+            "user": request.user.identity,
+            "authenticated": request.user.is_authenticated,
+            "scheme": None if auth is None else auth.scheme,
+        }
+
+    @app.post("/login/{user}")
+    async def do_login(request: Request, user: str) -> dict[str, str]:
+        login(request, user, roles=["a"])
+        return {}
+
+    app.add_middleware(SessionAuthMiddleware)
+    app.add_middleware(SessionMiddleware, secret_keys=[KEY])
+    with client_for(app) as client:
+        assert client.get("/whoami").json() == {
+            "user": "",
+            "authenticated": False,
+            "scheme": None,
+        }
+        client.post("/login/erin")
+        assert client.get("/whoami").json() == {
+            "user": "erin",
+            "authenticated": True,
+            "scheme": "session",
+        }
+
+
+def test_session_auth_middleware_needs_the_session() -> None:
+    app = App()
+
+    @app.get("/x")
+    async def x() -> dict[str, bool]:
+        return {}
+
+    app.add_middleware(SessionMiddleware, secret_keys=[KEY])
+    app.add_middleware(SessionAuthMiddleware)  # outside the session: wrong order
+    with client_for(app) as client, pytest.raises(RuntimeError, match="before SessionMiddleware"):
+        client.get("/x")

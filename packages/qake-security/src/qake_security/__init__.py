@@ -54,7 +54,13 @@ from qake_security._security_headers import (
     security_headers,
 )
 from qake_security._security_headers_app import install_security_headers
-from qake_security._session_auth import SessionAuth, login, logout, regenerate_session
+from qake_security._session_auth import (
+    SessionAuth,
+    SessionAuthMiddleware,
+    login,
+    logout,
+    regenerate_session,
+)
 from qake_security._sessions import Session, SessionMiddleware
 from qake_security._users import (
     ANONYMOUS,
@@ -115,6 +121,7 @@ __all__ = [
     "SecurityScopes",
     "Session",
     "SessionAuth",
+    "SessionAuthMiddleware",
     "SessionMiddleware",
     "SimpleUser",
     "TokenCredentials",

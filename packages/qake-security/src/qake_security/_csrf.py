@@ -184,7 +184,8 @@ class CSRFMiddleware:
         except ValueError as exc:
             raise ValueError(f"CSRFMiddleware: {exc}") from None
         #: (method, route template) pairs exempt from checks: resolved on the first
-        #: scope (the lifespan's, usually), when the app's routes are known.
+        #: request (the lifespan does not pass through edge middleware), from the
+        #: app's routes; an exemption naming no route raises then, on every request.
         self._exempt_routes: frozenset[tuple[str, str]] | None = None
 
     def _set_cookie_prefix(self, token: str) -> str:
@@ -212,15 +213,16 @@ class CSRFMiddleware:
     # -- ASGI -------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._exempt_routes is None:
-            self._exempt_routes = _resolve_exemptions(scope.get("app"), self.exempt)
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        exempt = self._exempt_routes
+        if exempt is None:
+            exempt = self._exempt_routes = _resolve_exemptions(scope.get("app"), self.exempt)
         if scope["method"] in self.safe_methods:
             await self._safe(scope, receive, send)
             return
-        if self._exempt_routes and self._is_exempt(scope):
+        if exempt and self._is_exempt(scope, exempt):
             await self.app(scope, receive, send)
             return
         reason = self._origin_refusal(scope)
@@ -266,13 +268,14 @@ class CSRFMiddleware:
 
         await self.app(scope, receive, send_with_cookie)
 
-    def _is_exempt(self, scope: Scope) -> bool:
+    def _is_exempt(self, scope: Scope, exempt: frozenset[tuple[str, str]]) -> bool:
+        """Whether the route the app dispatches this request to is exempt for its method
+        (the app's own router decides: a sibling path or method is still checked)."""
         template = route_template(scope)
         if template is None:
             return False
         root: str = scope.get("root_path", "")
-        assert self._exempt_routes is not None
-        return (scope["method"], template[len(root) :]) in self._exempt_routes
+        return (scope["method"], template[len(root) :]) in exempt
 
     def _origin_refusal(self, scope: Scope) -> str | None:
         headers = scope["headers"]

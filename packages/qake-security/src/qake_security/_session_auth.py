@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qake_core import MemoryStore, Request
+from qake_core.types import ASGIApp, Receive, Scope, Send
 from qake_security._schemes import SecurityBase
 from qake_security._sessions import (
     Session,
@@ -24,12 +25,13 @@ from qake_security._sessions import (
     _StoreBackend,
     new_session_id,
 )
-from qake_security._users import AuthCredentials, BaseUser, SimpleUser, set_user
+from qake_security._users import ANONYMOUS, AuthCredentials, BaseUser, SimpleUser, set_user
 
 __all__ = [
     "ROLES_KEY",
     "USER_KEY",
     "SessionAuth",
+    "SessionAuthMiddleware",
     "login",
     "logout",
     "regenerate_session",
@@ -174,6 +176,31 @@ class SessionAuth(SecurityBase):
                 "app.add_middleware(SessionMiddleware, ...)"
             )
         return config
+
+
+class SessionAuthMiddleware:
+    """``request.user`` / ``request.auth`` from the session on every request (the
+    logged-in ``SimpleUser``, else ``ANONYMOUS`` and ``None``): for pages that show who
+    is logged in without requiring it. Add it before ``SessionMiddleware`` (so that the
+    session wraps it); authorization (``requires``) then sees the user."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            session = scope.get("session")
+            if session is None:
+                raise RuntimeError(
+                    "SessionAuthMiddleware needs request.session: add it before "
+                    "SessionMiddleware (the last added is the outermost)"
+                )
+            user = user_from_session(session)
+            if user is None:
+                set_user(scope, ANONYMOUS, None)
+            else:
+                set_user(scope, user, AuthCredentials("session"))
+        await self.app(scope, receive, send)
 
 
 def _write_now(backend: _StoreBackend, session_id: str, data: Mapping[str, Any]) -> None:
