@@ -91,7 +91,8 @@ def test_rates_in_every_spelling() -> None:
 # -- a route's limit, its fields and its 429 ------------------------------------------------
 
 
-def test_route_limit_fields_on_every_answer_and_exact_retry_after() -> None:
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_route_limit_fields_on_every_answer_and_exact_retry_after(backend: str) -> None:
     app, calls = app_with()
     limit = RateLimit("3/minute")
 
@@ -100,7 +101,7 @@ def test_route_limit_fields_on_every_answer_and_exact_retry_after() -> None:
         calls.append("limited")
         return {"ok": True}
 
-    with TestClient(app) as client:
+    with TestClient(app, backend=backend) as client:  # type: ignore[arg-type]
         for remaining in (2, 1, 0):
             r = client.get("/limited")
             assert r.status_code == 200
@@ -136,6 +137,7 @@ def test_limits_key_by_route_template_not_raw_path() -> None:
         # /items/1, /items/2 and /items/anything share GET /items/{item_id}.
         assert client.get("/items/3").status_code == 429
         assert client.get("/items/%2e%2e").status_code == 429
+        assert client.head("/items/4").status_code == 429  # HEAD shares GET's quota
         # Another route has its own quota under the same (app-level) limit.
         assert statuses(client, "/other", 3) == [200, 200, 429]
     assert calls == ["item 1", "item 2", "other", "other"]

@@ -196,7 +196,10 @@ class RateLimit:
         route = "*"
         if self.per_route:
             scope = request.scope
-            route = f"{scope.get('method', '')} {route_template(scope) or '*'}"
+            method = scope.get("method", "")
+            # HEAD is answered by the GET route: one quota, or alternating doubles it.
+            method = "GET" if method == "HEAD" else method
+            route = f"{method} {route_template(scope) or '*'}"
         key = f"{self._prefix}{route}|{partition}"
         try:
             if self.store_timeout is None:
