@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from qake_core import App, Depends, Request, Security
+from qake_core.types import Message, Receive, Scope, Send
 from qake_security import (
     ANONYMOUS,
     InvalidToken,
@@ -631,3 +632,98 @@ def test_create_token_needs_a_signing_key(rsa_key: rsa.RSAPrivateKey) -> None:
     token = auth.create_token("x")
     assert jwt.get_unverified_header(token)["kid"] == "main"
     assert auth.verify(token).user.identity == "x"
+
+
+def test_an_exp_too_large_for_a_float_is_401(hs_auth: JWTAuth) -> None:
+    token = raw_token({"alg": "HS256"}, good(exp=10**400), hs256(SECRET))
+    assert_invalid(get(make_app(hs_auth), token))
+
+
+def test_a_failed_jwks_refresh_keeps_the_old_keys(
+    rsa_key: rsa.RSAPrivateKey, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[int] = []
+
+    def loader() -> dict[str, Any]:
+        calls.append(1)
+        if len(calls) > 1:
+            raise OSError("identity provider down")
+        return {"keys": [jwk_of(rsa_key, "a")]}
+
+    jwks = JWKSKeys(loader, algorithms=["RS256"])
+
+    async def main() -> None:
+        async with jwks.running(interval=0.02):
+            await anyio.sleep(0.1)
+
+    anyio.run(main)
+    assert len(calls) >= 2
+    assert jwks.kids == {"a"}
+    assert "refresh failed" in caplog.text
+    with pytest.raises(ValueError, match="'keys' list"):
+        jwks.load({"keys": "nope"})
+
+
+def test_requires_a_role_behind_the_middleware() -> None:
+    from qake_security import requires
+
+    auth = JWTAuth(key=SECRET, algorithms=["HS256"])
+    app = App()
+    app.add_middleware(auth.middleware)
+
+    @app.get("/admin", dependencies=[Depends(requires("admin"))])
+    async def admin(request: Request) -> str:
+        return str(request.user.identity)
+
+    @app.get("/guarded")
+    async def guarded(user: Annotated[Any, Depends(requires("admin", auth=auth))]) -> str:
+        return str(user.identity)
+
+    admin_token = auth.create_token("root", {"roles": ["admin"]})
+    user_token = auth.create_token("joe", {"roles": ["user"]})
+    for path in ("/admin", "/guarded"):
+        assert get(app, path=path).status_code == 401
+        assert get(app, path=path).headers["www-authenticate"] == "Bearer"
+        assert get(app, user_token, path=path).status_code == 403
+        assert get(app, admin_token, path=path).json() == "root"
+
+
+def websocket_exchange(auth: JWTAuth, token: str | None) -> list[dict[str, Any]]:
+    """Drive the middleware with a WebSocket handshake; return what it sent."""
+    seen: list[Any] = []
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope["user"])
+        await receive()
+        await send({"type": "websocket.accept"})
+
+    headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
+    scope: Scope = {"type": "websocket", "path": "/ws", "headers": headers}
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> Message:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Message) -> None:
+        sent.append(dict(message))
+
+    anyio.run(JWTAuthMiddleware(inner, auth=auth), scope, receive, send)
+    return [*sent, *({"user": user.identity} for user in seen)]
+
+
+def test_the_middleware_guards_websocket_handshakes() -> None:
+    auth = JWTAuth(key=SECRET, algorithms=["HS256"])
+    assert websocket_exchange(auth, None) == [{"type": "websocket.accept"}, {"user": ""}]
+    assert websocket_exchange(auth, auth.create_token("ws")) == [
+        {"type": "websocket.accept"},
+        {"user": "ws"},
+    ]
+    assert websocket_exchange(auth, "garbage") == [
+        {"type": "websocket.close", "code": 1008, "reason": ""}
+    ]
+
+
+def test_lifespan_scopes_pass_through() -> None:
+    auth = JWTAuth(key=SECRET, algorithms=["HS256"])
+    with TestClient(make_app(auth, middleware=True)) as client:
+        assert client.get("/who").json() == {"sub": "", "auth": False}

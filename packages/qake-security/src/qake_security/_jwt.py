@@ -234,8 +234,10 @@ class JWTAuth:
         sub = claims.get("sub")
         if type(sub) is not str or not sub:
             raise InvalidToken("sub")
-        exp = claims.get("exp")
-        expires = float("inf") if exp is None else float(exp) + self.leeway
+        try:  # PyJWT checked exp; an integer too large for a float is refused here
+            expires = float(claims.get("exp", "inf")) + self.leeway
+        except (OverflowError, TypeError, ValueError):
+            raise InvalidToken("exp") from None
         scopes = _strings(claims.get("scope"), "scope") | _strings(claims.get("scp"), "scp")
         roles = _strings(claims.get(self.roles_claim), self.roles_claim)
         user = SimpleUser(sub, roles, claims)
