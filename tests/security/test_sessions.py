@@ -440,3 +440,27 @@ def test_session_auth_middleware_needs_the_session() -> None:
     app.add_middleware(SessionAuthMiddleware)  # outside the session: wrong order
     with client_for(app) as client, pytest.raises(RuntimeError, match="before SessionMiddleware"):
         client.get("/x")
+
+
+def test_store_outage_on_write_is_503_not_500() -> None:
+    class ReadOnly(MemoryStore):
+        async def set(self, key: str, value: bytes, ttl: float | None = None) -> None:
+            raise ConnectionError("down")
+
+    with client_for(make_app(store=ReadOnly())) as client:
+        response = client.post("/write", json={"a": 1})
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "set-cookie" not in response.headers
+
+
+def test_a_value_json_cannot_encode_names_the_fix() -> None:
+    app = make_app()
+
+    @app.post("/bad")
+    async def bad(request: Request) -> dict[str, bool]:
+        request.session["when"] = {1, 2}
+        return {}
+
+    with client_for(app) as client, pytest.raises(TypeError, match="JSON cannot encode"):
+        client.post("/bad")

@@ -146,6 +146,16 @@ class Session(MutableMapping[str, Any]):
         return dict(self._data)
 
 
+def _json(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError as exc:
+        raise TypeError(
+            f"SessionMiddleware: request.session holds a value JSON cannot encode ({exc}); "
+            "store str, int, float, bool, None, lists and dicts with str keys"
+        ) from None
+
+
 def _store_key(session_id: str) -> str:
     # NOTE: the store holds a digest of the id, so a dump of the store (or a key
     # listing) does not hand out live session cookies.
@@ -188,7 +198,7 @@ class _CookieBackend:
 
     def encode(self, data: Mapping[str, Any], session_id: str | None) -> str:
         doc = {"t": int(time.time()), "i": session_id, "d": data}
-        return self.signer.sign(orjson.dumps(doc))
+        return self.signer.sign(_json(doc))
 
     async def discard(self, session: Session) -> None:
         return None
@@ -225,7 +235,7 @@ class _StoreBackend:
         return session_id
 
     async def write(self, session_id: str, data: Mapping[str, Any]) -> None:
-        await self.store.set(_store_key(session_id), orjson.dumps(data), ttl=self.max_age)
+        await self.store.set(_store_key(session_id), _json(data), ttl=self.max_age)
 
     async def discard(self, session: Session) -> None:
         for stale in session.stale_ids():
@@ -368,9 +378,23 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
 
+        store_failed = False
+
         async def send_with_cookie(message: Message) -> None:
+            nonlocal store_failed
+            if store_failed:
+                return  # the app's body, after the 503 that replaced its response
             if message["type"] == "http.response.start" and session.modified:
-                header = await self._commit(session, raw is not None)
+                try:
+                    header = await self._commit(session, raw is not None)
+                except (TypeError, ValueError):
+                    raise  # the application's mistake (a value JSON cannot encode, 4 KB)
+                except Exception:
+                    logger.exception("session store unavailable")
+                    store_failed = True
+                    response = problem_response(503, "The session store is unavailable.")
+                    await response(scope, receive, send)
+                    return
                 if header is not None:
                     message["headers"] = [*message.get("headers", ()), (b"set-cookie", header)]
             await send(message)
