@@ -252,30 +252,38 @@ def _scrypt_verify(data: bytes, hashed: str) -> bool:
     return len(expected) == len(actual) and hmac.compare_digest(actual, expected)
 
 
-#: The hasher behind the module-level functions (argon2id when available).
-default_hasher = PasswordHasher()
+_default: PasswordHasher | None = None
+
+
+def default_hasher() -> PasswordHasher:
+    """The hasher behind the module-level functions (argon2id when available), built on
+    first use so that importing qake-security does not import argon2-cffi."""
+    global _default
+    if _default is None:
+        _default = PasswordHasher()
+    return _default
 
 
 async def hash_password(password: str) -> str:
     """Hash ``password`` (in a worker thread) with the default :class:`PasswordHasher`."""
-    return await default_hasher.hash(password)
+    return await default_hasher().hash(password)
 
 
 async def verify_password(password: str, hashed: str | None) -> bool:
     """Whether ``password`` matches ``hashed`` (constant time; ``False`` if malformed)."""
-    return await default_hasher.verify(password, hashed)
+    return await default_hasher().verify(password, hashed)
 
 
 def needs_rehash(hashed: str | None) -> bool:
     """Whether ``hashed`` was made with another backend or weaker parameters."""
-    return default_hasher.needs_rehash(hashed)
+    return default_hasher().needs_rehash(hashed)
 
 
 def hash_password_sync(password: str) -> str:
     """:func:`hash_password` for sync code (blocks the calling thread)."""
-    return default_hasher.hash_sync(password)
+    return default_hasher().hash_sync(password)
 
 
 def verify_password_sync(password: str, hashed: str | None) -> bool:
     """:func:`verify_password` for sync code (blocks the calling thread)."""
-    return default_hasher.verify_sync(password, hashed)
+    return default_hasher().verify_sync(password, hashed)
