@@ -18,6 +18,30 @@ _ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#\s]+", re.IGNORECASE)
 _PROBE_ORIGINS = ("https://qake-cors-probe.invalid", "null")
 
 
+def _check_regex(pattern: str) -> str:
+    """Refuse a ``.`` that stands between host-name characters unescaped (``example.com``):
+    it matches any character, so ``https://example.com`` would allow ``https://exampleXcom``
+    (a domain anyone can register)."""
+    escaped = in_class = False
+    for index, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "." and not in_class and pattern[index + 1 : index + 2].isalnum():
+            fixed = pattern[:index] + "\\" + pattern[index:]
+            raise ValueError(
+                f"CORSMiddleware: allow_origin_regex {pattern!r} has an unescaped '.', which "
+                f"matches any character (so a look-alike domain would be allowed); escape "
+                f"it: {fixed!r}"
+            )
+    return pattern
+
+
 def _check_origin(origin: str) -> str:
     if origin != "null" and not _ORIGIN.fullmatch(origin):
         raise ValueError(
@@ -34,6 +58,10 @@ class CORSMiddleware:
     here: 204 with the allowed methods and headers, or a 400 problem naming what
     was refused. Other responses get ``Access-Control-Allow-Origin`` when the
     ``Origin`` is allowed, and ``Vary: Origin`` whenever the answer depends on it.
+
+    ``allow_origin_regex`` must match the whole origin (``fullmatch``); escape its dots
+    (``r"https://[a-z]+\\.example\\.com"``): an unescaped ``.`` between name characters
+    is refused at start-up.
 
     ``allow_origins=["*"]`` allows any origin *without* credentials. Allowing any
     origin *with* credentials (``*``, ``"null"``, or a regex that matches any
@@ -56,7 +84,7 @@ class CORSMiddleware:
         self.app = app
         self.allow_all = "*" in allow_origins
         self.origins = frozenset(_check_origin(o) for o in allow_origins if o != "*")
-        self.regex = re.compile(allow_origin_regex) if allow_origin_regex else None
+        self.regex = re.compile(_check_regex(allow_origin_regex)) if allow_origin_regex else None
         self.credentials = allow_credentials
         if allow_credentials:
             self._refuse_any_origin_with_credentials(allow_origin_regex)

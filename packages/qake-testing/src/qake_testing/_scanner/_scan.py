@@ -75,7 +75,7 @@ class _Scanner:
         self,
         client: httpx.AsyncClient,
         payloads: Mapping[str, Sequence[str]],
-        check_headers: bool,
+        check_headers: bool | Literal["strict"],
     ) -> None:
         self.client = client
         self.payloads = payloads
@@ -217,6 +217,11 @@ class _Scanner:
         response = await self._send(target, preflight)
         if response is not None:
             self._check_cors(target, response, preflight)
+        # ``Origin: null`` (sandboxed frames, file: pages) must not be trusted either.
+        from_null = self._build(target, headers={"origin": "null"})
+        response = await self._send(target, from_null)
+        if response is not None:
+            self._check_cors(target, response, from_null, "null")
         for param in target.params:
             await self._attack_param(target, param)
         await self._attack_request(target)
@@ -226,7 +231,8 @@ class _Scanner:
         self._check_cors(target, response, request)
         if not self.check_headers:
             return
-        for header in _checks.missing_security_headers(response):
+        strict = self.check_headers == "strict"
+        for header in _checks.missing_security_headers(response, strict):
             self._add(
                 target,
                 FindingKind.MISSING_SECURITY_HEADER,
@@ -236,15 +242,21 @@ class _Scanner:
                 parameter=header,
             )
 
-    def _check_cors(self, target: ScanTarget, response: httpx.Response, request: _Request) -> None:
-        if (evidence := _checks.insecure_cors(response, EVIL_ORIGIN)) is not None:
+    def _check_cors(
+        self,
+        target: ScanTarget,
+        response: httpx.Response,
+        request: _Request,
+        origin: str = EVIL_ORIGIN,
+    ) -> None:
+        if (evidence := _checks.insecure_cors(response, origin)) is not None:
             self._add(
                 target,
                 FindingKind.INSECURE_CORS,
                 request,
                 response.status_code,
                 evidence,
-                parameter="header:Origin",
+                parameter="header:Origin" if origin == EVIL_ORIGIN else f"header:Origin={origin}",
             )
 
     async def _attack_param(self, target: ScanTarget, param: ScanParam) -> None:
@@ -333,7 +345,7 @@ async def ascan(
     categories: Iterable[str] | None = None,
     payloads: Mapping[str, Sequence[str]] | None = None,
     max_payloads: int | None = None,
-    check_headers: bool = True,
+    check_headers: bool | Literal["strict"] = True,
     headers: Mapping[str, str] | None = None,
     lifespan: bool = True,
 ) -> ScanReport:
@@ -369,7 +381,9 @@ def scan(
     """Walk every operation of ``app`` with hostile inputs; see :func:`ascan` for options.
 
     Operations come from ``targets`` if given, else the app's OpenAPI document
-    (``openapi_url``), else ``app.routes``.
+    (``openapi_url``), else ``app.routes``. ``check_headers`` (default ``True``) expects
+    nosniff and a framing policy everywhere and a Referrer-Policy on pages;
+    ``"strict"`` expects qake-security's whole page set; ``False`` checks no headers.
     """
     report: ScanReport = anyio.run(
         functools.partial(ascan, app, targets, **options), backend=backend
