@@ -14,6 +14,7 @@ from qake_security import (
     BaseUser,
     HasRole,
     HasScope,
+    HTTPBasic,
     IsAuthenticated,
     Permission,
     SimpleUser,
@@ -22,6 +23,7 @@ from qake_security import (
     user_of,
 )
 from qake_testing import TestClient
+from qakeapi import QakeAPI
 
 
 class HeaderAuth:
@@ -280,3 +282,18 @@ def test_sync_combinations_stay_sync_and_names_read_well() -> None:
 
     assert (combined | Permission(later)).is_async
     assert requires("admin").__name__ == "requires[HasRole('admin')]"
+
+
+def test_the_auth_layer_shows_in_openapi_and_names_the_challenge() -> None:
+    app = QakeAPI()
+    basic = HTTPBasic(auto_error=False)
+
+    @app.get("/reports", dependencies=[requires("auditor", auth=basic)])
+    async def reports() -> dict[str, bool]:
+        return {"ok": True}
+
+    operation = app.openapi()["paths"]["/reports"]["get"]
+    assert operation["security"] == [{"HTTPBasic": []}]
+    refused = TestClient(app).get("/reports")
+    check_refused(refused, 401)
+    assert refused.headers["www-authenticate"] == "Basic"
