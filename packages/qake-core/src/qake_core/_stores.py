@@ -141,9 +141,11 @@ class MemoryStore:
         # request of a burst is never refused by a rounding error.
         now = time.monotonic_ns()
         interval = max(round(emission_interval * 1e9), 1)
-        entry = self._live(key)
+        data = self._data
+        entry = data.get(key)
         tat = now
-        if entry is not None and isinstance(entry[0], int) and entry[0] > now:
+        # PERF: no _live(): the entry expires at its TAT, so "expired" is "TAT <= now".
+        if entry is not None and entry[0].__class__ is int and entry[0] > now:
             tat = entry[0]
         new_tat = tat + interval * cost
         allow_at = new_tat - interval * burst
@@ -155,7 +157,10 @@ class MemoryStore:
                 (tat - now) / 1e9,
             )
         if cost:
-            self._put(key, new_tat, new_tat / 1e9)  # expires at the TAT (same clock)
+            data[key] = (new_tat, new_tat / 1e9)  # expires at the TAT (same clock)
+            data.move_to_end(key)
+            if len(data) > self.max_entries:
+                data.popitem(last=False)
         return GCRAResult(True, (now - allow_at) // interval, 0.0, (new_tat - now) / 1e9)
 
     def __len__(self) -> int:
