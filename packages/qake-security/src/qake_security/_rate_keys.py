@@ -44,7 +44,8 @@ def by_client(request: Request) -> str:
 
 def by_user(request: Request) -> str:
     """The authenticated user's identity (``request.user``); anonymous requests count
-    by client address, so that logging out does not lift a limit."""
+    by client address, so that logging out does not lift a limit. Authentication must
+    have run first (a middleware, or a dependency listed before the limit)."""
     user = user_of(request.scope)
     if user.is_authenticated:
         return "user:" + user.identity
