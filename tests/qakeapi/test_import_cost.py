@@ -5,7 +5,17 @@ from __future__ import annotations
 import subprocess
 import sys
 
-LAZY = ["pydantic", "uvicorn", "httpx", "jinja2", "redis", "python_multipart", "multipart"]
+LAZY = [
+    "pydantic",
+    "uvicorn",
+    "httpx",
+    "jinja2",
+    "redis",
+    "python_multipart",
+    "multipart",
+    "cryptography",
+    "argon2",
+]
 
 
 def test_importing_qakeapi_loads_no_heavy_dependency() -> None:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
-import jwt
-from jwt.algorithms import get_default_algorithms, has_crypto
+
+from qake_security._lazy_jwt import jwt
 
 __all__ = ["JWKSKeys", "KeySet", "StaticKeys", "VerifyingKey", "prepare_key"]
 
@@ -99,7 +99,7 @@ def _check_algorithms(algorithms: Sequence[str], where: str) -> tuple[str, ...]:
             "one key verifies one family: an HMAC secret must never verify an RSA/EC token. "
             "Give each key its own algorithms (keys={kid: jwt.PyJWK(...)})"
         )
-    if FAMILIES[algs[0]] != "oct" and not has_crypto:
+    if FAMILIES[algs[0]] != "oct" and not jwt.algorithms.has_crypto:
         raise ValueError(
             f"{where}: {algs[0]} needs the 'cryptography' package: pip install 'pyjwt[crypto]'"
         )
@@ -111,7 +111,7 @@ def _hmac_key(key: Any, algs: tuple[str, ...], where: str) -> VerifyingKey:
         raise TypeError(f"{where}: an {algs[0]} key is a secret given as str or bytes")
     secret = key.encode() if isinstance(key, str) else bytes(key)
     try:
-        secret = get_default_algorithms()[algs[0]].prepare_key(secret)
+        secret = jwt.algorithms.get_default_algorithms()[algs[0]].prepare_key(secret)
     except jwt.InvalidKeyError:
         raise ValueError(
             f"{where}: this {algs[0]} secret looks like a PEM/SSH public or private key; "
@@ -184,7 +184,7 @@ def prepare_key(key: Any, algorithms: Sequence[str], kid: str | None = None) -> 
     if not isinstance(key, str | bytes):
         _check_asymmetric(key, algs, where)  # a key object: say what is wrong with it
     try:
-        obj = get_default_algorithms()[algs[0]].prepare_key(key)
+        obj = jwt.algorithms.get_default_algorithms()[algs[0]].prepare_key(key)
     except (jwt.InvalidKeyError, ValueError, TypeError) as exc:
         raise ValueError(
             f"{where}: cannot load the {algs[0]} key ({type(exc).__name__}); give a PEM "

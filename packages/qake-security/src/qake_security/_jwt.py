@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import jwt
-
 from qake_core import HTTPException, Request, SecurityScopes, parse_cookie_header
 from qake_core.types import ASGIApp, Scope
 from qake_security._jwks import JWKSKeys, KeySet, StaticKeys, VerifyingKey
+from qake_security._lazy_jwt import jwt
 from qake_security._users import AuthCredentials, SimpleUser, set_user
 
 __all__ = ["JWTAuth", "TokenCredentials", "VerifiedToken"]
