@@ -3,9 +3,10 @@
 The server is pinned to core 0 and wrk to core 1 (``taskset``), on a free loopback port.
 Every server starts once; each round measures scenario by scenario, frameworks in
 A B C / C B A order. The tables show requests/s (median over rounds, min-max) and the
-median over rounds of the ratio to the bare ASGI app measured in the same round. S6 and
-S5s run against servers of their own (``app_mw``, ``app_small``). Any non-2xx response
-aborts the run. Then, per framework, the peak RSS (VmHWM) of one fresh worker after it
+median over rounds of the ratio to the bare ASGI app measured in the same round. S6, S5s
+and S7 run against servers of their own (``app_mw``, ``app_small``, ``app_auth``); a
+scenario's request headers (S7's token and Origin) go to wrk as ``-H`` flags. Any
+non-2xx response aborts the run. Then, per framework, the peak RSS (VmHWM) of one fresh worker after it
 served at least 100k S2 requests.
 
     python benchmarks/e2e.py                          # 2 s per measurement, 4 rounds
