@@ -54,6 +54,13 @@ FRAMEWORKS: dict[str, Framework] = {
             None,
             peer=False,
         ),
+        Framework(
+            "qakeapi-nocache",
+            "qakeapi, JWTAuth(cache_size=0)",
+            "apps.qakeapi_nocache",
+            "qakeapi",
+            peer=False,
+        ),
     )
 }
 #: What the drivers measure when ``--frameworks`` is not given: the bare app and peers.

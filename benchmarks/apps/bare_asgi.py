@@ -132,7 +132,9 @@ class BareApp:
         #: it), or None for no CORS.
         self.cors: list[tuple[bytes, bytes]] | None = None
         if auth:
-            self.extra_headers = [*self.extra_headers, (b"x-content-type-options", b"nosniff")]
+            nosniff = (b"x-content-type-options", b"nosniff")
+            if nosniff not in self.extra_headers:  # bare-headers sends it already
+                self.extra_headers = [*self.extra_headers, nosniff]
             self.cors = [
                 (b"access-control-allow-origin", CORS_ORIGIN.encode()),
                 (b"vary", b"Origin"),

@@ -21,6 +21,7 @@ __getattr__ = lazy_attribute(
     {
         "app_mw": lambda: build(middleware=True, extra_headers=HEADERS),
         "app_small": lambda: build(extra=1, extra_headers=HEADERS),
+        "app_auth": lambda: build(auth=True, extra_headers=HEADERS),
     },
     globals(),
 )

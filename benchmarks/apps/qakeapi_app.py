@@ -44,7 +44,12 @@ class PassThrough:
         await self.app(scope, receive, send)
 
 
-def build(middleware: bool = False, extra: int = N_EXTRA, auth: bool = False) -> QakeAPI:
+def build(
+    middleware: bool = False,
+    extra: int = N_EXTRA,
+    auth: bool = False,
+    jwt_options: dict[str, Any] | None = None,
+) -> QakeAPI:
     app = QakeAPI()
 
     @app.get("/plaintext")
@@ -56,7 +61,7 @@ def build(middleware: bool = False, extra: int = N_EXTRA, auth: bool = False) ->
         from qakeapi.security import CORSMiddleware, JWTAuth
 
         app.add_middleware(CORSMiddleware, allow_origins=[CORS_ORIGIN])
-        jwt_auth = JWTAuth(key=JWT_KEY, algorithms=[JWT_ALGORITHM])
+        jwt_auth = JWTAuth(key=JWT_KEY, algorithms=[JWT_ALGORITHM], **(jwt_options or {}))
 
         @app.get("/json")
         async def json_auth(user: Any = Depends(jwt_auth)) -> dict[str, str]:
