@@ -136,7 +136,12 @@ def malformed_hashes() -> list[Any]:
     ]
 
 
-@pytest.mark.parametrize("hashed", malformed_hashes())
+MALFORMED = malformed_hashes()
+
+
+# ids by position: the hashes carry random salts, and xdist's workers must collect the
+# same test names.
+@pytest.mark.parametrize("hashed", MALFORMED, ids=[f"malformed{i}" for i in range(len(MALFORMED))])
 def test_a_malformed_hash_verifies_false(hasher: PasswordHasher, hashed: Any) -> None:
     assert hasher.verify_sync(PASSWORD, hashed) is False
 
