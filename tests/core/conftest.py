@@ -4,17 +4,12 @@ without naming a backend runs the app on asyncio, then on trio."""
 from __future__ import annotations
 
 import pytest
+from backends import every_backend  # noqa: F401 - the fixture, used below
 
-from qake_testing import TestClient
 
-
-@pytest.fixture(autouse=True, params=["asyncio", "trio"])
-def client_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    backend = str(request.param)
-    defaults = dict(TestClient.__init__.__kwdefaults__ or {})
-    defaults["backend"] = backend
-    monkeypatch.setattr(TestClient.__init__, "__kwdefaults__", defaults)
-    return backend
+@pytest.fixture(autouse=True)
+def client_backend(every_backend: str) -> str:  # noqa: F811 - the fixture imported above
+    return every_backend
 
 
 @pytest.fixture(params=[False, True], ids=["inline", "edge"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from backends import every_backend  # noqa: F401 - the fixture
 from markupsafe import Markup
 
 from qake_core import App, Request
@@ -25,14 +26,8 @@ SELF = "https://testserver"
 PARTNER = "https://partner.example.com"
 
 
-@pytest.fixture(autouse=True, params=["asyncio", "trio"])
-def client_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every TestClient made without naming a backend runs the app on asyncio, then trio."""
-    backend = str(request.param)
-    defaults = dict(TestClient.__init__.__kwdefaults__ or {})
-    defaults["backend"] = backend
-    monkeypatch.setattr(TestClient.__init__, "__kwdefaults__", defaults)
-    return backend
+# Every TestClient made without naming a backend runs the app on asyncio, then trio.
+pytestmark = pytest.mark.usefixtures("every_backend")
 
 
 def make_app(*, sessions: bool = True, **options: Any) -> App:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from backends import every_backend  # noqa: F401 - the fixture
 
 from qake_core import App, Depends, MemoryStore, RedisStore, Request, Store
 from qake_security import (
@@ -26,14 +27,8 @@ OTHER_KEY = "o" * 40
 BASE = "https://testserver"
 
 
-@pytest.fixture(autouse=True, params=["asyncio", "trio"])
-def client_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every TestClient made without naming a backend runs the app on asyncio, then trio."""
-    backend = str(request.param)
-    defaults = dict(TestClient.__init__.__kwdefaults__ or {})
-    defaults["backend"] = backend
-    monkeypatch.setattr(TestClient.__init__, "__kwdefaults__", defaults)
-    return backend
+# Every TestClient made without naming a backend runs the app on asyncio, then trio.
+pytestmark = pytest.mark.usefixtures("every_backend")
 
 
 def make_app(**options: Any) -> App:
@@ -358,8 +353,8 @@ def redis_url() -> str:
     return "redis://127.0.0.1:6379/0"
 
 
-def test_redis_store_sessions(redis_url: str, client_backend: str) -> None:
-    if client_backend != "asyncio":
+def test_redis_store_sessions(redis_url: str, every_backend: str) -> None:  # noqa: F811
+    if every_backend != "asyncio":
         pytest.skip("redis-py's asyncio client runs on asyncio only")
     store = RedisStore(redis_url, prefix=f"qake-test-{time.monotonic_ns()}:")
     check_store_sessions(store)
