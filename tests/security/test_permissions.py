@@ -297,3 +297,39 @@ def test_the_auth_layer_shows_in_openapi_and_names_the_challenge() -> None:
     refused = TestClient(app).get("/reports")
     check_refused(refused, 401)
     assert refused.headers["www-authenticate"] == "Basic"
+
+
+@pytest.mark.parametrize("kinds", ["sync", "async", "mixed"])
+def test_and_or_truth_tables_short_circuit(kinds: str) -> None:
+    """``&`` and ``|`` give the boolean answer for every input, and the second check
+    runs only when the first did not decide, whichever kind each check is."""
+    calls: list[str] = []
+
+    def make(label: str, value: bool, is_async: bool) -> Permission:
+        def sync_check(request: Request) -> bool:
+            calls.append(label)
+            return value
+
+        async def async_check(request: Request) -> bool:
+            calls.append(label)
+            return value
+
+        return Permission(async_check if is_async else sync_check, name=label)
+
+    for x in (False, True):
+        for y in (False, True):
+            for symbol, expected, decides in (("&", x and y, not x), ("|", x or y, x)):
+                first = make("a", x, kinds != "sync")
+                second = make("b", y, kinds == "async")
+                combined = first & second if symbol == "&" else first | second
+                app = App(dependencies=[requires(combined, auth=HeaderAuth())])
+
+                @app.get("/")
+                async def index() -> dict[str, bool]:
+                    return {"ok": True}
+
+                calls.clear()
+                with TestClient(app) as client:
+                    status = client.get("/", headers={"X-User": "u"}).status_code
+                assert status == (200 if expected else 403), (x, symbol, y)
+                assert calls == (["a"] if decides else ["a", "b"]), (x, symbol, y)

@@ -107,32 +107,33 @@ class Permission:
         return lifted
 
     def __and__(self, other: Permission) -> Permission:
-        if not isinstance(other, Permission):
-            return NotImplemented
-        name = f"({self.name} & {other.name})"
-        a, b = self._sync, other._sync
-        if a is not None and b is not None:
-            return Permission._of(name, lambda r: a(r) and b(r), None)
-        first, second = self._as_async(), other._as_async()
-
-        async def both(request: Request) -> bool:
-            return await first(request) and await second(request)
-
-        return Permission._of(name, None, both)
+        return self._combine(other, "&", both=True)
 
     def __or__(self, other: Permission) -> Permission:
+        return self._combine(other, "|", both=False)
+
+    def _combine(self, other: Permission, symbol: str, both: bool) -> Permission:
+        """``a & b`` (``both``) or ``a | b``, short-circuiting: the second check runs
+        only when the first did not decide (False for ``&``, True for ``|``)."""
         if not isinstance(other, Permission):
             return NotImplemented
-        name = f"({self.name} | {other.name})"
+        name = f"({self.name} {symbol} {other.name})"
         a, b = self._sync, other._sync
         if a is not None and b is not None:
-            return Permission._of(name, lambda r: a(r) or b(r), None)
-        first, second = self._as_async(), other._as_async()
+            sync_a, sync_b = a, b
 
-        async def either(request: Request) -> bool:
-            return await first(request) or await second(request)
+            def combined_sync(request: Request) -> bool:
+                first = sync_a(request)
+                return first if first is not both else sync_b(request)
 
-        return Permission._of(name, None, either)
+            return Permission._of(name, combined_sync, None)
+        first_check, second_check = self._as_async(), other._as_async()
+
+        async def combined(request: Request) -> bool:
+            first = await first_check(request)
+            return first if first is not both else await second_check(request)
+
+        return Permission._of(name, None, combined)
 
     def __invert__(self) -> Permission:
         name = f"~{self.name}"
