@@ -240,6 +240,14 @@ class App(Router):
         direct = None if hooks else compiled.direct
         if direct is not None:
             return direct_runner(direct, route.limits, self._errors, self._default_headers)
+        flat = None if hooks else compiled.flat
+        if flat is not None:
+            from qake_core._typed._flat_runner import flat_runner
+
+            general = request_runner(flat.general, route.limits, self._errors)
+            return flat_runner(
+                flat, general, route.limits, self._errors, self._default_headers, self
+            )
         return request_runner(build_hook_chain(compiled.call, hooks), route.limits, self._errors)
 
     # -- ASGI ---------------------------------------------------------------------------

@@ -8,6 +8,8 @@ the handler picks the endpoint, cheapest first:
   and when it is async and takes only path and scalar query parameters the route
   runner may call it itself (``CompiledRoute.direct``, no ``Request`` built);
 - one JSON body model and plain parameters: no per-request resolution state;
+- dependencies that are plain async callables, no body: the tree flattened into one
+  list of calls (``_flat``), the general endpoint while overrides are set;
 - anything else: the general endpoint (body, dependencies, injections, clean-ups).
 """
 
@@ -24,7 +26,13 @@ from qake_core._requests import Request
 from qake_core._responses import Response
 from qake_core._typed._analysis import HandlerSignatureError, route_spec
 from qake_core._typed._body import form_reader, is_form_body, json_parser
-from qake_core._typed._dependencies import ResolutionState, RoutePlanner, unwind
+from qake_core._typed._dependencies import (
+    CallPlan,
+    DependencyNode,
+    ResolutionState,
+    RoutePlanner,
+    unwind,
+)
 from qake_core._typed._extraction import (
     ScopeReader,
     is_as_is,
@@ -32,6 +40,7 @@ from qake_core._typed._extraction import (
     scope_reader,
     unique_errors,
 )
+from qake_core._typed._flat import FlatPlan, flatten
 from qake_core._typed._serialization import build_dumper, build_serializer
 from qake_core._typed._specs import CallSpec, RouteSpec
 
@@ -39,7 +48,13 @@ if TYPE_CHECKING:
     from qake_core._app import App
     from qake_core._routing import APIRoute
 
-__all__ = ["CompiledRoute", "DirectCall", "HandlerSignatureError", "compile_route"]
+__all__ = [
+    "CompiledRoute",
+    "DirectCall",
+    "FlatCall",
+    "HandlerSignatureError",
+    "compile_route",
+]
 
 
 class DirectCall(NamedTuple):
@@ -59,17 +74,30 @@ class DirectCall(NamedTuple):
     status: int
 
 
+class FlatCall(NamedTuple):
+    """How a route runner answers a route whose dependency tree is flat (``_flat``):
+    ``plan.run(request)`` is the handler's value, ``serialize``/``dump``/``status`` as
+    in :class:`DirectCall`; ``general`` answers while dependency overrides are set."""
+
+    plan: FlatPlan
+    general: CallNext
+    serialize: Callable[[Any], Response]
+    dump: Callable[[Any], bytes] | None
+    status: int
+
+
 class CompiledRoute(NamedTuple):
     """What the compiler gives the app for one route.
 
     ``call`` answers a ``Request`` (hook middleware wraps it); ``direct`` is set when
     the handler needs nothing from the request but its path and query parameters, so
     that the route runner can call the handler itself without building a ``Request``
-    (used when no hook middleware runs).
+    (used when no hook middleware runs); ``flat`` when its dependencies are flat.
     """
 
     call: CallNext
     direct: DirectCall | None = None
+    flat: FlatCall | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +140,14 @@ def compile_route(route: APIRoute, app: App) -> CompiledRoute:
             and body.fields[0].location == "body"
         ):
             return CompiledRoute(_json_body_endpoint(build))
-    return CompiledRoute(_general_endpoint(build, app))
+    route_deps = spec.dependencies[: len(spec.dependencies) - len(handler.dependencies)]
+    top = tuple(planner.node(d) for d in route_deps)
+    plan = planner.plan(handler)
+    general = _general_endpoint(build, app, top, plan)
+    flat = None if spec.body is not None else _flat_call(build, top, plan, general)
+    if flat is None:
+        return CompiledRoute(general)
+    return CompiledRoute(_flat_endpoint(flat, app), flat=flat)
 
 
 def _parameters_endpoint(build: _Build) -> CompiledRoute:
@@ -181,14 +216,53 @@ def _json_body_endpoint(build: _Build) -> CallNext:
     return endpoint_json_body
 
 
-def _general_endpoint(build: _Build, app: App) -> CallNext:
+def _flat_call(
+    build: _Build, top: tuple[DependencyNode, ...], plan: CallPlan, general: CallNext
+) -> FlatCall | None:
+    """The flat form of a route with dependencies and no body, if its tree has one."""
+    func = build.handler.call
+    if not build.handler.is_async:
+        run_sync = build.planner.run_sync
+        sync = func
+
+        async def func(**kwargs: Any) -> Any:
+            return await run_sync(sync, kwargs)
+
+    flat = flatten(top, plan, func)
+    if flat is None:
+        return None
+    return FlatCall(flat, general, build.serialize, build.dump, build.spec.response.status_code)
+
+
+def _flat_endpoint(flat: FlatCall, app: App) -> CallNext:
+    """The endpoint of a flat route (under hook middleware; without, the app runs
+    :func:`qake_core._typed._flat_runner.flat_runner`)."""
+    run, general, serialize = flat.plan.run, flat.general, flat.serialize
+
+    async def endpoint_flat(request: Request) -> Response:
+        if app.dependency_overrides:
+            return await general(request)
+        try:
+            return serialize(await run(request))
+        except Exception as exc:
+            # NOTE: as the general endpoint: no yield dependency here, but a dependency
+            # may have registered a clean-up on the request.
+            if request.cleanups:
+                replaced = await unwind(request, exc)
+                if replaced is not exc:
+                    raise replaced  # noqa: B904
+            raise
+
+    return endpoint_flat
+
+
+def _general_endpoint(
+    build: _Build, app: App, top: tuple[DependencyNode, ...], plan: CallPlan
+) -> CallNext:
     """Body, dependencies, injected objects: per-request resolution state, and the
     clean-ups of yield dependencies."""
     spec, handler, planner, serialize = build.spec, build.handler, build.planner, build.serialize
     func, is_async, run_sync = handler.call, handler.is_async, planner.run_sync
-    route_deps = spec.dependencies[: len(spec.dependencies) - len(handler.dependencies)]
-    top = tuple(planner.node(d) for d in route_deps)
-    plan = planner.plan(handler)
     body = spec.body
     read_form = None if body is None or not is_form_body(body) else form_reader(body)
     parse_json = None if body is None or read_form is not None else json_parser(body)

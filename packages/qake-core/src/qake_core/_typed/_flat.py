@@ -1,0 +1,229 @@
+"""PERF: a route's dependency tree flattened, at startup, into one list of calls.
+
+For the common shape (every dependency an async function or an object with an async
+``__call__``, no ``yield``, not app-scoped, taking request parameters, other
+dependencies, the ``Request`` and ``SecurityScopes``; no body, no injected response or
+background tasks) the general resolution (``_dependencies``: a per-request state, a
+cache dict, a coroutine per node and per plan) does the same work as one loop over
+this list: each step's result goes to a numbered slot, and a dependency declared twice
+(with the per-request cache, the same scopes) is one step whose slot both read. The
+steps keep the general order exactly: a callable's parameters are read before its
+dependencies are resolved, its dependencies in declaration order, the route's
+``dependencies=[...]`` before the handler's own.
+
+Dependency overrides change the tree per request: the endpoints built here hand a
+request to the general endpoint whenever ``app.dependency_overrides`` is not empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn
+
+from qake_core._exceptions import RequestValidationError
+from qake_core._requests import Request
+from qake_core._typed._dependencies import CallPlan, DependencyNode
+from qake_core._typed._extraction import Getter, Problems, read_params, unique_errors
+
+__all__ = ["FlatPlan", "flatten"]
+
+#: A failed slot (a parameter of it, or of a dependency of it, was refused).
+_FAILED: Any = object()
+
+Getters = tuple[tuple[str, Getter], ...]
+#: ``(getters, kwargs slot, call, arguments, out, unnamed)``: read ``getters`` (into a
+#: new dict, or the dict in ``kwargs slot`` when >= 0), add each ``(name, slot)`` of
+#: ``arguments``, call, store in slot ``out``. ``call`` is ``None`` for a step that
+#: only reads a callable's parameters (before its dependencies run). ``unnamed`` are
+#: the slots of ``dependencies=[...]`` whose failure fails this step too.
+Step = tuple[
+    Getters,
+    int,
+    Callable[..., Awaitable[Any]] | None,
+    tuple[tuple[str, int], ...],
+    int,
+    tuple[int, ...],
+]
+
+
+class _NotFlat(Exception):
+    """The tree has a part the flat plan does not run (the general endpoint does)."""
+
+
+class FlatPlan:
+    """The flattened tree of one route: ``await plan.run(request)`` is the handler's
+    return value (``RequestValidationError`` when a parameter was refused)."""
+
+    __slots__ = ("needs_request", "run", "slots", "source", "steps")
+
+    def __init__(self, steps: tuple[Step, ...], slots: list[Any], needs_request: bool) -> None:
+        self.steps = steps
+        #: Slot 0 is the request, then the constants (``SecurityScopes``), then one
+        #: per step (``None`` here).
+        self.slots = slots
+        #: Whether a step reads the request (its parameters, or the ``Request`` itself).
+        self.needs_request = needs_request
+        self.source, namespace = _source(self)
+        exec(compile(self.source, "<qake flat dependencies>", "exec"), namespace)
+        self.run: Callable[[Request | None], Awaitable[Any]] = namespace["run"]
+
+    async def refuse(self, request: Request | None, values: list[Any], first: int) -> NoReturn:
+        """From the first step whose parameters failed, what the general resolution
+        does once a parameter failed: the dependencies whose inputs are all valid still
+        run, the others (and the handler) do not; then the 422 with every problem."""
+        errors: Problems = []
+        last = len(self.steps) - 1
+        for index in range(first, last + 1):
+            getters, kw_slot, call, args, out, unnamed = self.steps[index]
+            failed = False
+            kwargs: Any = {}
+            if getters:
+                problems = read_params(getters, request, kwargs, None)
+                if problems is not None:
+                    errors.extend(problems)
+                    failed = True
+                if call is None:
+                    values[out] = _FAILED if failed else kwargs
+                    continue
+            elif kw_slot >= 0:
+                kwargs = values[kw_slot]
+                failed = kwargs is _FAILED
+            if index == last:
+                break  # the handler: never called once a parameter failed
+            for name, slot in args:
+                value = values[slot]
+                if value is _FAILED:
+                    failed = True
+                elif not failed:
+                    kwargs[name] = value
+            if any(values[slot] is _FAILED for slot in unnamed):
+                failed = True
+            values[out] = _FAILED if failed else await call(**kwargs)  # type: ignore[misc]
+        raise RequestValidationError(unique_errors(errors))
+
+
+def _source(plan: FlatPlan) -> tuple[str, dict[str, Any]]:
+    """PERF: the plan as the source of one ``async def run(request)``, as Falcon's
+    compiled router is generated: straight-line calls with keyword arguments (no loop,
+    no per-request dict when a callable reads no parameter, no slot list).
+
+    Only names generated here are variables (``request``, ``s<slot>``, ``kw``); the
+    parameter names of the callables appear as keywords only. Callables, getters and
+    constants are globals of the generated function.
+    """
+    namespace: dict[str, Any] = {"read_params": read_params, "refuse": plan.refuse}
+    for slot, value in enumerate(plan.slots):
+        if value is not None:
+            namespace[f"k{slot}"] = value
+    lines = ["async def run(request):"]
+    assigned = {0, *(slot for slot, v in enumerate(plan.slots) if v is not None)}
+    last = len(plan.steps) - 1
+
+    def ref(slot: int) -> str:
+        return (
+            "request" if slot == 0 else f"k{slot}" if plan.slots[slot] is not None else f"s{slot}"
+        )
+
+    for index, (getters, kw_slot, call, args, out, _) in enumerate(plan.steps):
+        keywords = [f"{name}={ref(slot)}" for name, slot in args]
+        if getters:
+            namespace[f"g{index}"] = getters
+            target = f"s{out}" if call is None else "kw"
+            values = ", ".join(ref(i) if i in assigned else "None" for i in range(len(plan.slots)))
+            lines += [
+                f"    {target} = {{}}",
+                f"    if read_params(g{index}, request, {target}, None) is not None:",
+                f"        await refuse(request, [{values}], {index})",
+            ]
+            keywords.insert(0, "**kw")
+        elif kw_slot >= 0:
+            keywords.insert(0, f"**s{kw_slot}")
+        assigned.add(out)
+        if call is None:
+            continue
+        namespace[f"c{index}"] = call
+        what = "return" if index == last else f"s{out} ="
+        lines.append(f"    {what} await c{index}({', '.join(keywords)})")
+    return "\n".join(lines) + "\n", namespace
+
+
+class _Flattener:
+    """Walks a route's tree as the general resolution would, emitting steps."""
+
+    def __init__(self) -> None:
+        self.steps: list[Step] = []
+        self.slots: list[Any] = [None]
+        self.constants: dict[int, int] = {}
+        #: cache key → slot of a dependency resolved with the per-request cache.
+        self.cached: dict[Any, int] = {}
+        self.needs_request = False
+
+    def new_slot(self, value: Any = None) -> int:
+        self.slots.append(value)
+        return len(self.slots) - 1
+
+    def constant(self, value: Any) -> int:
+        slot = self.constants.get(id(value))
+        if slot is None:
+            slot = self.constants[id(value)] = self.new_slot(value)
+        return slot
+
+    def node(self, node: DependencyNode) -> int:
+        """The slot of ``node``'s value (``_NotFlat`` for a node the plan cannot run)."""
+        if node.app_scoped or node.kind != "async":
+            raise _NotFlat
+        if node.use_cache:
+            slot = self.cached.get(node.cache_key)
+            if slot is not None:
+                return slot
+        out = self.call(node.plan, node.call)
+        if node.use_cache:
+            self.cached[node.cache_key] = out
+        return out
+
+    def call(self, plan: CallPlan, call: Callable[..., Awaitable[Any]]) -> int:
+        """Emit the steps of one call (its parameters, its dependencies, itself)."""
+        if plan.body:
+            raise _NotFlat
+        getters, kw_slot = plan.getters, -1
+        if getters:
+            self.needs_request = True
+            if plan.deps:
+                # Its parameters are read before its dependencies run, as in CallPlan.solve.
+                kw_slot = self.new_slot()
+                self.steps.append((getters, -1, None, (), kw_slot, ()))
+                getters = ()
+        args: list[tuple[str, int]] = []
+        unnamed: list[int] = []
+        for name, dep in plan.deps:
+            slot = self.node(dep)
+            if name is None:
+                unnamed.append(slot)
+            else:
+                args.append((name, slot))
+        for name, what in plan.injected:
+            if what == "request":
+                self.needs_request = True
+                args.append((name, 0))
+            elif what == "security_scopes":
+                args.append((name, self.constant(plan.security_scopes)))
+            else:
+                raise _NotFlat
+        out = self.new_slot()
+        self.steps.append((getters, kw_slot, call, tuple(args), out, tuple(unnamed)))
+        return out
+
+
+def flatten(
+    top: tuple[DependencyNode, ...], plan: CallPlan, handler: Callable[..., Awaitable[Any]]
+) -> FlatPlan | None:
+    """The flat plan of a route (its ``dependencies=[...]`` nodes, then its async
+    ``handler`` with ``plan``), or ``None`` when a part of it needs the general path."""
+    flat = _Flattener()
+    try:
+        for node in top:
+            flat.node(node)
+        flat.call(plan, handler)
+    except _NotFlat:
+        return None
+    return FlatPlan(tuple(flat.steps), flat.slots, flat.needs_request)

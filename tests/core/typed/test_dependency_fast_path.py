@@ -1,0 +1,307 @@
+"""Routes whose dependencies are plain async callables take a flat, compiled path; it
+must answer exactly as the general resolution does (which runs while overrides are set).
+
+Each app is checked on both paths: ``GENERAL`` is an override of a callable no route
+uses, so that ``app.dependency_overrides`` is not empty and the general path answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import pytest
+
+from qake_core import (
+    App,
+    Depends,
+    Header,
+    HTTPException,
+    JSONResponse,
+    Query,
+    Request,
+    Response,
+    Security,
+    SecurityScopes,
+)
+from qake_testing import TestClient
+
+calls: list[str] = []
+
+
+def _unused() -> None:
+    """Never a dependency of any route: overriding it only switches paths."""
+
+
+GENERAL = {_unused: _unused}
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> Iterator[None]:
+    calls.clear()
+    yield
+    calls.clear()
+
+
+@pytest.fixture(params=["flat", "general"])
+def path(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def client_for(app: App, path: str) -> TestClient:
+    if path == "general":
+        app.dependency_overrides.update(GENERAL)
+    return TestClient(app)
+
+
+async def counted() -> str:
+    calls.append("counted")
+    return "value"
+
+
+async def token(x_token: Annotated[str, Header()]) -> str:
+    calls.append("token")
+    if x_token != "secret":
+        raise HTTPException(401, "bad token", {"WWW-Authenticate": "Bearer"})
+    return x_token
+
+
+async def paging(limit: Annotated[int, Query(le=100)] = 10, offset: int = 0) -> list[int]:
+    calls.append("paging")
+    return [limit, offset]
+
+
+class Auth:
+    """A callable object with an async ``__call__`` taking the request and scopes."""
+
+    async def __call__(self, request: Request, security_scopes: SecurityScopes) -> str:
+        calls.append(f"auth:{security_scopes.scope_str}")
+        return request.headers.get("x-user", "anonymous")
+
+
+auth = Auth()
+
+
+async def outer(v: Annotated[str, Depends(counted)]) -> str:
+    calls.append("outer")
+    return v + "!"
+
+
+async def user(tok: Annotated[str, Depends(token)]) -> str:
+    calls.append("user")
+    return "alice"
+
+
+class Boom(Exception):
+    pass
+
+
+async def broken() -> str:
+    raise Boom
+
+
+async def who(request: Request) -> str:
+    return request.headers.get("x-user", "nobody")
+
+
+async def teapot() -> Response:
+    return JSONResponse({"made": "here"}, status_code=418)
+
+
+async def register(request: Request, fail: bool = False) -> bool:
+    async def cleanup(exc: BaseException | None) -> None:
+        calls.append(type(exc).__name__ if exc is not None else "none")
+
+    request.add_cleanup(cleanup)
+    return fail
+
+
+def test_a_dependency_declared_twice_runs_once(path: str) -> None:
+    app = App()
+
+    @app.get("/twice")
+    async def twice(
+        a: Annotated[str, Depends(counted)],
+        b: Annotated[str, Depends(outer)],
+        c: Annotated[str, Depends(counted)],
+        d: Annotated[str, Depends(counted, use_cache=False)],
+    ) -> dict[str, str]:
+        return {"a": a, "b": b, "c": c, "d": d}
+
+    r = client_for(app, path).get("/twice")
+    assert r.json() == {"a": "value", "b": "value!", "c": "value", "d": "value"}
+    assert calls == ["counted", "outer", "counted"]
+
+
+def test_overrides_switch_paths_per_request() -> None:
+    app = App()
+
+    @app.get("/me")
+    async def me(tok: Annotated[str, Depends(token)]) -> dict[str, str]:
+        return {"tok": tok}
+
+    client = TestClient(app)
+    assert client.get("/me", headers={"x-token": "secret"}).json() == {"tok": "secret"}
+
+    async def fake() -> str:
+        return "fake"
+
+    app.dependency_overrides[token] = fake
+    assert client.get("/me").json() == {"tok": "fake"}
+    app.dependency_overrides = {}  # a new dict: read on each request
+    assert client.get("/me").status_code == 422
+    assert client.get("/me", headers={"x-token": "secret"}).json() == {"tok": "secret"}
+    assert calls == ["token", "token"]  # not while overridden, nor with the header missing
+
+
+def test_errors_of_several_parameters_make_one_422(path: str) -> None:
+    app = App()
+
+    @app.get("/items", dependencies=[Depends(counted)])
+    async def items(
+        q: int,
+        page: Annotated[list[int], Depends(paging)],
+        tok: Annotated[str, Depends(token)],
+    ) -> dict[str, Any]:
+        calls.append("handler")
+        return {"q": q, "page": page, "tok": tok}
+
+    client = client_for(app, path)
+    r = client.get("/items?q=x&limit=500", headers={"x-token": "secret"})
+    assert r.status_code == 422
+    assert [e["loc"] for e in r.json()["errors"]] == [["query", "q"], ["query", "limit"]]
+    # a dependency whose inputs are valid still runs; the handler never does
+    assert calls == ["counted", "token"]
+    calls.clear()
+    r = client.get("/items?q=1&limit=5", headers={"x-token": "secret"})
+    assert r.json() == {"q": 1, "page": [5, 0], "tok": "secret"}
+    assert calls == ["counted", "paging", "token", "handler"]
+
+
+def test_a_missing_header_of_a_sub_dependency_is_a_422(path: str) -> None:
+    app = App()
+
+    @app.get("/me")
+    async def me(u: Annotated[str, Depends(user)]) -> str:
+        return u
+
+    r = client_for(app, path).get("/me")
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["loc"] == ["header", "x-token"]
+    assert calls == []
+
+
+def test_an_http_exception_from_a_dependency_is_answered(path: str) -> None:
+    app = App()
+
+    @app.get("/me")
+    async def me(tok: Annotated[str, Depends(token)]) -> str:
+        calls.append("handler")
+        return tok
+
+    r = client_for(app, path).get("/me", headers={"x-token": "wrong"})
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert r.json()["detail"] == "bad token"
+    assert calls == ["token"]
+
+
+def test_an_error_handler_gets_the_request_of_a_route_without_one(path: str) -> None:
+    app = App()
+
+    @app.exception_handler(Boom)
+    async def on_boom(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"path": request.url.path}, status_code=418)
+
+    @app.get("/boom")
+    async def boom(v: Annotated[str, Depends(broken)]) -> str:
+        return v
+
+    r = client_for(app, path).get("/boom")
+    assert (r.status_code, r.json()) == (418, {"path": "/boom"})
+
+
+def test_security_scopes_make_separate_calls(path: str) -> None:
+    app = App()
+
+    @app.get("/me")
+    async def me(
+        a: Annotated[str, Security(auth, scopes=["read"])],
+        b: Annotated[str, Security(auth, scopes=["read", "write"])],
+        c: Annotated[str, Security(auth, scopes=["read"])],
+        d: Annotated[str, Depends(auth)],
+    ) -> list[str]:
+        return [a, b, c, d]
+
+    r = client_for(app, path).get("/me", headers={"x-user": "bob"})
+    assert r.json() == ["bob", "bob", "bob", "bob"]
+    assert calls == ["auth:read", "auth:read write", "auth:"]
+
+
+def test_sync_handler_request_and_responses(path: str) -> None:
+    app = App()
+
+    @app.get("/sync")
+    def sync(request: Request, user: Annotated[str, Depends(who)]) -> dict[str, str]:
+        return {"user": user, "path": request.url.path}
+
+    @app.get("/response", status_code=201)
+    async def response(r: Annotated[Response, Depends(teapot)]) -> Response:
+        return r
+
+    @app.head("/head")
+    async def head(user: Annotated[str, Depends(who)]) -> dict[str, str]:
+        return {"user": user}
+
+    client = client_for(app, path)
+    assert client.get("/sync", headers={"x-user": "eve"}).json() == {
+        "user": "eve",
+        "path": "/sync",
+    }
+    r = client.get("/response")
+    assert (r.status_code, r.json()) == (418, {"made": "here"})
+    r = client.head("/head")
+    assert (r.status_code, r.content, r.headers["content-type"]) == (
+        200,
+        b"",
+        "application/json",
+    )
+
+
+def test_a_clean_up_a_dependency_registers_runs(path: str) -> None:
+    app = App()
+
+    @app.get("/c")
+    async def c(fail: Annotated[bool, Depends(register)]) -> str:
+        if fail:
+            raise HTTPException(409)
+        return "ok"
+
+    client = client_for(app, path)
+    assert client.get("/c").json() == "ok"
+    assert calls == ["none"]
+    assert client.get("/c?fail=true").status_code == 409
+    assert calls == ["none", "HTTPException"]
+
+
+def test_hook_middleware_runs_the_flat_endpoint(path: str) -> None:
+    app = App()
+
+    @app.middleware()
+    async def mark(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers["x-hook"] = "yes"
+        return response
+
+    @app.get("/me")
+    async def me(
+        tok: Annotated[str, Depends(token)], again: Annotated[str, Depends(token)]
+    ) -> list[str]:
+        return [tok, again]
+
+    client = client_for(app, path)
+    r = client.get("/me", headers={"x-token": "secret"})
+    assert (r.json(), r.headers["x-hook"]) == (["secret", "secret"], "yes")
+    assert calls == ["token"]
+    assert client.get("/me", headers={"x-token": "no"}).status_code == 401
+    assert client.get("/me").status_code == 422
