@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from qake_core import Response, problem_response
 from qake_core.types import ASGIApp, Message, Receive, Scope, Send
@@ -14,6 +14,12 @@ ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 # Request headers a browser may send cross-origin without asking (Fetch standard).
 SAFELISTED_HEADERS = frozenset({"accept", "accept-language", "content-language", "content-type"})
 _ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#\s]+", re.IGNORECASE)
+_ALLOW_ORIGIN = b"access-control-allow-origin"
+_VARY = b"vary"
+#: A prebuilt answer to a simple request: the lines appended to a response (``Vary``
+#: first when the answer depends on the Origin) and their names, which, found among the
+#: response's own headers, call for :func:`_merge` instead.
+_Answer = tuple[list[tuple[bytes, bytes]], frozenset[bytes]]
 # An origin no sane allow-list matches: if a regex matches it, it matches everyone.
 _PROBE_ORIGINS = ("https://qake-cors-probe.invalid", "null")
 
@@ -108,6 +114,24 @@ class CORSMiddleware:
         }
         # With "*" and no credentials the answer never depends on the Origin.
         self._varies = not (self.allow_all and not allow_credentials)
+        # PERF: every answer to a simple request is prebuilt here, so that a request costs
+        # one scan of its header list and one dict lookup (by the Origin's raw bytes).
+        self._vary_only = self._answer([]) if self._varies else None
+        # (allow_all with credentials was refused above: "*" is the answer to any origin.)
+        self._any_origin = self._answer([(_ALLOW_ORIGIN, b"*"), *simple])
+        self._by_origin: dict[bytes, _Answer] = {}
+        for origin in self.origins:
+            try:
+                raw = origin.encode("latin-1")
+            except UnicodeEncodeError:  # a browser sends an IDN host as punycode (ASCII)
+                continue
+            self._by_origin[raw] = self._answer([(_ALLOW_ORIGIN, raw), *simple])
+
+    def _answer(self, added: list[tuple[bytes, bytes]]) -> _Answer:
+        """The lines to append (``Vary: Origin`` first when the answer depends on the
+        Origin, then ``added``) and their names."""
+        lines = [(_VARY, b"Origin"), *added] if self._varies else added
+        return lines, frozenset(name for name, _ in lines)
 
     def _refuse_any_origin_with_credentials(self, regex: str | None) -> None:
         problem = None
@@ -134,48 +158,74 @@ class CORSMiddleware:
             await self.app(scope, receive, send)
             return
         origin = None
-        request_method = None
+        several = False
         for name, value in scope["headers"]:
             if name == b"origin":
-                origin = value.decode("latin-1")
-            elif name == b"access-control-request-method":
-                request_method = value.decode("latin-1")
-        if origin is not None and request_method is not None and scope["method"] == "OPTIONS":
-            await self._preflight_response(scope, origin, request_method)(scope, receive, send)
-            return
-        added = self._response_headers(origin)
-        if added is None:
+                several = origin is not None
+                origin = value
+        if origin is None:
+            answer = self._vary_only
+        elif several:
+            # RFC 9110 §5.3: several Origin lines read as one comma-joined value, which is
+            # never an origin: the request is treated as from a disallowed origin.
+            answer = self._vary_only
+            origin = None
+        else:
+            # PERF: the allow-list's answers are prebuilt, keyed by the Origin's raw bytes.
+            answer = self._by_origin.get(origin)
+            if answer is None:
+                answer = self._answer_for(origin)
+        if scope["method"] == "OPTIONS" and (origin is not None or several):
+            request_method = _header(scope, b"access-control-request-method")
+            if request_method is not None:
+                preflight = self._preflight_response(
+                    scope,
+                    None if origin is None else origin.decode("latin-1"),
+                    request_method.decode("latin-1"),
+                )
+                await preflight(scope, receive, send)
+                return
+        if answer is None:
             await self.app(scope, receive, send)
             return
+        lines, names = answer
 
-        async def send_with_cors(message: Message) -> None:
+        def send_with_cors(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start":
-                message["headers"] = _merge(message.get("headers", ()), added, self._varies)
-            await send(message)
+                headers = message.get("headers", ())
+                for name, _ in headers:
+                    if name in names:  # the app set a Vary or a CORS header itself
+                        message["headers"] = _merge(headers, lines, names)
+                        break
+                else:
+                    # PERF: the usual case: the prebuilt lines appended, nothing parsed.
+                    message["headers"] = (
+                        headers + lines if type(headers) is list else [*headers, *lines]
+                    )
+            return send(message)
 
         await self.app(scope, receive, send_with_cors)
 
-    def _response_headers(self, origin: str | None) -> list[tuple[bytes, bytes]] | None:
-        """What to add to an ordinary response (``None``: nothing at all)."""
-        if origin is not None and self.is_allowed_origin(origin):
-            value = b"*" if self.allow_all and not self.credentials else origin.encode("latin-1")
-            return [(b"access-control-allow-origin", value), *self._simple]
-        if self._varies:
-            return []  # only "Vary: Origin", so caches keep the answers apart
-        return None
+    def _answer_for(self, origin: bytes) -> _Answer | None:
+        """The answer to a simple request from an origin not in ``allow_origins``
+        (``None``: nothing to add at all)."""
+        if self.allow_all:
+            return self._any_origin
+        if self.regex is not None and self.regex.fullmatch(origin.decode("latin-1")):
+            return self._answer([(_ALLOW_ORIGIN, origin), *self._simple])
+        return self._vary_only
 
-    def _preflight_response(self, scope: Scope, origin: str, method: str) -> Response:
+    def _preflight_response(self, scope: Scope, origin: str | None, method: str) -> Response:
         vary = {"vary": "Origin"}
+        if origin is None:
+            return problem_response(400, "CORS: several Origin headers.", headers=vary)
         if not self.is_allowed_origin(origin):
             return problem_response(400, f"CORS: origin {origin!r} is not allowed.", headers=vary)
         if method.upper() not in self.methods:
             return problem_response(
                 400, f"CORS: method {method!r} is not allowed from {origin!r}.", headers=vary
             )
-        requested = ""
-        for name, value in scope["headers"]:
-            if name == b"access-control-request-headers":
-                requested = value.decode("latin-1")
+        requested = (_header(scope, b"access-control-request-headers") or b"").decode("latin-1")
         wanted = [h.strip().lower() for h in requested.split(",") if h.strip()]
         if not self.any_header:
             refused = [h for h in wanted if h not in self.headers]
@@ -199,16 +249,30 @@ class CORSMiddleware:
         )
 
 
+def _header(scope: Scope, wanted: bytes) -> bytes | None:
+    """The value of the last ``wanted`` header line of the request (``None``: none)."""
+    found = None
+    for name, value in scope["headers"]:
+        if name == wanted:
+            found = value
+    return found
+
+
 def _merge(
-    headers: Sequence[tuple[bytes, bytes]], added: list[tuple[bytes, bytes]], vary: bool
+    headers: Sequence[tuple[bytes, bytes]],
+    lines: list[tuple[bytes, bytes]],
+    names: frozenset[bytes],
 ) -> list[tuple[bytes, bytes]]:
-    """The app's headers with ours: ours replace its CORS headers; Origin joins its Vary."""
-    ours = {name for name, _ in added}
-    merged = [(n, v) for n, v in headers if n not in ours and not (vary and n == b"vary")]
-    if vary:
-        values = [v for n, v in headers if n == b"vary"]
-        if not any(b"origin" in v.lower() or v == b"*" for v in values):
+    """The app's headers with our ``lines``: ours replace its CORS headers of the same
+    names; ``Origin`` joins its ``Vary`` (RFC 9110 §12.5.5) unless already listed there."""
+    merged = [(n, v) for n, v in headers if n not in names]
+    if _VARY in names:
+        values = [v for n, v in headers if n == _VARY]
+        listed = {t.strip().lower() for v in values for t in v.split(b",")}
+        if b"origin" not in listed and b"*" not in listed:
             values.append(b"Origin")
-        merged.append((b"vary", b", ".join(values)))
-    merged.extend(added)
+        merged.append((_VARY, b", ".join(values)))
+        merged.extend(pair for pair in lines if pair[0] != _VARY)
+    else:
+        merged.extend(lines)
     return merged

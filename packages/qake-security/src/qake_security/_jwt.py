@@ -22,7 +22,8 @@ from qake_core import HTTPException, Request, SecurityScopes, parse_cookie_heade
 from qake_core.types import ASGIApp, Scope
 from qake_security._jwks import JWKSKeys, KeySet, StaticKeys, VerifyingKey
 from qake_security._lazy_jwt import jwt
-from qake_security._users import AuthCredentials, SimpleUser, set_user
+from qake_security._security_headers_app import note_authenticated
+from qake_security._users import AuthCredentials, SimpleUser
 
 __all__ = ["JWTAuth", "TokenCredentials", "VerifiedToken"]
 
@@ -58,6 +59,10 @@ class VerifiedToken:
     @property
     def claims(self) -> Mapping[str, Any]:
         return self.credentials.claims
+
+
+#: PERF: the clock, read once per request (a module global: no attribute lookup).
+_now = time.time
 
 
 class InvalidToken(Exception):
@@ -131,7 +136,12 @@ class JWTAuth:
         if cache_size < 0:
             raise ValueError("JWTAuth: cache_size must be >= 0 (0 turns the cache off)")
         self.cache_size = cache_size
-        self._cache: dict[str, VerifiedToken] = {}
+        #: Verified tokens by the raw ``Authorization`` value (bytes) they came in, or by
+        #: the token itself (str: ``verify``, the cookie). Never logged, never in a repr.
+        self._cache: dict[str | bytes, VerifiedToken] = {}
+        #: Where a request's verified token is kept (so that middleware and dependency
+        #: verify it once): one key per JWTAuth, so another's token is never taken.
+        self._scope_key = f"qake_security.jwt.{id(self):x}"
         self._generation = self._keys.generation
         # PERF: everything PyJWT is given per request is built once, here.
         self._options: Any = {"require": list(self.require), "verify_signature": True}
@@ -174,22 +184,25 @@ class JWTAuth:
 
     def verify(self, token: str) -> VerifiedToken:
         """The verified token, or :class:`InvalidToken` (for any reason)."""
-        now = time.time()
+        return self._verify(token, token)
+
+    def _verify(self, token: str, key: str | bytes) -> VerifiedToken:
+        """:meth:`verify`, remembering the answer under ``key``."""
         keys = self._keys
         if keys.generation != self._generation:
             self._cache.clear()
             self._generation = keys.generation
-        cached = self._cache.get(token)
+        cached = self._cache.get(key)
         if cached is not None:
-            if now < cached.expires:
+            if _now() < cached.expires:
                 return cached
-            self._cache.pop(token, None)
+            self._cache.pop(key, None)
         verified = self._decode(token)
         if self.cache_size:
             cache = self._cache
             if len(cache) >= self.cache_size:  # forget the oldest entry
-                cache.pop(next(iter(cache), token), None)
-            cache[token] = verified
+                cache.pop(next(iter(cache), key), None)
+            cache[key] = verified
         return verified
 
     def _key_for(self, token: str) -> VerifyingKey:
@@ -246,16 +259,23 @@ class JWTAuth:
 
     def token_from(self, scope: Scope) -> str | None:
         """The bearer token of a request: its ``Authorization`` header, else the cookie."""
+        found = self._token_and_key(scope)
+        return None if found is None else found[0]
+
+    def _token_and_key(self, scope: Scope) -> tuple[str, str | bytes] | None:
+        """The bearer token and its cache key: the raw header value, or the token."""
         cookie_header = None
         for name, value in scope["headers"]:
             if name == b"authorization":
                 # RFC 6750 §2.1: "Bearer" (any case, RFC 9110 §11.1) 1*SP b64token
                 if value[6:7] == b" " and value[:6].lower() == b"bearer":
-                    return value[7:].strip().decode("latin-1") or None
+                    token = value[7:].strip().decode("latin-1")
+                    return (token, value) if token else None
             elif name == b"cookie" and self.cookie is not None:
                 cookie_header = value.decode("latin-1")
         if cookie_header is not None:
-            return parse_cookie_header(cookie_header).get(self.cookie or "") or None
+            token = parse_cookie_header(cookie_header).get(self.cookie or "")
+            return (token, token) if token else None
         return None
 
     def authenticate(self, scope: Scope) -> VerifiedToken | None:
@@ -264,23 +284,37 @@ class JWTAuth:
         ``None`` when the request carries no token; :class:`InvalidToken` when it
         carries a bad one.
         """
-        token = self.token_from(scope)
-        if token is None:
-            return None
-        verified = self.verify(token)
-        set_user(scope, verified.user, verified.credentials)
-        scope["qake_security.jwt"] = (self, verified)
+        verified = scope.get(self._scope_key)
+        if verified is not None:  # PERF: this request's token was verified already
+            return verified  # type: ignore[no-any-return]
+        # PERF: a token seen before costs a lookup by its raw header bytes (no decoding),
+        # one clock read for its expiry, and the prebuilt user and credentials.
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                verified = self._cache.get(value)
+                if verified is not None and (
+                    _now() >= verified.expires or self._keys.generation != self._generation
+                ):
+                    verified = None  # expired or the keys changed: the full path decides
+                break
+        if verified is None:
+            found = self._token_and_key(scope)
+            if found is None:
+                return None
+            verified = self._verify(*found)
+        # What set_user does for an authenticated user, inlined (PERF).
+        scope["user"] = verified.user
+        scope["auth"] = verified.credentials
+        note_authenticated(scope)
+        scope[self._scope_key] = verified
         return verified
 
     async def __call__(
         self, request: Request, security_scopes: SecurityScopes
     ) -> SimpleUser | None:
         """The dependency: the authenticated user (``None`` with ``auto_error=False``)."""
-        scope = request.scope
-        done = scope.get("qake_security.jwt")
         try:
-            # PERF: the middleware already verified this request's token.
-            verified = done[1] if done is not None and done[0] is self else self.authenticate(scope)
+            verified = self.authenticate(request.scope)
         except InvalidToken:
             if self.auto_error:
                 raise HTTPException(401, INVALID_DETAIL, INVALID_CHALLENGE) from None
@@ -333,7 +367,7 @@ class JWTAuth:
                 f"create_token: {sorted(clash)} are set by create_token itself; use "
                 "subject=, expires_in= and the JWTAuth's issuer/audience"
             )
-        now = int(time.time())
+        now = int(_now())
         lifetime = self.expires_in if expires_in is None else _seconds(expires_in)
         payload: dict[str, Any] = {
             **extra,

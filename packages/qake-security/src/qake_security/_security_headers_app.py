@@ -33,9 +33,12 @@ _SECURE_SCHEMES = frozenset({"https", "wss"})
 
 #: The apps whose authenticated responses get a Cache-Control, and its value.
 _CACHE_CONTROL_OF: WeakKeyDictionary[Any, bytes] = WeakKeyDictionary()
-#: id(default headers) -> (those headers, the same with Cache-Control). Few entries: one
-#: per app (and mounted app) that was installed.
-_VARIANTS: dict[int, tuple[DefaultHeaders, DefaultHeaders]] = {}
+#: id(default headers) -> (those headers, what an authenticated user's responses get
+#: instead, or ``None``: the same). PERF: keyed by the headers object, which only its own
+#: app puts in a scope (``App.set_default_headers`` builds a new one each time), so a
+#: request pays one dict lookup, not a ``WeakKeyDictionary`` lookup of its app. Few
+#: entries: one or two per app (and mounted app).
+_VARIANTS: dict[int, tuple[DefaultHeaders, DefaultHeaders | None]] = {}
 _VARIANTS_MAX = 64
 
 
@@ -51,6 +54,7 @@ def install_security_headers(app: Any, **options: Any) -> SecurityHeaderPlan:
         _CACHE_CONTROL_OF[app] = plan.authenticated_cache_control
     else:
         _CACHE_CONTROL_OF.pop(app, None)
+    _VARIANTS.clear()
     if plan.per_request:
         app.add_middleware(_PerRequestHeaders, plan=plan)
     return plan
@@ -60,27 +64,40 @@ def note_authenticated(scope: Any) -> None:
     """The request of ``scope`` is now an authenticated user's: if its app was installed
     with a ``Cache-Control`` for that, its responses carry it from here on (unless they
     set their own). Called by :func:`~qake_security.set_user`."""
-    app = scope.get("app")
-    if app is None:
-        return
-    try:
-        value = _CACHE_CONTROL_OF.get(app)
-    except TypeError:  # an app that cannot be weakly referenced: never installed
-        return
     defaults = scope.get(DEFAULT_HEADERS_KEY)
-    if value is None or not isinstance(defaults, DefaultHeaders):
+    if defaults is None:
         return
     known = _VARIANTS.get(id(defaults))
     if known is None or known[0] is not defaults:
-        if _CACHE_CONTROL in defaults.names:
-            return  # already the variant (or the app's own Cache-Control default)
-        added = [(_CACHE_CONTROL, value)]
-        documents = None if defaults.document_pairs is None else defaults.document_pairs + added
-        known = (defaults, default_headers_of(defaults.pairs + added, documents))
-        if len(_VARIANTS) >= _VARIANTS_MAX:
-            _VARIANTS.clear()
-        _VARIANTS[id(defaults)] = known
-    scope[DEFAULT_HEADERS_KEY] = known[1]
+        known = _learn(defaults, scope.get("app"))
+        if known is None:
+            return
+    if known[1] is not None:
+        scope[DEFAULT_HEADERS_KEY] = known[1]
+
+
+def _learn(defaults: Any, app: Any) -> tuple[DefaultHeaders, DefaultHeaders | None] | None:
+    """What :func:`note_authenticated` does to ``defaults`` (``app``'s), remembered."""
+    if not isinstance(defaults, DefaultHeaders):
+        return None
+    variant = None
+    if _CACHE_CONTROL not in defaults.names:  # else: already the variant, or the app's own
+        try:
+            value = _CACHE_CONTROL_OF.get(app)
+        except TypeError:  # an app that cannot be weakly referenced: never installed
+            value = None
+        if value is not None:
+            added = [(_CACHE_CONTROL, value)]
+            documents = defaults.document_pairs
+            variant = default_headers_of(
+                defaults.pairs + added, None if documents is None else documents + added
+            )
+    if len(_VARIANTS) >= _VARIANTS_MAX:
+        _VARIANTS.clear()
+    known = _VARIANTS[id(defaults)] = (defaults, variant)
+    if variant is not None:
+        _VARIANTS[id(variant)] = (variant, None)  # a second authentication changes nothing
+    return known
 
 
 class _PerRequestHeaders:
