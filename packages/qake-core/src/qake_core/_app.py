@@ -300,6 +300,16 @@ class App(Router):
                             return
             await dispatcher.dispatch(scope, receive, send)
             return
+        stack = self._stack
+        if stack is not None and scope["type"] == "http":
+            # PERF: _call_through_stack's HTTP case inline: one coroutine fewer per
+            # request under edge middleware (CORS, sessions...). Keep the two in step.
+            try:
+                await stack(scope, receive, send)
+            except Exception as exc:
+                await self._errors.answer_escaped(exc, scope, receive, send)
+                raise
+            return
         await self._call_through_stack(scope, receive, send)
 
     async def _call_through_stack(self, scope: Scope, receive: Receive, send: Send) -> None:
