@@ -305,3 +305,44 @@ def test_hook_middleware_runs_the_flat_endpoint(path: str) -> None:
     assert calls == ["token"]
     assert client.get("/me", headers={"x-token": "no"}).status_code == 401
     assert client.get("/me").status_code == 422
+
+
+async def parent(p: int, page: Annotated[list[int], Depends(paging)]) -> int:
+    calls.append("parent")
+    return p + page[0]
+
+
+def test_a_callable_reads_its_parameters_before_its_dependencies_run(path: str) -> None:
+    app = App()
+
+    @app.get("/items/{item_id}", dependencies=[Depends(paging)])
+    async def item(
+        item_id: int, total: Annotated[int, Depends(parent)], tok: Annotated[str, Depends(token)]
+    ) -> list[int]:
+        return [item_id, total]
+
+    client = client_for(app, path)
+    ok = client.get("/items/3?p=1&limit=5", headers={"x-token": "secret"})
+    assert ok.json() == [3, 6]
+    assert calls == ["paging", "parent", "token"]
+    calls.clear()
+    r = client.get("/items/x?p=y&limit=500", headers={"x-token": "secret"})
+    assert r.status_code in (404, 422)  # the router may refuse the path segment first
+    calls.clear()
+    r = client.get("/items/3?p=y&limit=500", headers={"x-token": "secret"})
+    assert r.status_code == 422
+    assert [e["loc"] for e in r.json()["errors"]] == [["query", "limit"], ["query", "p"]]
+    assert calls == ["token"]
+
+
+def test_a_traceback_through_the_flat_path_names_the_route() -> None:
+    app = App()
+
+    @app.get("/boom")
+    async def boom(v: Annotated[str, Depends(broken)]) -> str:
+        return v
+
+    with pytest.raises(Boom) as info:
+        TestClient(app).get("/boom")
+    files = [str(entry.path) for entry in info.traceback]
+    assert "<qake dependencies of route GET '/boom' (handler " in "".join(files)

@@ -228,7 +228,7 @@ def _flat_call(
         async def func(**kwargs: Any) -> Any:
             return await run_sync(sync, kwargs)
 
-    flat = flatten(top, plan, func)
+    flat = flatten(top, plan, func, build.planner.where)
     if flat is None:
         return None
     return FlatCall(flat, general, build.serialize, build.dump, build.spec.response.status_code)

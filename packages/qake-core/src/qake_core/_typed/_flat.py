@@ -18,6 +18,7 @@ request to the general endpoint whenever ``app.dependency_overrides`` is not emp
 from __future__ import annotations
 
 import inspect
+import linecache
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
@@ -57,7 +58,9 @@ class FlatPlan:
 
     __slots__ = ("needs_request", "run", "slots", "source", "steps")
 
-    def __init__(self, steps: tuple[Step, ...], slots: list[Any], needs_request: bool) -> None:
+    def __init__(
+        self, steps: tuple[Step, ...], slots: list[Any], needs_request: bool, where: str = ""
+    ) -> None:
         self.steps = steps
         #: Slot 0 is the request, then the constants (``SecurityScopes``), then one
         #: per step (``None`` here).
@@ -65,7 +68,10 @@ class FlatPlan:
         #: Whether a step reads the request (its parameters, or the ``Request`` itself).
         self.needs_request = needs_request
         self.source, namespace = _source(self)
-        exec(compile(self.source, "<qake flat dependencies>", "exec"), namespace)
+        filename = f"<qake dependencies of {where or 'a route'}>"
+        exec(compile(self.source, filename, "exec"), namespace)
+        # NOTE: tracebacks through the generated function show its lines (as attrs does).
+        linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
         self.run: Callable[[Request | None], Awaitable[Any]] = namespace["run"]
 
     async def refuse(self, request: Request | None, values: list[Any], first: int) -> NoReturn:
@@ -234,10 +240,14 @@ class _Flattener:
 
 
 def flatten(
-    top: tuple[DependencyNode, ...], plan: CallPlan, handler: Callable[..., Awaitable[Any]]
+    top: tuple[DependencyNode, ...],
+    plan: CallPlan,
+    handler: Callable[..., Awaitable[Any]],
+    where: str = "",
 ) -> FlatPlan | None:
     """The flat plan of a route (its ``dependencies=[...]`` nodes, then its async
-    ``handler`` with ``plan``), or ``None`` when a part of it needs the general path."""
+    ``handler`` with ``plan``), or ``None`` when a part of it needs the general path;
+    ``where`` names the route (in tracebacks through the generated function)."""
     flat = _Flattener()
     try:
         for node in top:
@@ -245,4 +255,4 @@ def flatten(
         flat.call(plan, handler)
     except _NotFlat:
         return None
-    return FlatPlan(tuple(flat.steps), flat.slots, flat.needs_request)
+    return FlatPlan(tuple(flat.steps), flat.slots, flat.needs_request, where)
