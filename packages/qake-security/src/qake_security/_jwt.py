@@ -284,25 +284,41 @@ class JWTAuth:
         ``None`` when the request carries no token; :class:`InvalidToken` when it
         carries a bad one.
         """
-        verified = scope.get(self._scope_key)
-        if verified is not None:  # PERF: this request's token was verified already
-            return verified  # type: ignore[no-any-return]
-        # PERF: a token seen before costs a lookup by its raw header bytes (no decoding),
-        # one clock read for its expiry, and the prebuilt user and credentials.
+        verified = self._remembered(scope)
+        if verified is None:
+            return self._authenticate(scope)
+        # What set_user does for an authenticated user, inlined (PERF).
+        scope["user"] = verified.user
+        scope["auth"] = verified.credentials
+        note_authenticated(scope)
+        return verified
+
+    def _remembered(self, scope: Scope) -> VerifiedToken | None:
+        """PERF: the request's token when it is a remembered one (else ``None``): a dict
+        lookup by the raw ``Authorization`` bytes (no decoding, no parsing), its expiry
+        checked with one clock read, the keys' generation compared."""
         for name, value in scope["headers"]:
             if name == b"authorization":
                 verified = self._cache.get(value)
-                if verified is not None and (
-                    _now() >= verified.expires or self._keys.generation != self._generation
+                if (
+                    verified is not None
+                    and _now() < verified.expires
+                    and self._keys.generation == self._generation
                 ):
-                    verified = None  # expired or the keys changed: the full path decides
-                break
-        if verified is None:
-            found = self._token_and_key(scope)
-            if found is None:
+                    return verified
                 return None
-            verified = self._verify(*found)
-        # What set_user does for an authenticated user, inlined (PERF).
+        return None
+
+    def _authenticate(self, scope: Scope) -> VerifiedToken | None:
+        """:meth:`authenticate` for a token not remembered: parsed and verified (once
+        per request, whichever of middleware and dependency asks first)."""
+        verified = scope.get(self._scope_key)
+        if verified is not None:
+            return verified  # type: ignore[no-any-return]
+        found = self._token_and_key(scope)
+        if found is None:
+            return None
+        verified = self._verify(*found)
         scope["user"] = verified.user
         scope["auth"] = verified.credentials
         note_authenticated(scope)
@@ -313,15 +329,43 @@ class JWTAuth:
         self, request: Request, security_scopes: SecurityScopes
     ) -> SimpleUser | None:
         """The dependency: the authenticated user (``None`` with ``auto_error=False``)."""
+        scope = request.scope
+        # PERF: authenticate() with its remembered-token path inlined (one call fewer).
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                verified = self._cache.get(value)
+                if (
+                    verified is not None
+                    and _now() < verified.expires
+                    and self._keys.generation == self._generation
+                ):
+                    scope["user"] = verified.user
+                    scope["auth"] = verified.credentials
+                    note_authenticated(scope)
+                    if security_scopes.scopes:
+                        return self._with_scopes(verified, security_scopes)
+                    return verified.user
+                break
+        return self._with_scopes(self._dependency(scope), security_scopes)
+
+    def _dependency(self, scope: Scope) -> VerifiedToken | None:
+        """:meth:`_authenticate` with the dependency's answers: 401, or ``None``."""
         try:
-            verified = self.authenticate(request.scope)
+            verified = self._authenticate(scope)
         except InvalidToken:
             if self.auto_error:
                 raise HTTPException(401, INVALID_DETAIL, INVALID_CHALLENGE) from None
             return None
+        if verified is None and self.auto_error:
+            raise HTTPException(401, MISSING_DETAIL, MISSING_CHALLENGE)
+        return verified
+
+    def _with_scopes(
+        self, verified: VerifiedToken | None, security_scopes: SecurityScopes
+    ) -> SimpleUser | None:
+        """The user when its token grants every required scope: else 403 (RFC 6750 §3.1
+        ``insufficient_scope``), or ``None``."""
         if verified is None:
-            if self.auto_error:
-                raise HTTPException(401, MISSING_DETAIL, MISSING_CHALLENGE)
             return None
         if security_scopes.scopes and not verified.credentials.scopes.issuperset(
             security_scopes.scopes

@@ -40,6 +40,9 @@ _CACHE_CONTROL_OF: WeakKeyDictionary[Any, bytes] = WeakKeyDictionary()
 #: entries: one or two per app (and mounted app).
 _VARIANTS: dict[int, tuple[DefaultHeaders, DefaultHeaders | None]] = {}
 _VARIANTS_MAX = 64
+#: PERF: the entry of ``_VARIANTS`` used last (a process usually serves one app): an
+#: identity check instead of ``id()`` and a dict lookup.
+_last: tuple[Any, DefaultHeaders | None] = (None, None)
 
 
 def install_security_headers(app: Any, **options: Any) -> SecurityHeaderPlan:
@@ -54,7 +57,9 @@ def install_security_headers(app: Any, **options: Any) -> SecurityHeaderPlan:
         _CACHE_CONTROL_OF[app] = plan.authenticated_cache_control
     else:
         _CACHE_CONTROL_OF.pop(app, None)
+    global _last
     _VARIANTS.clear()
+    _last = (None, None)
     if plan.per_request:
         app.add_middleware(_PerRequestHeaders, plan=plan)
     return plan
@@ -64,14 +69,18 @@ def note_authenticated(scope: Any) -> None:
     """The request of ``scope`` is now an authenticated user's: if its app was installed
     with a ``Cache-Control`` for that, its responses carry it from here on (unless they
     set their own). Called by :func:`~qake_security.set_user`."""
+    global _last
     defaults = scope.get(DEFAULT_HEADERS_KEY)
-    if defaults is None:
-        return
-    known = _VARIANTS.get(id(defaults))
-    if known is None or known[0] is not defaults:
-        known = _learn(defaults, scope.get("app"))
-        if known is None:
-            return
+    known = _last
+    if defaults is not known[0]:
+        if defaults is None or defaults is known[1]:
+            return  # no default headers, or already the variant
+        found = _VARIANTS.get(id(defaults))
+        if found is None or found[0] is not defaults:
+            found = _learn(defaults, scope.get("app"))
+            if found is None:
+                return
+        _last = known = found
     if known[1] is not None:
         scope[DEFAULT_HEADERS_KEY] = known[1]
 
