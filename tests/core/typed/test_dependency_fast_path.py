@@ -7,7 +7,8 @@ uses, so that ``app.dependency_overrides`` is not empty and the general path ans
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 import pytest
@@ -20,6 +21,7 @@ from qake_core import (
     JSONResponse,
     Query,
     Request,
+    RequestValidationError,
     Response,
     Security,
     SecurityScopes,
@@ -346,3 +348,91 @@ def test_a_traceback_through_the_flat_path_names_the_route() -> None:
         TestClient(app).get("/boom")
     files = [str(entry.path) for entry in info.traceback]
     assert "<qake dependencies of route GET '/boom' (handler " in "".join(files)
+
+
+async def session() -> AsyncIterator[str]:
+    calls.append("open")
+    try:
+        yield "db"
+    except HTTPException as exc:
+        calls.append(f"saw {exc.status_code}")
+        raise
+    except RequestValidationError:
+        calls.append("saw 422")
+        raise
+    except LookupError as exc:
+        calls.append("saw lookup")
+        raise HTTPException(404, "no such row") from exc
+    finally:
+        calls.append("close")
+
+
+def transaction(db: Annotated[str, Depends(session)]) -> Iterator[str]:
+    calls.append(f"begin in main thread: {threading.current_thread() is threading.main_thread()}")
+    try:
+        yield db + "+tx"
+    except Exception:
+        calls.append("rollback")
+        raise
+    calls.append("commit")
+
+
+def settings() -> str:
+    calls.append(
+        f"settings in main thread: {threading.current_thread() is threading.main_thread()}"
+    )
+    return "cfg"
+
+
+def test_yield_and_sync_dependencies_clean_up_in_order(path: str) -> None:
+    app = App()
+
+    @app.get("/rows")
+    async def rows(
+        tx: Annotated[str, Depends(transaction)],
+        cfg: Annotated[str, Depends(settings)],
+        again: Annotated[str, Depends(session)],
+        fail: str = "",
+    ) -> list[str]:
+        calls.append("handler")
+        if fail == "http":
+            raise HTTPException(409)
+        if fail == "lookup":
+            raise KeyError("row")
+        return [tx, cfg, again]
+
+    client = client_for(app, path)
+    assert client.get("/rows").json() == ["db+tx", "cfg", "db"]
+    assert calls == [
+        "open",
+        "begin in main thread: False",
+        "settings in main thread: False",
+        "handler",
+        "commit",
+        "close",
+    ]
+    calls.clear()
+    assert client.get("/rows?fail=http").status_code == 409
+    assert calls[3:] == ["handler", "rollback", "saw 409", "close"]
+    calls.clear()
+    r = client.get("/rows?fail=lookup")
+    assert (r.status_code, r.json()["detail"]) == (404, "no such row")
+    assert calls[3:] == ["handler", "rollback", "saw lookup", "close"]
+
+
+def test_a_refused_parameter_is_thrown_into_entered_yield_dependencies(path: str) -> None:
+    app = App()
+
+    @app.get("/page")
+    async def page(
+        db: Annotated[str, Depends(session)], page: Annotated[list[int], Depends(paging)]
+    ) -> list[Any]:
+        calls.append("handler")
+        return [db, page]
+
+    client = client_for(app, path)
+    assert client.get("/page?limit=500").status_code == 422
+    assert calls == ["open", "saw 422", "close"]
+    calls.clear()
+    assert client.get("/page?limit=5").json() == ["db", [5, 0]]
+    assert calls == ["open", "paging", "handler", "close"]

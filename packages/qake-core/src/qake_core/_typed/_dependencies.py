@@ -30,10 +30,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CallPlan",
+    "DependencyExit",
     "DependencyNode",
     "ResolutionState",
     "RoutePlanner",
     "thread_runner",
+    "to_thread",
     "unwind",
 ]
 
@@ -272,7 +274,7 @@ class DependencyNode:
             return value
         if self.kind == "gen":
             gen = self.call(**kwargs)
-            value = await _to_thread(next, gen)
+            value = await to_thread(next, gen)
             store.push_sync_exit(gen)
             return value
         return await self._call(kwargs, None)
@@ -286,20 +288,20 @@ class DependencyNode:
         if kind == "agen":
             agen = self.call(**kwargs)
             value = await agen.__anext__()
-            add_cleanup(_DependencyExit(agen, True))
+            add_cleanup(DependencyExit(agen, True))
             return value
         gen = self.call(**kwargs)
-        value = await _to_thread(next, gen)
-        add_cleanup(_DependencyExit(gen, False))
+        value = await to_thread(next, gen)
+        add_cleanup(DependencyExit(gen, False))
         return value
 
 
-async def _to_thread(func: Callable[..., Any], *args: Any) -> Any:
+async def to_thread(func: Callable[..., Any], *args: Any) -> Any:
     call = functools.partial(contextvars.copy_context().run, func, *args)
     return await anyio.to_thread.run_sync(call)
 
 
-class _DependencyExit:
+class DependencyExit:
     """The code after a yield dependency's ``yield``, registered as a request clean-up.
 
     When ``Request.close`` calls it (after the response was sent), an error the clean-up
@@ -325,7 +327,7 @@ class _DependencyExit:
         if self.is_async:
             raised, again = await _resume_async(self.gen, exc)
         else:
-            raised, again = await _to_thread(_resume_sync, self.gen, exc)
+            raised, again = await to_thread(_resume_sync, self.gen, exc)
         if again:
             logger.error("dependency %s yielded more than once", _label(self.gen))
         return None if raised is exc else raised
@@ -373,7 +375,7 @@ async def unwind(request: Request, exc: Exception) -> BaseException:
     cleanups = request.cleanups
     while cleanups:
         cleanup = cleanups.pop()
-        if isinstance(cleanup, _DependencyExit):
+        if isinstance(cleanup, DependencyExit):
             raised = await cleanup.finish(current)
             if raised is not None:
                 current = raised

@@ -220,15 +220,8 @@ def _flat_call(
     build: _Build, top: tuple[DependencyNode, ...], plan: CallPlan, general: CallNext
 ) -> FlatCall | None:
     """The flat form of a route with dependencies and no body, if its tree has one."""
-    func = build.handler.call
-    if not build.handler.is_async:
-        run_sync = build.planner.run_sync
-        sync = func
-
-        async def func(**kwargs: Any) -> Any:
-            return await run_sync(sync, kwargs)
-
-    flat = flatten(top, plan, func, build.planner.where)
+    handler, planner = build.handler, build.planner
+    flat = flatten(top, plan, handler.call, handler.is_async, planner.run_sync, planner.where)
     if flat is None:
         return None
     return FlatCall(flat, general, build.serialize, build.dump, build.spec.response.status_code)

@@ -1,17 +1,17 @@
-"""PERF: a route's dependency tree flattened, at startup, into one list of calls.
+"""PERF: a route's dependency tree flattened, at startup, into one generated function.
 
-For the common shape (every dependency an async function or an object with an async
-``__call__``, no ``yield``, not app-scoped, taking request parameters, other
-dependencies, the ``Request`` and ``SecurityScopes``; no body, no injected response or
-background tasks) the general resolution (``_dependencies``: a per-request state, a
-cache dict, a coroutine per node and per plan) does the same work as one loop over
-this list: each step's result goes to a numbered slot, and a dependency declared twice
-(with the per-request cache, the same scopes) is one step whose slot both read. The
-steps keep the general order exactly: a callable's parameters are read before its
-dependencies are resolved, its dependencies in declaration order, the route's
-``dependencies=[...]`` before the handler's own.
+For the common shape (no body; every dependency request-scoped, taking request
+parameters, other dependencies, the ``Request`` and ``SecurityScopes``; no injected
+response or background tasks) the general resolution (``_dependencies``: a
+per-request state, a cache dict, a coroutine per node and per plan) does the same
+work as a list of steps run in order: each step's result goes to a numbered slot, and
+a dependency declared twice (with the per-request cache, the same scopes) is one step
+whose slot both read. The steps keep the general order exactly: a callable's
+parameters are read before its dependencies are resolved, its dependencies in
+declaration order, the route's ``dependencies=[...]`` before the handler's own. The
+steps become the straight-line source of one ``async def run(request)``.
 
-Dependency overrides change the tree per request: the endpoints built here hand a
+Dependency overrides change the tree per request: the endpoints built on this hand a
 request to the general endpoint whenever ``app.dependency_overrides`` is not empty.
 """
 
@@ -20,32 +20,38 @@ from __future__ import annotations
 import inspect
 import linecache
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 from qake_core._exceptions import RequestValidationError
 from qake_core._requests import Request
-from qake_core._typed._dependencies import CallPlan, DependencyNode
+from qake_core._typed._dependencies import CallPlan, DependencyExit, DependencyNode, to_thread
 from qake_core._typed._extraction import Getter, Problems, read_params, unique_errors
 
-__all__ = ["FlatPlan", "flatten"]
+__all__ = ["FlatPlan", "Step", "flatten"]
 
 #: A failed slot (a parameter of it, or of a dependency of it, was refused).
 _FAILED: Any = object()
 
 Getters = tuple[tuple[str, Getter], ...]
-#: ``(getters, kwargs slot, call, arguments, out, unnamed)``: read ``getters`` (into a
-#: new dict, or the dict in ``kwargs slot`` when >= 0), add each ``(name, slot)`` of
-#: ``arguments``, call, store in slot ``out``. ``call`` is ``None`` for a step that
-#: only reads a callable's parameters (before its dependencies run). ``unnamed`` are
-#: the slots of ``dependencies=[...]`` whose failure fails this step too.
-Step = tuple[
-    Getters,
-    int,
-    Callable[..., Awaitable[Any]] | None,
-    tuple[tuple[str, int], ...],
-    int,
-    tuple[int, ...],
-]
+#: ``await run_sync(func, kwargs)``: a sync callable in a worker thread.
+RunSync = Callable[[Callable[..., Any], dict[str, Any]], Awaitable[Any]]
+
+
+class Step(NamedTuple):
+    """One step of a flat plan: read ``getters`` (into a new dict, or into the dict in
+    slot ``kw_slot`` when >= 0), add each ``(name, slot)`` of ``args``, call ``call``
+    as its ``kind`` says ("async", "sync", "agen", "gen": ``DependencyNode.kind``) and
+    put the value in slot ``out``. A step with ``call`` ``None`` only reads a callable's
+    parameters (before its dependencies run). ``unnamed`` are the slots of its
+    ``dependencies=[...]``: their failure fails the step too."""
+
+    getters: Getters
+    kw_slot: int
+    call: Callable[..., Any] | None
+    args: tuple[tuple[str, int], ...]
+    out: int
+    unnamed: tuple[int, ...]
+    kind: str
 
 
 class _NotFlat(Exception):
@@ -56,17 +62,24 @@ class FlatPlan:
     """The flattened tree of one route: ``await plan.run(request)`` is the handler's
     return value (``RequestValidationError`` when a parameter was refused)."""
 
-    __slots__ = ("needs_request", "run", "slots", "source", "steps")
+    __slots__ = ("needs_request", "run", "run_sync", "slots", "source", "steps")
 
     def __init__(
-        self, steps: tuple[Step, ...], slots: list[Any], needs_request: bool, where: str = ""
+        self,
+        steps: tuple[Step, ...],
+        slots: list[Any],
+        needs_request: bool,
+        run_sync: RunSync,
+        where: str = "",
     ) -> None:
         self.steps = steps
         #: Slot 0 is the request, then the constants (``SecurityScopes``), then one
         #: per step (``None`` here).
         self.slots = slots
-        #: Whether a step reads the request (its parameters, or the ``Request`` itself).
+        #: Whether a step reads the request (its parameters, the ``Request`` itself, or
+        #: the clean-ups of a yield dependency).
         self.needs_request = needs_request
+        self.run_sync = run_sync
         self.source, namespace = _source(self)
         filename = f"<qake dependencies of {where or 'a route'}>"
         exec(compile(self.source, filename, "exec"), namespace)
@@ -81,7 +94,7 @@ class FlatPlan:
         errors: Problems = []
         last = len(self.steps) - 1
         for index in range(first, last + 1):
-            getters, kw_slot, call, args, out, unnamed = self.steps[index]
+            getters, kw_slot, call, args, out, unnamed, kind = self.steps[index]
             failed = False
             kwargs: Any = {}
             if getters:
@@ -97,6 +110,7 @@ class FlatPlan:
                 failed = kwargs is _FAILED
             if index == last:
                 break  # the handler: never called once a parameter failed
+            assert call is not None  # a step without one has getters: handled above
             for name, slot in args:
                 value = values[slot]
                 if value is _FAILED:
@@ -105,8 +119,21 @@ class FlatPlan:
                     kwargs[name] = value
             if any(values[slot] is _FAILED for slot in unnamed):
                 failed = True
-            values[out] = _FAILED if failed else await call(**kwargs)  # type: ignore[misc]
+            values[out] = _FAILED if failed else await self._call(kind, call, kwargs, request)
         raise RequestValidationError(unique_errors(errors))
+
+    async def _call(
+        self, kind: str, call: Callable[..., Any], kwargs: dict[str, Any], request: Any
+    ) -> Any:
+        """``DependencyNode._call``'s (the generated function has each kind inline)."""
+        if kind == "async":
+            return await call(**kwargs)
+        if kind == "sync":
+            return await self.run_sync(call, kwargs)
+        it = call(**kwargs)
+        value = await it.__anext__() if kind == "agen" else await to_thread(next, it)
+        request.add_cleanup(DependencyExit(it, kind == "agen"))
+        return value
 
 
 def _source(plan: FlatPlan) -> tuple[str, dict[str, Any]]:
@@ -114,11 +141,18 @@ def _source(plan: FlatPlan) -> tuple[str, dict[str, Any]]:
     compiled router is generated: straight-line calls with keyword arguments (no loop,
     no per-request dict when a callable reads no parameter, no slot list).
 
-    Only names generated here are variables (``request``, ``s<slot>``, ``kw``); the
-    parameter names of the callables appear as keywords only. Callables, getters and
-    constants are globals of the generated function.
+    Only names generated here are variables (``request``, ``s<slot>``, ``kw``, ``it``);
+    the parameter names of the callables appear as keywords (or, for a sync callable,
+    as string keys) only. Callables, getters and constants are globals of the
+    generated function.
     """
-    namespace: dict[str, Any] = {"read_params": read_params, "refuse": plan.refuse}
+    namespace: dict[str, Any] = {
+        "read_params": read_params,
+        "refuse": plan.refuse,
+        "run_sync": plan.run_sync,
+        "to_thread": to_thread,
+        "DependencyExit": DependencyExit,
+    }
     for slot, value in enumerate(plan.slots):
         if value is not None:
             namespace[f"k{slot}"] = value
@@ -131,31 +165,56 @@ def _source(plan: FlatPlan) -> tuple[str, dict[str, Any]]:
             "request" if slot == 0 else f"k{slot}" if plan.slots[slot] is not None else f"s{slot}"
         )
 
-    for index, (getters, kw_slot, call, args, out, _) in enumerate(plan.steps):
-        keywords = [f"{name}={ref(slot)}" for name, slot in args]
-        if getters:
-            namespace[f"g{index}"] = getters
-            target = f"s{out}" if call is None else "kw"
+    for index, step in enumerate(plan.steps):
+        spread = ""
+        if step.getters:
+            namespace[f"g{index}"] = step.getters
+            target = f"s{step.out}" if step.call is None else "kw"
             values = ", ".join(ref(i) if i in assigned else "None" for i in range(len(plan.slots)))
             lines += [
                 f"    {target} = {{}}",
                 f"    if read_params(g{index}, request, {target}, None) is not None:",
                 f"        await refuse(request, [{values}], {index})",
             ]
-            keywords.insert(0, "**kw")
-        elif kw_slot >= 0:
-            keywords.insert(0, f"**s{kw_slot}")
-        assigned.add(out)
-        if call is None:
-            continue
-        namespace[f"c{index}"] = call
-        method = _unbound_call(call)
-        if method is not None:
-            namespace[f"c{index}"], namespace[f"o{index}"] = method, call
-            keywords.insert(0, f"o{index}")
-        what = "return" if index == last else f"s{out} ="
-        lines.append(f"    {what} await c{index}({', '.join(keywords)})")
+            spread = "**kw"
+        elif step.kw_slot >= 0:
+            spread = f"**s{step.kw_slot}"
+        assigned.add(step.out)
+        if step.call is not None:
+            namespace[f"c{index}"] = step.call
+            target = "return" if index == last else f"s{step.out} ="
+            lines += _call_lines(step, index, target, spread, ref, namespace)
     return "\n".join(lines) + "\n", namespace
+
+
+def _call_lines(
+    step: Step,
+    index: int,
+    target: str,
+    spread: str,
+    ref: Callable[[int], str],
+    namespace: dict[str, Any],
+) -> list[str]:
+    """The lines calling ``step`` as ``DependencyNode._call`` does for its kind."""
+    call, kind = f"c{index}", step.kind
+    if kind == "sync":
+        items = [spread] if spread else []
+        items += [f"{name!r}: {ref(slot)}" for name, slot in step.args]
+        return [f"    {target} await run_sync({call}, {{{', '.join(items)}}})"]
+    keywords = [spread] if spread else []
+    keywords += [f"{name}={ref(slot)}" for name, slot in step.args]
+    method = _unbound_call(step.call) if kind == "async" else None
+    if method is not None:
+        namespace[call], namespace[f"o{index}"] = method, step.call
+        keywords.insert(0, f"o{index}")
+    if kind == "async":
+        return [f"    {target} await {call}({', '.join(keywords)})"]
+    first = "await it.__anext__()" if kind == "agen" else "await to_thread(next, it)"
+    return [
+        f"    it = {call}({', '.join(keywords)})",
+        f"    {target} {first}",
+        f"    request.add_cleanup(DependencyExit(it, {kind == 'agen'}))",
+    ]
 
 
 def _unbound_call(call: Any) -> Callable[..., Any] | None:
@@ -195,18 +254,20 @@ class _Flattener:
 
     def node(self, node: DependencyNode) -> int:
         """The slot of ``node``'s value (``_NotFlat`` for a node the plan cannot run)."""
-        if node.app_scoped or node.kind != "async":
+        if node.app_scoped:
             raise _NotFlat
         if node.use_cache:
             slot = self.cached.get(node.cache_key)
             if slot is not None:
                 return slot
-        out = self.call(node.plan, node.call)
+        if node.kind in ("agen", "gen"):
+            self.needs_request = True  # its clean-up is registered on the request
+        out = self.call(node.plan, node.call, node.kind)
         if node.use_cache:
             self.cached[node.cache_key] = out
         return out
 
-    def call(self, plan: CallPlan, call: Callable[..., Awaitable[Any]]) -> int:
+    def call(self, plan: CallPlan, call: Callable[..., Any], kind: str) -> int:
         """Emit the steps of one call (its parameters, its dependencies, itself)."""
         if plan.body:
             raise _NotFlat
@@ -216,7 +277,7 @@ class _Flattener:
             if plan.deps:
                 # Its parameters are read before its dependencies run, as in CallPlan.solve.
                 kw_slot = self.new_slot()
-                self.steps.append((getters, -1, None, (), kw_slot, ()))
+                self.steps.append(Step(getters, -1, None, (), kw_slot, (), kind))
                 getters = ()
         args: list[tuple[str, int]] = []
         unnamed: list[int] = []
@@ -235,24 +296,28 @@ class _Flattener:
             else:
                 raise _NotFlat
         out = self.new_slot()
-        self.steps.append((getters, kw_slot, call, tuple(args), out, tuple(unnamed)))
+        self.steps.append(Step(getters, kw_slot, call, tuple(args), out, tuple(unnamed), kind))
         return out
 
 
 def flatten(
     top: tuple[DependencyNode, ...],
     plan: CallPlan,
-    handler: Callable[..., Awaitable[Any]],
+    handler: Callable[..., Any],
+    is_async: bool,
+    run_sync: RunSync,
     where: str = "",
 ) -> FlatPlan | None:
-    """The flat plan of a route (its ``dependencies=[...]`` nodes, then its async
-    ``handler`` with ``plan``), or ``None`` when a part of it needs the general path;
-    ``where`` names the route (in tracebacks through the generated function)."""
+    """The flat plan of a route (its ``dependencies=[...]`` nodes, then ``handler``
+    with ``plan``, awaited or run in a thread by ``run_sync``), or ``None`` when a part
+    of it needs the general path; ``where`` names the route (in tracebacks through the
+    generated function)."""
     flat = _Flattener()
+    kind = "async" if is_async else "sync"
     try:
         for node in top:
             flat.node(node)
-        flat.call(plan, handler)
+        flat.call(plan, handler, kind)
     except _NotFlat:
         return None
-    return FlatPlan(tuple(flat.steps), flat.slots, flat.needs_request, where)
+    return FlatPlan(tuple(flat.steps), flat.slots, flat.needs_request, run_sync, where)
