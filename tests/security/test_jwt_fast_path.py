@@ -130,3 +130,17 @@ def test_no_store_follows_each_app_and_its_options() -> None:
                 assert response.status_code == 200
                 assert response.headers.get("cache-control") == expected[id(app)]
                 assert "cache-control" not in call(client, None).headers  # the 401
+
+
+def test_a_padded_header_is_remembered_by_its_token_only() -> None:
+    """Whitespace around the token is allowed, but never becomes part of a cache key:
+    one valid token must not fill the cache with long keys."""
+    auth = JWTAuth(key=SECRET, algorithms=["HS256"])
+    value = token()
+    with TestClient(make_app(auth)) as client:
+        for padding in range(1, 6):
+            padded = f"Bearer {' ' * 1000 * padding}{value}"
+            assert call(client, padded).json()["sub"] == "alice"
+        assert call(client, f"Bearer {value}").json()["sub"] == "alice"
+    assert len(auth._cache) == 2  # the token itself, and the exact "Bearer <token>" bytes
+    assert all(len(key) <= len(value) + 7 for key in auth._cache)

@@ -270,7 +270,11 @@ class JWTAuth:
                 # RFC 6750 §2.1: "Bearer" (any case, RFC 9110 §11.1) 1*SP b64token
                 if value[6:7] == b" " and value[:6].lower() == b"bearer":
                     token = value[7:].strip().decode("latin-1")
-                    return (token, value) if token else None
+                    if not token:
+                        return None
+                    # Keyed by the raw value only when it is "Bearer " and the token: a
+                    # padded one would let a valid token fill the cache with long keys.
+                    return token, (value if len(value) == len(token) + 7 else token)
             elif name == b"cookie" and self.cookie is not None:
                 cookie_header = value.decode("latin-1")
         if cookie_header is not None:

@@ -123,7 +123,7 @@ def set_user(
 def user_of(scope: Mapping[str, Any]) -> BaseUser:
     """The request's user, or :data:`ANONYMOUS` when no layer authenticated it."""
     user = scope.get("user")
-    return ANONYMOUS if user is None else user  # type: ignore[no-any-return]
+    return ANONYMOUS if user is None else user
 
 
 def credentials_of(scope: Mapping[str, Any]) -> AuthCredentials | None:
