@@ -12,10 +12,13 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 import pytest
+from pydantic import BaseModel
 
 from qake_core import (
     App,
+    Body,
     Depends,
+    Form,
     Header,
     HTTPException,
     JSONResponse,
@@ -436,3 +439,59 @@ def test_a_refused_parameter_is_thrown_into_entered_yield_dependencies(path: str
     calls.clear()
     assert client.get("/page?limit=5").json() == ["db", [5, 0]]
     assert calls == ["open", "paging", "handler", "close"]
+
+
+class Item(BaseModel):
+    name: str
+
+
+async def item_owner(owner: Annotated[str, Body()] = "nobody") -> str:
+    calls.append("owner")
+    return owner.upper()
+
+
+def test_a_json_body_and_dependencies(path: str) -> None:
+    app = App()
+
+    @app.post("/items")
+    async def create(
+        item: Item, label: Annotated[str, Depends(item_owner)], tok: Annotated[str, Depends(token)]
+    ) -> dict[str, str]:
+        return {"name": item.name, "label": label, "tok": tok}
+
+    client = client_for(app, path)
+    secret = {"x-token": "secret"}
+    r = client.post("/items", json={"item": {"name": "pen"}, "owner": "ann"}, headers=secret)
+    assert r.json() == {"name": "pen", "label": "ANN", "tok": "secret"}
+    assert calls == ["owner", "token"]
+    calls.clear()
+    r = client.post("/items", json={"item": {}}, headers={})
+    assert r.status_code == 422
+    assert [e["loc"] for e in r.json()["errors"]] == [
+        ["body", "item", "name"],
+        ["header", "x-token"],
+    ]
+    assert calls == []
+    r = client.post("/items", content=b"{}", headers={"content-type": "text/plain", **secret})
+    assert r.status_code == 415
+
+
+def test_a_form_body_with_a_sync_handler(path: str) -> None:
+    app = App()
+
+    @app.post("/login")
+    def login(
+        username: Annotated[str, Form()], tok: Annotated[str, Depends(token)]
+    ) -> dict[str, str]:
+        return {"user": username, "tok": tok}
+
+    client = client_for(app, path)
+    secret = {"x-token": "secret"}
+    assert client.post("/login", data={"username": "ann"}, headers=secret).json() == {
+        "user": "ann",
+        "tok": "secret",
+    }
+    r = client.post("/login", data={}, headers=secret)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["loc"] == ["body", "username"]
+    assert calls == ["token", "token"]  # it runs: only the body failed

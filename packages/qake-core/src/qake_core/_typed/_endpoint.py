@@ -40,7 +40,7 @@ from qake_core._typed._extraction import (
     scope_reader,
     unique_errors,
 )
-from qake_core._typed._flat import FlatPlan, flatten
+from qake_core._typed._flat import BodyReader, FlatPlan, flatten
 from qake_core._typed._serialization import build_dumper, build_serializer
 from qake_core._typed._specs import CallSpec, RouteSpec
 
@@ -144,7 +144,7 @@ def compile_route(route: APIRoute, app: App) -> CompiledRoute:
     top = tuple(planner.node(d) for d in route_deps)
     plan = planner.plan(handler)
     general = _general_endpoint(build, app, top, plan)
-    flat = None if spec.body is not None else _flat_call(build, top, plan, general)
+    flat = _flat_call(build, top, plan, general)
     if flat is None:
         return CompiledRoute(general)
     return CompiledRoute(_flat_endpoint(flat, app), flat=flat)
@@ -219,12 +219,20 @@ def _json_body_endpoint(build: _Build) -> CallNext:
 def _flat_call(
     build: _Build, top: tuple[DependencyNode, ...], plan: CallPlan, general: CallNext
 ) -> FlatCall | None:
-    """The flat form of a route with dependencies and no body, if its tree has one."""
-    handler, planner = build.handler, build.planner
-    flat = flatten(top, plan, handler.call, handler.is_async, planner.run_sync, planner.where)
+    """The flat form of a route with dependencies (or a body and injections), if its
+    tree has one."""
+    handler, planner, spec = build.handler, build.planner, build.spec
+    body = None
+    if spec.body is not None:
+        names = tuple(f.name for f in spec.body.fields)
+        if is_form_body(spec.body):
+            body = BodyReader(None, form_reader(spec.body), names)
+        else:
+            body = BodyReader(json_parser(spec.body), None, names)
+    flat = flatten(top, plan, handler.call, handler.is_async, planner.run_sync, planner.where, body)
     if flat is None:
         return None
-    return FlatCall(flat, general, build.serialize, build.dump, build.spec.response.status_code)
+    return FlatCall(flat, general, build.serialize, build.dump, spec.response.status_code)
 
 
 def _flat_endpoint(flat: FlatCall, app: App) -> CallNext:

@@ -27,7 +27,7 @@ from qake_core._requests import Request
 from qake_core._typed._dependencies import CallPlan, DependencyExit, DependencyNode, to_thread
 from qake_core._typed._extraction import Getter, Problems, read_params, unique_errors
 
-__all__ = ["FlatPlan", "Step", "flatten"]
+__all__ = ["BodyReader", "FlatPlan", "Step", "flatten"]
 
 #: A failed slot (a parameter of it, or of a dependency of it, was refused).
 _FAILED: Any = object()
@@ -35,6 +35,16 @@ _FAILED: Any = object()
 Getters = tuple[tuple[str, Getter], ...]
 #: ``await run_sync(func, kwargs)``: a sync callable in a worker thread.
 RunSync = Callable[[Callable[..., Any], dict[str, Any]], Awaitable[Any]]
+
+
+class BodyReader(NamedTuple):
+    """How the route reads its body: ``parse(raw, request)`` (JSON, given the bytes) or
+    ``read(request)`` (a form), each giving ``(values by parameter name, problems)``;
+    ``names`` are the body parameters."""
+
+    parse: Callable[[bytes, Request], tuple[dict[str, Any], Problems | None]] | None
+    read: Callable[[Request], Awaitable[tuple[dict[str, Any], Problems | None]]] | None
+    names: tuple[str, ...]
 
 
 class Step(NamedTuple):
@@ -62,7 +72,16 @@ class FlatPlan:
     """The flattened tree of one route: ``await plan.run(request)`` is the handler's
     return value (``RequestValidationError`` when a parameter was refused)."""
 
-    __slots__ = ("needs_request", "run", "run_sync", "slots", "source", "steps")
+    __slots__ = (
+        "body",
+        "body_slots",
+        "needs_request",
+        "run",
+        "run_sync",
+        "slots",
+        "source",
+        "steps",
+    )
 
     def __init__(
         self,
@@ -71,8 +90,14 @@ class FlatPlan:
         needs_request: bool,
         run_sync: RunSync,
         where: str = "",
+        body: BodyReader | None = None,
+        body_slots: tuple[tuple[str, int], ...] = (),
     ) -> None:
         self.steps = steps
+        #: The body's reader, and the slot of each body parameter (read first, as the
+        #: general endpoint reads the body before any dependency runs).
+        self.body = body
+        self.body_slots = body_slots
         #: Slot 0 is the request, then the constants (``SecurityScopes``), then one
         #: per step (``None`` here).
         self.slots = slots
@@ -87,11 +112,22 @@ class FlatPlan:
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
         self.run: Callable[[Request | None], Awaitable[Any]] = namespace["run"]
 
-    async def refuse(self, request: Request | None, values: list[Any], first: int) -> NoReturn:
-        """From the first step whose parameters failed, what the general resolution
-        does once a parameter failed: the dependencies whose inputs are all valid still
-        run, the others (and the handler) do not; then the 422 with every problem."""
-        errors: Problems = []
+    async def refuse(
+        self,
+        request: Request | None,
+        values: list[Any],
+        first: int,
+        body_errors: Problems | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> NoReturn:
+        """From the first step whose parameters failed (or from the start when the body
+        did, with its ``body_errors`` and values), what the general resolution does once
+        a parameter failed: the dependencies whose inputs are all valid still run, the
+        others (and the handler) do not; then the 422 with every problem."""
+        errors: Problems = list(body_errors or ())
+        if body is not None:
+            for name, slot in self.body_slots:
+                values[slot] = body.get(name, _FAILED)
         last = len(self.steps) - 1
         for index in range(first, last + 1):
             getters, kw_slot, call, args, out, unnamed, kind = self.steps[index]
@@ -165,6 +201,12 @@ def _source(plan: FlatPlan) -> tuple[str, dict[str, Any]]:
             "request" if slot == 0 else f"k{slot}" if plan.slots[slot] is not None else f"s{slot}"
         )
 
+    if plan.body is not None:
+        lines += _body_lines(
+            plan, [ref(i) if i in assigned else "None" for i in range(len(plan.slots))], namespace
+        )
+        assigned.update(slot for _, slot in plan.body_slots)
+
     for index, step in enumerate(plan.steps):
         spread = ""
         if step.getters:
@@ -185,6 +227,25 @@ def _source(plan: FlatPlan) -> tuple[str, dict[str, Any]]:
             target = "return" if index == last else f"s{step.out} ="
             lines += _call_lines(step, index, target, spread, ref, namespace)
     return "\n".join(lines) + "\n", namespace
+
+
+def _body_lines(plan: FlatPlan, values: list[str], namespace: dict[str, Any]) -> list[str]:
+    """The lines reading the body into the slots of the body parameters, first (as the
+    general endpoint does: its problems come first in a 422)."""
+    assert plan.body is not None
+    namespace["parse_body"], namespace["read_body"] = plan.body.parse, plan.body.read
+    read = (
+        "await read_body(request)"
+        if plan.body.read is not None
+        else "parse_body(await request.body(), request)"
+    )
+    lines = [
+        f"    body, problems = {read}",
+        "    if problems:",
+        f"        await refuse(request, [{', '.join(values)}], 0, problems, body)",
+    ]
+    lines += [f"    s{slot} = body[{name!r}]" for name, slot in plan.body_slots]
+    return lines
 
 
 def _call_lines(
@@ -234,13 +295,16 @@ def _unbound_call(call: Any) -> Callable[..., Any] | None:
 class _Flattener:
     """Walks a route's tree as the general resolution would, emitting steps."""
 
-    def __init__(self) -> None:
+    def __init__(self, body_names: tuple[str, ...] = ()) -> None:
         self.steps: list[Step] = []
         self.slots: list[Any] = [None]
+        #: body parameter name → its slot
+        self.body = {name: len(self.slots) + i for i, name in enumerate(body_names)}
+        self.slots += [None] * len(body_names)
+        self.needs_request = bool(body_names)
         self.constants: dict[int, int] = {}
         #: cache key → slot of a dependency resolved with the per-request cache.
         self.cached: dict[Any, int] = {}
-        self.needs_request = False
 
     def new_slot(self, value: Any = None) -> int:
         self.slots.append(value)
@@ -269,7 +333,7 @@ class _Flattener:
 
     def call(self, plan: CallPlan, call: Callable[..., Any], kind: str) -> int:
         """Emit the steps of one call (its parameters, its dependencies, itself)."""
-        if plan.body:
+        if any(name not in self.body for name in plan.body):
             raise _NotFlat
         getters, kw_slot = plan.getters, -1
         if getters:
@@ -279,7 +343,8 @@ class _Flattener:
                 kw_slot = self.new_slot()
                 self.steps.append(Step(getters, -1, None, (), kw_slot, (), kind))
                 getters = ()
-        args: list[tuple[str, int]] = []
+        # CallPlan.solve's order: parameters, body parameters, dependencies, injections.
+        args: list[tuple[str, int]] = [(name, self.body[name]) for name in plan.body]
         unnamed: list[int] = []
         for name, dep in plan.deps:
             slot = self.node(dep)
@@ -307,12 +372,13 @@ def flatten(
     is_async: bool,
     run_sync: RunSync,
     where: str = "",
+    body: BodyReader | None = None,
 ) -> FlatPlan | None:
-    """The flat plan of a route (its ``dependencies=[...]`` nodes, then ``handler``
-    with ``plan``, awaited or run in a thread by ``run_sync``), or ``None`` when a part
-    of it needs the general path; ``where`` names the route (in tracebacks through the
-    generated function)."""
-    flat = _Flattener()
+    """The flat plan of a route (its ``body`` first, its ``dependencies=[...]`` nodes,
+    then ``handler`` with ``plan``, awaited or run in a thread by ``run_sync``), or
+    ``None`` when a part of it needs the general path; ``where`` names the route (in
+    tracebacks through the generated function)."""
+    flat = _Flattener(body.names if body is not None else ())
     kind = "async" if is_async else "sync"
     try:
         for node in top:
@@ -320,4 +386,7 @@ def flatten(
         flat.call(plan, handler, kind)
     except _NotFlat:
         return None
-    return FlatPlan(tuple(flat.steps), flat.slots, flat.needs_request, run_sync, where)
+    body_slots = tuple(flat.body.items())
+    return FlatPlan(
+        tuple(flat.steps), flat.slots, flat.needs_request, run_sync, where, body, body_slots
+    )
