@@ -153,6 +153,14 @@ def test_any_origin_without_credentials_never_varies() -> None:
     assert "vary" not in untouched.headers
 
 
+def test_a_listed_origin_next_to_the_wildcard_gets_the_wildcard() -> None:
+    app = make_app(allow_origins=["*", SITE])
+    for origin in (SITE, EVIL):
+        response = get(app, origins=(origin,))
+        assert response.headers.get_list("access-control-allow-origin") == ["*"]
+        assert "vary" not in response.headers
+
+
 def test_a_regex_origin_is_echoed_and_a_listed_one_wins() -> None:
     app = make_app(
         allow_origins=[SITE], allow_origin_regex=r"https://[a-z]+\.shop\.example", max_age=5

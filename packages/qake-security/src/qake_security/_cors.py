@@ -120,7 +120,7 @@ class CORSMiddleware:
         # (allow_all with credentials was refused above: "*" is the answer to any origin.)
         self._any_origin = self._answer([(_ALLOW_ORIGIN, b"*"), *simple])
         self._by_origin: dict[bytes, _Answer] = {}
-        for origin in self.origins:
+        for origin in () if self.allow_all else self.origins:  # with "*": "*" for all
             try:
                 raw = origin.encode("latin-1")
             except UnicodeEncodeError:  # a browser sends an IDN host as punycode (ASCII)
