@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from qake_core import (
     App,
+    BackgroundTasks,
     Body,
     Depends,
     Form,
@@ -495,3 +496,36 @@ def test_a_form_body_with_a_sync_handler(path: str) -> None:
     assert r.status_code == 422
     assert r.json()["errors"][0]["loc"] == ["body", "username"]
     assert calls == ["token", "token"]  # it runs: only the body failed
+
+
+async def remember(response: Response, tasks: BackgroundTasks) -> str:
+    response.set_cookie("seen", "1")
+    response.status_code = 202
+    tasks.add_task(calls.append, "task from dependency")
+    return "remembered"
+
+
+def test_an_injected_response_and_background_tasks_are_merged(path: str) -> None:
+    app = App()
+
+    @app.get("/merge")
+    async def merge(
+        note: Annotated[str, Depends(remember)], response: Response, tasks: BackgroundTasks
+    ) -> dict[str, str]:
+        response.headers["x-handler"] = "yes"
+        tasks.add_task(calls.append, "task from handler")
+        return {"note": note}
+
+    @app.get("/own")
+    async def own(note: Annotated[str, Depends(remember)]) -> Response:
+        return JSONResponse({"own": note}, status_code=200)
+
+    client = client_for(app, path)
+    r = client.get("/merge")
+    assert (r.status_code, r.json()) == (202, {"note": "remembered"})
+    assert (r.cookies["seen"], r.headers["x-handler"]) == ("1", "yes")
+    assert calls == ["task from dependency", "task from handler"]
+    calls.clear()
+    r = client.get("/own")
+    assert (r.status_code, r.json(), r.cookies["seen"]) == (202, {"own": "remembered"}, "1")
+    assert calls == ["task from dependency"]

@@ -8,9 +8,9 @@ the handler picks the endpoint, cheapest first:
   and when it is async and takes only path and scalar query parameters the route
   runner may call it itself (``CompiledRoute.direct``, no ``Request`` built);
 - one JSON body model and plain parameters: no per-request resolution state;
-- dependencies that are plain async callables, no body: the tree flattened into one
-  list of calls (``_flat``), the general endpoint while overrides are set;
-- anything else: the general endpoint (body, dependencies, injections, clean-ups).
+- dependencies, a body, injections: the tree flattened at startup into one generated
+  function (``_flat``) when no dependency is app-scoped; the general endpoint (per
+  request resolution state) for the others, and while dependency overrides are set.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from qake_core._background import BackgroundTasks
 from qake_core._exceptions import RequestValidationError
 from qake_core._middleware import CallNext
 from qake_core._requests import Request
@@ -40,7 +39,7 @@ from qake_core._typed._extraction import (
     scope_reader,
     unique_errors,
 )
-from qake_core._typed._flat import BodyReader, FlatPlan, flatten
+from qake_core._typed._flat import BodyReader, FlatPlan, flatten, merge_injected
 from qake_core._typed._serialization import build_dumper, build_serializer
 from qake_core._typed._specs import CallSpec, RouteSpec
 
@@ -229,7 +228,16 @@ def _flat_call(
             body = BodyReader(None, form_reader(spec.body), names)
         else:
             body = BodyReader(json_parser(spec.body), None, names)
-    flat = flatten(top, plan, handler.call, handler.is_async, planner.run_sync, planner.where, body)
+    flat = flatten(
+        top,
+        plan,
+        handler.call,
+        handler.is_async,
+        planner.run_sync,
+        planner.where,
+        body,
+        build.serialize,
+    )
     if flat is None:
         return None
     return FlatCall(flat, general, build.serialize, build.dump, spec.response.status_code)
@@ -246,8 +254,8 @@ def _flat_endpoint(flat: FlatCall, app: App) -> CallNext:
         try:
             return serialize(await run(request))
         except Exception as exc:
-            # NOTE: as the general endpoint: no yield dependency here, but a dependency
-            # may have registered a clean-up on the request.
+            # NOTE: as the general endpoint: yield dependencies (and clean-ups a
+            # dependency registered) see the error before it is answered.
             if request.cleanups:
                 replaced = await unwind(request, exc)
                 if replaced is not exc:
@@ -308,16 +316,5 @@ def _general_endpoint(
 
 
 def _merge_injected(response: Response, ctx: ResolutionState) -> None:
-    """Carry the injected sub-response's status and headers, and the injected
-    background tasks, over to the response the handler's value became."""
-    sub = ctx.response
-    if sub is not None and sub is not response:
-        if sub.status_code:
-            response.status_code = sub.status_code
-        response.raw_headers.extend(sub.raw_headers)
-    background = ctx.background
-    if background is not None and background.tasks:
-        if response.background is None:
-            response.background = background
-        elif isinstance(response.background, BackgroundTasks):
-            response.background.tasks.extend(background.tasks)
+    """Carry the injected sub-response and background tasks over (``merge_injected``)."""
+    merge_injected(response, ctx.response, ctx.background)

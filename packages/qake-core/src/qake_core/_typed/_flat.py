@@ -22,12 +22,14 @@ import linecache
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple, NoReturn
 
+from qake_core._background import BackgroundTasks
 from qake_core._exceptions import RequestValidationError
 from qake_core._requests import Request
+from qake_core._responses import Response
 from qake_core._typed._dependencies import CallPlan, DependencyExit, DependencyNode, to_thread
 from qake_core._typed._extraction import Getter, Problems, read_params, unique_errors
 
-__all__ = ["BodyReader", "FlatPlan", "Step", "flatten"]
+__all__ = ["BodyReader", "FlatPlan", "Step", "flatten", "merge_injected"]
 
 #: A failed slot (a parameter of it, or of a dependency of it, was refused).
 _FAILED: Any = object()
@@ -35,6 +37,23 @@ _FAILED: Any = object()
 Getters = tuple[tuple[str, Getter], ...]
 #: ``await run_sync(func, kwargs)``: a sync callable in a worker thread.
 RunSync = Callable[[Callable[..., Any], dict[str, Any]], Awaitable[Any]]
+
+
+def merge_injected(
+    response: Response, sub: Response | None, background: BackgroundTasks | None
+) -> Response:
+    """Carry the injected sub-response's status and headers, and the injected
+    background tasks, over to the response the handler's value became."""
+    if sub is not None and sub is not response:
+        if sub.status_code:
+            response.status_code = sub.status_code
+        response.raw_headers.extend(sub.raw_headers)
+    if background is not None and background.tasks:
+        if response.background is None:
+            response.background = background
+        elif isinstance(response.background, BackgroundTasks):
+            response.background.tasks.extend(background.tasks)
+    return response
 
 
 class BodyReader(NamedTuple):
@@ -75,9 +94,11 @@ class FlatPlan:
     __slots__ = (
         "body",
         "body_slots",
+        "injected",
         "needs_request",
         "run",
         "run_sync",
+        "serialize",
         "slots",
         "source",
         "steps",
@@ -92,8 +113,15 @@ class FlatPlan:
         where: str = "",
         body: BodyReader | None = None,
         body_slots: tuple[tuple[str, int], ...] = (),
+        injected: dict[str, int] | None = None,
+        serialize: Callable[[Any], Response] | None = None,
     ) -> None:
         self.steps = steps
+        #: The slots of the injected sub-response and background tasks ("response",
+        #: "background"): made when the request starts, shared by every callable, and
+        #: merged into the response the handler's value becomes (``serialize``).
+        self.injected = injected or {}
+        self.serialize = serialize
         #: The body's reader, and the slot of each body parameter (read first, as the
         #: general endpoint reads the body before any dependency runs).
         self.body = body
@@ -201,6 +229,13 @@ def _source(plan: FlatPlan) -> tuple[str, dict[str, Any]]:
             "request" if slot == 0 else f"k{slot}" if plan.slots[slot] is not None else f"s{slot}"
         )
 
+    if plan.injected:
+        namespace.update(Response=Response, BackgroundTasks=BackgroundTasks)
+        namespace.update(serialize=plan.serialize, merge_injected=merge_injected)
+        for what, slot in plan.injected.items():
+            make = "Response(None, status_code=0)" if what == "response" else "BackgroundTasks()"
+            lines.append(f"    s{slot} = {make}")
+            assigned.add(slot)
     if plan.body is not None:
         lines += _body_lines(
             plan, [ref(i) if i in assigned else "None" for i in range(len(plan.slots))], namespace
@@ -224,8 +259,15 @@ def _source(plan: FlatPlan) -> tuple[str, dict[str, Any]]:
         assigned.add(step.out)
         if step.call is not None:
             namespace[f"c{index}"] = step.call
-            target = "return" if index == last else f"s{step.out} ="
+            target = f"s{step.out} ="
+            if index == last:
+                target = "value =" if plan.injected else "return"
             lines += _call_lines(step, index, target, spread, ref, namespace)
+    if plan.injected:
+        sub, tasks = (plan.injected.get(what) for what in ("response", "background"))
+        sub_ref = "None" if sub is None else f"s{sub}"
+        tasks_ref = "None" if tasks is None else f"s{tasks}"
+        lines.append(f"    return merge_injected(serialize(value), {sub_ref}, {tasks_ref})")
     return "\n".join(lines) + "\n", namespace
 
 
@@ -303,6 +345,8 @@ class _Flattener:
         self.slots += [None] * len(body_names)
         self.needs_request = bool(body_names)
         self.constants: dict[int, int] = {}
+        #: "response" / "background" → the slot of the one injected per request
+        self.injected: dict[str, int] = {}
         #: cache key → slot of a dependency resolved with the per-request cache.
         self.cached: dict[Any, int] = {}
 
@@ -358,8 +402,10 @@ class _Flattener:
                 args.append((name, 0))
             elif what == "security_scopes":
                 args.append((name, self.constant(plan.security_scopes)))
-            else:
-                raise _NotFlat
+            else:  # "response", "background": one per request
+                if what not in self.injected:
+                    self.injected[what] = self.new_slot()
+                args.append((name, self.injected[what]))
         out = self.new_slot()
         self.steps.append(Step(getters, kw_slot, call, tuple(args), out, tuple(unnamed), kind))
         return out
@@ -373,6 +419,7 @@ def flatten(
     run_sync: RunSync,
     where: str = "",
     body: BodyReader | None = None,
+    serialize: Callable[[Any], Response] | None = None,
 ) -> FlatPlan | None:
     """The flat plan of a route (its ``body`` first, its ``dependencies=[...]`` nodes,
     then ``handler`` with ``plan``, awaited or run in a thread by ``run_sync``), or
@@ -387,6 +434,16 @@ def flatten(
     except _NotFlat:
         return None
     body_slots = tuple(flat.body.items())
+    if flat.injected and serialize is None:
+        return None
     return FlatPlan(
-        tuple(flat.steps), flat.slots, flat.needs_request, run_sync, where, body, body_slots
+        tuple(flat.steps),
+        flat.slots,
+        flat.needs_request,
+        run_sync,
+        where,
+        body,
+        body_slots,
+        flat.injected,
+        serialize,
     )

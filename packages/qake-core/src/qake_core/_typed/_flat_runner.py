@@ -65,8 +65,8 @@ def flat_runner(
         except Exception as exc:
             if request is None:
                 request = Request(scope, receive, send, params, limits)
-            # NOTE: as the general endpoint: no yield dependency here, but a dependency
-            # may have registered a clean-up on the request.
+            # NOTE: as the general endpoint: yield dependencies (and clean-ups a
+            # dependency registered) see the error before it is answered.
             elif request.cleanups:
                 try:
                     replaced = await unwind(request, exc)
