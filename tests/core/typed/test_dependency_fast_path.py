@@ -529,3 +529,33 @@ def test_an_injected_response_and_background_tasks_are_merged(path: str) -> None
     r = client.get("/own")
     assert (r.status_code, r.json(), r.cookies["seen"]) == (202, {"own": "remembered"}, "1")
     assert calls == ["task from dependency"]
+
+
+async def pool() -> AsyncIterator[str]:
+    calls.append("create pool")
+    yield "pool"
+    calls.append("close pool")
+
+
+async def pooled_user(p: Annotated[str, Depends(pool, scope="app")], x_user: str = "ann") -> str:
+    return f"{x_user}@{p}"
+
+
+def test_app_scoped_dependencies_are_made_once_and_closed(path: str) -> None:
+    app = App()
+
+    @app.get("/pooled")
+    async def pooled(
+        user: Annotated[str, Depends(pooled_user)], p: Annotated[str, Depends(pool, scope="app")]
+    ) -> list[str]:
+        return [user, p]
+
+    with client_for(app, path) as client:
+        assert client.get("/pooled").json() == ["ann@pool", "pool"]
+        assert client.get("/pooled?x_user=bob").json() == ["bob@pool", "pool"]
+        assert client.get("/pooled?x_user=").json() == ["@pool", "pool"]
+        assert calls == ["create pool"]
+    assert calls == ["create pool", "close pool"]
+    with client_for(app, path) as client:  # a new lifespan makes it again
+        assert client.get("/pooled").json() == ["ann@pool", "pool"]
+    assert calls == ["create pool", "close pool", "create pool", "close pool"]

@@ -263,6 +263,13 @@ class DependencyNode:
             ctx.cache[call] = value
         return value
 
+    async def app_value(self) -> Any:
+        """An app-scoped node's value, without overrides (the flat path's): from the
+        app's store, created on first use (its dependencies are app-scoped too)."""
+        return await self.planner.app_scoped.get(
+            self.key, lambda: self._create_app(ResolutionState(None))
+        )
+
     async def _create_app(self, ctx: ResolutionState) -> Any:
         store = self.planner.app_scoped
         kwargs = await self.plan.solve(Request({"type": "http", "headers": []}), ctx)

@@ -92,6 +92,8 @@ class FlatPlan:
     return value (``RequestValidationError`` when a parameter was refused)."""
 
     __slots__ = (
+        "app_keys",
+        "app_values",
         "body",
         "body_slots",
         "injected",
@@ -115,8 +117,14 @@ class FlatPlan:
         body_slots: tuple[tuple[str, int], ...] = (),
         injected: dict[str, int] | None = None,
         serialize: Callable[[Any], Response] | None = None,
+        app_values: dict[Any, Any] | None = None,
+        app_keys: dict[int, Any] | None = None,
     ) -> None:
         self.steps = steps
+        #: The app's store of app-scoped values (``AppScopedValues.values``), and the
+        #: key in it of each app-scoped step's slot.
+        self.app_values = app_values
+        self.app_keys = app_keys or {}
         #: The slots of the injected sub-response and background tasks ("response",
         #: "background"): made when the request starts, shared by every callable, and
         #: merged into the response the handler's value becomes (``serialize``).
@@ -194,6 +202,8 @@ class FlatPlan:
             return await call(**kwargs)
         if kind == "sync":
             return await self.run_sync(call, kwargs)
+        if kind == "app":
+            return await call()
         it = call(**kwargs)
         value = await it.__anext__() if kind == "agen" else await to_thread(next, it)
         request.add_cleanup(DependencyExit(it, kind == "agen"))
@@ -211,6 +221,8 @@ def _source(plan: FlatPlan) -> tuple[str, dict[str, Any]]:
     generated function.
     """
     namespace: dict[str, Any] = {
+        "app_values": plan.app_values,
+        "MISSING": _FAILED,
         "read_params": read_params,
         "refuse": plan.refuse,
         "run_sync": plan.run_sync,
@@ -257,7 +269,15 @@ def _source(plan: FlatPlan) -> tuple[str, dict[str, Any]]:
         elif step.kw_slot >= 0:
             spread = f"**s{step.kw_slot}"
         assigned.add(step.out)
-        if step.call is not None:
+        if step.kind == "app":
+            # never the last step (the handler's); it reads no parameters
+            namespace[f"c{index}"], namespace[f"a{index}"] = step.call, plan.app_keys[step.out]
+            lines += [
+                f"    s{step.out} = app_values.get(a{index}, MISSING)",
+                f"    if s{step.out} is MISSING:",
+                f"        s{step.out} = await c{index}()",
+            ]
+        elif step.call is not None:
             namespace[f"c{index}"] = step.call
             target = f"s{step.out} ="
             if index == last:
@@ -347,6 +367,9 @@ class _Flattener:
         self.constants: dict[int, int] = {}
         #: "response" / "background" → the slot of the one injected per request
         self.injected: dict[str, int] = {}
+        #: slot of an app-scoped value → its key in the app's store (``app_values``)
+        self.app_keys: dict[int, Any] = {}
+        self.app_values: dict[Any, Any] | None = None
         #: cache key → slot of a dependency resolved with the per-request cache.
         self.cached: dict[Any, int] = {}
 
@@ -363,7 +386,12 @@ class _Flattener:
     def node(self, node: DependencyNode) -> int:
         """The slot of ``node``'s value (``_NotFlat`` for a node the plan cannot run)."""
         if node.app_scoped:
-            raise _NotFlat
+            # PERF: the store's dict read inline; its get (a coroutine) on first use only.
+            out = self.new_slot()
+            self.steps.append(Step((), -1, node.app_value, (), out, (), "app"))
+            self.app_keys[out] = node.key
+            self.app_values = node.planner.app_scoped.values
+            return out
         if node.use_cache:
             slot = self.cached.get(node.cache_key)
             if slot is not None:
@@ -446,4 +474,6 @@ def flatten(
         body_slots,
         flat.injected,
         serialize,
+        flat.app_values,
+        flat.app_keys,
     )
