@@ -9,8 +9,8 @@ the handler picks the endpoint, cheapest first:
   runner may call it itself (``CompiledRoute.direct``, no ``Request`` built);
 - one JSON body model and plain parameters: no per-request resolution state;
 - dependencies, a body, injections: the tree flattened at startup into one generated
-  function (``_flat``) when no dependency is app-scoped; the general endpoint (per
-  request resolution state) for the others, and while dependency overrides are set.
+  function (``_flat``); the general endpoint (per-request resolution state) while
+  dependency overrides are set, and for a tree the flat plan does not take.
 """
 
 from __future__ import annotations
@@ -218,8 +218,9 @@ def _json_body_endpoint(build: _Build) -> CallNext:
 def _flat_call(
     build: _Build, top: tuple[DependencyNode, ...], plan: CallPlan, general: CallNext
 ) -> FlatCall | None:
-    """The flat form of a route with dependencies (or a body and injections), if its
-    tree has one."""
+    """The flat form of a route with dependencies (or a body and injections), or
+    ``None`` for a tree the flat plan does not take (a body parameter of a dependency
+    the route's body does not list)."""
     handler, planner, spec = build.handler, build.planner, build.spec
     body = None
     if spec.body is not None:

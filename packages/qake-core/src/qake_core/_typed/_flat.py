@@ -1,15 +1,16 @@
 """PERF: a route's dependency tree flattened, at startup, into one generated function.
 
-For the common shape (no body; every dependency request-scoped, taking request
-parameters, other dependencies, the ``Request`` and ``SecurityScopes``; no injected
-response or background tasks) the general resolution (``_dependencies``: a
-per-request state, a cache dict, a coroutine per node and per plan) does the same
-work as a list of steps run in order: each step's result goes to a numbered slot, and
-a dependency declared twice (with the per-request cache, the same scopes) is one step
-whose slot both read. The steps keep the general order exactly: a callable's
-parameters are read before its dependencies are resolved, its dependencies in
-declaration order, the route's ``dependencies=[...]`` before the handler's own. The
-steps become the straight-line source of one ``async def run(request)``.
+The general resolution (``_dependencies``: a per-request state, a cache dict, a
+coroutine per node and per plan) does, for a given tree, the same work as a list of
+steps run in order: each step's result goes to a numbered slot, and a dependency
+declared twice (with the per-request cache, the same scopes) is one step whose slot
+both read. The steps keep the general order exactly: the body first, then a callable's
+parameters before its dependencies are resolved, its dependencies in declaration
+order, the route's ``dependencies=[...]`` before the handler's own; each kind of
+callable (async, sync in a thread, yield dependencies with their clean-ups,
+app-scoped values) is called as ``DependencyNode`` calls it, and the injected
+sub-response and background tasks are merged as the general endpoint merges them.
+The steps become the straight-line source of one ``async def run(request)``.
 
 Dependency overrides change the tree per request: the endpoints built on this hand a
 request to the general endpoint whenever ``app.dependency_overrides`` is not empty.
