@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import jwt
 import pytest
 
+from qake_core import App, HTTPException
 from qake_security import JWTAuth, JWTAuthMiddleware, SimpleUser
 from qakeapi import Depends, QakeAPI, Request, Security
 from qakeapi.testing import TestClient
@@ -144,3 +145,27 @@ def test_a_padded_header_is_remembered_by_its_token_only() -> None:
         assert call(client, f"Bearer {value}").json()["sub"] == "alice"
     assert len(auth._cache) == 2  # the token itself, and the exact "Bearer <token>" bytes
     assert all(len(key) <= len(value) + 7 for key in auth._cache)
+
+
+def test_no_store_follows_the_app_not_only_its_headers() -> None:
+    """A mounted app without default headers of its own leaves its parent's in the
+    scope: what the child does must not decide the parent's answers (an error answer
+    is built from the scope's default headers, whatever the route runner)."""
+    auth = JWTAuth(key=SECRET, algorithms=["HS256"])
+    outer = QakeAPI()
+    inner = App()
+
+    async def missing(user: Annotated[SimpleUser, Depends(auth)]) -> None:
+        raise HTTPException(404, "no such thing")
+
+    inner.get("/missing")(missing)
+    outer.get("/missing")(missing)
+    outer.mount("/inner", inner)
+    value = f"Bearer {token()}"
+    with TestClient(outer) as client:
+        for _ in range(2):
+            child = call(client, value, "/inner/missing")
+            assert child.status_code == 404
+            parent = call(client, value, "/missing")
+            assert parent.status_code == 404
+            assert parent.headers["cache-control"] == "no-store"

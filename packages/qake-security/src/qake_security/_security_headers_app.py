@@ -33,16 +33,15 @@ _SECURE_SCHEMES = frozenset({"https", "wss"})
 
 #: The apps whose authenticated responses get a Cache-Control, and its value.
 _CACHE_CONTROL_OF: WeakKeyDictionary[Any, bytes] = WeakKeyDictionary()
-#: id(default headers) -> (those headers, what an authenticated user's responses get
-#: instead, or ``None``: the same). PERF: keyed by the headers object, which only its own
-#: app puts in a scope (``App.set_default_headers`` builds a new one each time), so a
-#: request pays one dict lookup, not a ``WeakKeyDictionary`` lookup of its app. Few
-#: entries: one or two per app (and mounted app).
-_VARIANTS: dict[int, tuple[DefaultHeaders, DefaultHeaders | None]] = {}
+#: (id(default headers), id(app)) -> (those headers, that app, what an authenticated
+#: user's responses get instead or ``None``: the same). PERF: a dict lookup instead of the
+#: app's ``WeakKeyDictionary`` lookup. The app counts too: a mounted app without default
+#: headers of its own leaves its parent's in the scope. Few entries (bounded), which
+#: hold their headers and app (so that the ids stay theirs).
+_VARIANTS: dict[tuple[int, int], tuple[DefaultHeaders, Any, DefaultHeaders | None]] = {}
 _VARIANTS_MAX = 64
-#: PERF: the entry of ``_VARIANTS`` used last (a process usually serves one app): an
-#: identity check instead of ``id()`` and a dict lookup.
-_last: tuple[Any, DefaultHeaders | None] = (None, None)
+#: PERF: the entry used last (a process usually serves one app): two identity checks.
+_last: tuple[Any, Any, DefaultHeaders | None] = (None, None, None)
 
 
 def install_security_headers(app: Any, **options: Any) -> SecurityHeaderPlan:
@@ -59,7 +58,7 @@ def install_security_headers(app: Any, **options: Any) -> SecurityHeaderPlan:
         _CACHE_CONTROL_OF.pop(app, None)
     global _last
     _VARIANTS.clear()
-    _last = (None, None)
+    _last = (None, None, None)
     if plan.per_request:
         app.add_middleware(_PerRequestHeaders, plan=plan)
     return plan
@@ -71,22 +70,24 @@ def note_authenticated(scope: Any) -> None:
     set their own). Called by :func:`~qake_security.set_user`."""
     global _last
     defaults = scope.get(DEFAULT_HEADERS_KEY)
+    app = scope.get("app")
     known = _last
-    if defaults is not known[0]:
-        if defaults is None or defaults is known[1]:
-            return  # no default headers, or already the variant
-        found = _VARIANTS.get(id(defaults))
-        if found is None or found[0] is not defaults:
-            found = _learn(defaults, scope.get("app"))
+    if defaults is not known[0] or app is not known[1]:
+        if defaults is None:
+            return
+        found = _VARIANTS.get((id(defaults), id(app)))
+        if found is None or found[0] is not defaults or found[1] is not app:
+            found = _learn(defaults, app)
             if found is None:
                 return
         _last = known = found
-    if known[1] is not None:
-        scope[DEFAULT_HEADERS_KEY] = known[1]
+    if known[2] is not None:
+        scope[DEFAULT_HEADERS_KEY] = known[2]
 
 
-def _learn(defaults: Any, app: Any) -> tuple[DefaultHeaders, DefaultHeaders | None] | None:
-    """What :func:`note_authenticated` does to ``defaults`` (``app``'s), remembered."""
+def _learn(defaults: Any, app: Any) -> tuple[DefaultHeaders, Any, DefaultHeaders | None] | None:
+    """What :func:`note_authenticated` does to ``defaults`` in a request to ``app``,
+    remembered."""
     if not isinstance(defaults, DefaultHeaders):
         return None
     variant = None
@@ -103,9 +104,9 @@ def _learn(defaults: Any, app: Any) -> tuple[DefaultHeaders, DefaultHeaders | No
             )
     if len(_VARIANTS) >= _VARIANTS_MAX:
         _VARIANTS.clear()
-    known = _VARIANTS[id(defaults)] = (defaults, variant)
-    if variant is not None:
-        _VARIANTS[id(variant)] = (variant, None)  # a second authentication changes nothing
+    known = _VARIANTS[id(defaults), id(app)] = (defaults, app, variant)
+    if variant is not None:  # a second authentication changes nothing
+        _VARIANTS[id(variant), id(app)] = (variant, app, None)
     return known
 
 
