@@ -73,8 +73,8 @@ def note_authenticated(scope: Any) -> None:
     app = scope.get("app")
     known = _last
     if defaults is not known[0] or app is not known[1]:
-        if defaults is None:
-            return
+        if defaults is None or (defaults is known[2] and app is known[1]):
+            return  # no default headers, or the variant already (a second authentication)
         found = _VARIANTS.get((id(defaults), id(app)))
         if found is None or found[0] is not defaults or found[1] is not app:
             found = _learn(defaults, app)
