@@ -169,3 +169,21 @@ def test_no_store_follows_the_app_not_only_its_headers() -> None:
             parent = call(client, value, "/missing")
             assert parent.status_code == 404
             assert parent.headers["cache-control"] == "no-store"
+
+
+def test_no_store_when_middleware_and_dependency_both_authenticate() -> None:
+    auth = JWTAuth(key=SECRET, algorithms=["HS256"])
+    app = QakeAPI()
+    app.add_middleware(JWTAuthMiddleware, auth=auth)
+
+    @app.get("/missing")
+    async def missing(user: Annotated[SimpleUser, Depends(auth)]) -> None:
+        raise HTTPException(404, f"nothing for {user.identity}")
+
+    value = f"Bearer {token()}"
+    with TestClient(app) as client:
+        for _ in range(3):
+            response = call(client, value, "/missing")
+            assert response.json()["detail"] == "nothing for alice"
+            assert response.headers.get_list("cache-control") == ["no-store"]
+        assert "cache-control" not in call(client, None, "/missing").headers
