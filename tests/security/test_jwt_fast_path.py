@@ -109,12 +109,6 @@ def test_a_token_signed_by_another_key_is_refused_even_after_a_good_one() -> Non
         assert call(client, f"Bearer {good}").status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="qake-core: the direct and flat route runners send the app's own default "
-    "headers (prebuilt) and ignore the scope's, which note_authenticated points at the "
-    "Cache-Control variant: authenticated answers of such routes lose no-store",
-)
 def test_no_store_follows_each_app_and_its_options() -> None:
     """Two apps in one process, one with its own Cache-Control for authenticated users
     and one with none: each remembered-token answer carries its own app's."""

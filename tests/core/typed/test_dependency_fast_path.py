@@ -29,7 +29,9 @@ from qake_core import (
     Response,
     Security,
     SecurityScopes,
+    default_headers_of,
 )
+from qake_core._default_headers import DEFAULT_HEADERS_KEY
 from qake_testing import TestClient
 
 calls: list[str] = []
@@ -559,3 +561,55 @@ def test_app_scoped_dependencies_are_made_once_and_closed(path: str) -> None:
     with client_for(app, path) as client:  # a new lifespan makes it again
         assert client.get("/pooled").json() == ["ann@pool", "pool"]
     assert calls == ["create pool", "close pool", "create pool", "close pool"]
+
+
+SIGNED_IN = default_headers_of({"x-content-type-options": "nosniff", "cache-control": "no-store"})
+
+
+async def sign_in(request: Request) -> str:
+    # What qake-security's set_user does for an app with Cache-Control for signed-in users.
+    request.scope[DEFAULT_HEADERS_KEY] = SIGNED_IN
+    return "alice"
+
+
+class SignInMiddleware:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/edge"):
+            scope[DEFAULT_HEADERS_KEY] = SIGNED_IN
+        await self.app(scope, receive, send)
+
+
+def test_default_headers_a_dependency_or_middleware_sets_are_sent(path: str) -> None:
+    app = App(default_headers={"x-content-type-options": "nosniff"})
+    app.add_middleware(SignInMiddleware)
+
+    @app.get("/model")
+    async def model(user: Annotated[str, Depends(sign_in)]) -> dict[str, str]:
+        return {"user": user}
+
+    @app.get("/raw")
+    async def raw(user: Annotated[str, Depends(sign_in)]) -> Any:
+        return {"user": user}
+
+    @app.get("/edge")
+    async def edge() -> dict[str, str]:  # no Request: the direct runner
+        return {"user": "edge"}
+
+    @app.get("/plain")
+    async def plain() -> dict[str, str]:
+        return {"user": "none"}
+
+    client = client_for(app, path)
+    for url in ("/model", "/raw", "/edge"):
+        r = client.get(url)
+        assert (r.headers["cache-control"], r.headers["x-content-type-options"]) == (
+            "no-store",
+            "nosniff",
+        ), url
+        assert r.headers["content-type"] == "application/json"
+    r = client.get("/plain")
+    assert "cache-control" not in r.headers
+    assert r.headers["x-content-type-options"] == "nosniff"

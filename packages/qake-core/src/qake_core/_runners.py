@@ -113,13 +113,17 @@ def direct_runner(
         # HEAD and default-header rules.
         if response is None:
             code = status
-            headers = [CONTENT_LENGTH_LINES[len(body)], *json_tail]
-            # The app's own defaults are in json_tail; else a mounting app's, if any.
-            defaults = None if own is not None else scope.get(DEFAULT_HEADERS_KEY)
+            # The scope's defaults, as for any response: edge middleware may have changed
+            # them (``set_user`` adds ``Cache-Control: no-store`` for a signed-in user).
+            defaults = scope.get(DEFAULT_HEADERS_KEY)
+            if defaults is own:  # the app's own: merged once, in json_tail
+                headers = [CONTENT_LENGTH_LINES[len(body)], *json_tail]
+                defaults = None
+            else:  # a mounting app's, or changed on the way
+                headers = [CONTENT_LENGTH_LINES[len(body)], JSON_CONTENT_TYPE]
         elif response.plain_send and response.background is None:
             code, body, headers = response.status_code, response.body, response.raw_headers
-            # ``own`` is what the app's __call__ put in the scope: no lookup.
-            defaults = own or scope.get(DEFAULT_HEADERS_KEY)
+            defaults = scope.get(DEFAULT_HEADERS_KEY)
         else:
             await respond(response, scope, receive, send)
             return

@@ -36,7 +36,8 @@ def flat_runner(
     """The route's coroutine: ``general`` (the request runner of the general endpoint)
     while ``app.dependency_overrides`` is not empty; else the flat plan, answered as
     ``request_runner`` answers the general endpoint's response, the declared model's
-    bytes sent as ``direct_runner`` sends them. ``own`` as in ``direct_runner``."""
+    bytes sent as ``direct_runner`` sends them. ``own`` are the app's default headers
+    (what its ``__call__`` puts in the scope), merged once with the JSON lines."""
     plan, serialize, dump, status = flat.plan, flat.serialize, flat.dump, flat.status
     run, needs_request = plan.run, plan.needs_request
     handle_error, respond = boundary.answer, boundary.respond
@@ -65,23 +66,19 @@ def flat_runner(
         except Exception as exc:
             if request is None:
                 request = Request(scope, receive, send, params, limits)
-            # NOTE: as the general endpoint: yield dependencies (and clean-ups a
-            # dependency registered) see the error before it is answered.
-            elif request.cleanups:
-                try:
-                    replaced = await unwind(request, exc)
-                    if replaced is not exc:
-                        raise replaced
-                except Exception as error:
-                    await handle_error(request, error)
-                    return
-            await handle_error(request, exc)
+            await _answer_error(request, exc, handle_error)
             return
         try:
             if response is None:
                 code = status
-                headers = [CONTENT_LENGTH_LINES[len(body)], *json_tail]
-                defaults = None if own is not None else scope.get(DEFAULT_HEADERS_KEY)
+                # The scope's defaults, as for any response: a dependency may have changed
+                # them (``set_user`` adds ``Cache-Control: no-store`` for a signed-in user).
+                defaults = scope.get(DEFAULT_HEADERS_KEY)
+                if defaults is own:  # PERF: the app's own, merged once (json_tail)
+                    headers = [CONTENT_LENGTH_LINES[len(body)], *json_tail]
+                    defaults = None
+                else:
+                    headers = [CONTENT_LENGTH_LINES[len(body)], JSON_CONTENT_TYPE]
             elif response.plain_send and response.background is None:
                 code, body, headers = response.status_code, response.body, response.raw_headers
                 defaults = scope.get(DEFAULT_HEADERS_KEY)
@@ -101,3 +98,17 @@ def flat_runner(
                     await request.close(None)
 
     return handle
+
+
+async def _answer_error(request: Request, exc: Exception, handle_error: Any) -> None:
+    """As the general endpoint and its runner: the yield dependencies (and clean-ups a
+    dependency registered) see the error first, and one may replace it."""
+    if request.cleanups:
+        try:
+            replaced = await unwind(request, exc)
+            if replaced is not exc:
+                raise replaced
+        except Exception as error:
+            await handle_error(request, error)
+            return
+    await handle_error(request, exc)
