@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["flat_runner"]
 
+_NOT_SEEN: Any = object()
+
 
 def flat_runner(
     flat: FlatCall,
@@ -44,6 +46,9 @@ def flat_runner(
     json_tail = [JSON_CONTENT_TYPE]
     if own is not None:
         json_tail = merge_default_headers(own, json_tail)
+    #: the last defaults other than ``own`` seen in a scope (``set_user``'s variant with
+    #: ``Cache-Control: no-store``), and their merged tail.
+    other: list[Any] = [_NOT_SEEN, json_tail]
 
     async def handle(scope: Scope, receive: Receive, send: Send, params: dict[str, Any]) -> None:
         # NOTE: read through the app on each request: ``app.dependency_overrides = {}``
@@ -75,10 +80,16 @@ def flat_runner(
                 # them (``set_user`` adds ``Cache-Control: no-store`` for a signed-in user).
                 defaults = scope.get(DEFAULT_HEADERS_KEY)
                 if defaults is own:  # PERF: the app's own, merged once (json_tail)
-                    headers = [CONTENT_LENGTH_LINES[len(body)], *json_tail]
-                    defaults = None
+                    tail = json_tail
+                elif defaults is other[0]:  # PERF: the last other ones, merged once too
+                    tail = other[1]
                 else:
-                    headers = [CONTENT_LENGTH_LINES[len(body)], JSON_CONTENT_TYPE]
+                    tail = [JSON_CONTENT_TYPE]
+                    if defaults is not None:
+                        tail = merge_default_headers(defaults, tail)
+                    other[:] = [defaults, tail]
+                headers = [CONTENT_LENGTH_LINES[len(body)], *tail]
+                defaults = None
             elif response.plain_send and response.background is None:
                 code, body, headers = response.status_code, response.body, response.raw_headers
                 defaults = scope.get(DEFAULT_HEADERS_KEY)
