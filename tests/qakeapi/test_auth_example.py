@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from examples.auth_app import create_app
-from qakeapi.testing import TestClient
+from qakeapi.testing import TestClient, assert_no_findings, scan
 
 ADMIN_PASSWORD = "admin password for tests"
 ALICE_PASSWORD = "alice's long password"
@@ -215,3 +215,12 @@ def test_no_password_reaches_a_log_record_or_a_body(
     for text in (*bodies, caplog.text):
         assert ALICE_PASSWORD not in text
         assert ALICE_PASSWORD[:5] + '"' not in text
+
+
+def test_hostile_inputs_find_nothing_in_the_auth_example() -> None:
+    """qake-testing's scanner (hostile inputs on every operation, headers, CORS) finds
+    nothing: no 5xx, no reflected payload, every security header qake-security sets."""
+    app = create_app(secret=SECRET, admin_password=ADMIN_PASSWORD, login_rate="1000/minute")
+    report = scan(app)
+    assert len(report.operations) >= 12
+    assert_no_findings(report)
