@@ -16,6 +16,7 @@ from qake_core._datastructures import (
     State,
 )
 from qake_core._default_headers import (
+    DEFAULT_HEADERS_KEY,
     DefaultHeaders,
     default_headers_of,
     is_document,
@@ -68,6 +69,7 @@ from qake_core._typed._specs import (
 from qake_core._upload import UploadFile
 
 __all__ = [
+    "DEFAULT_HEADERS_KEY",
     "PROBLEM_JSON",
     "URL",
     "APIRoute",

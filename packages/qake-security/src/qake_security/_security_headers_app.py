@@ -15,8 +15,7 @@ from collections.abc import Awaitable
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from qake_core import DefaultHeaders, default_headers_of
-from qake_core._default_headers import DEFAULT_HEADERS_KEY  # NOTE: not exported (yet)
+from qake_core import DEFAULT_HEADERS_KEY, DefaultHeaders, default_headers_of
 from qake_core.types import ASGIApp, Message, Receive, Scope, Send
 from qake_security._security_headers import (
     SecurityHeaderPlan,
