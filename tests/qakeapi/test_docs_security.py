@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from qake_core import Depends, Router, Security, SecurityScopes
-from qake_security import APIKeyHeader, HTTPBasic, HTTPBearer, OAuth2PasswordBearer
+from qake_security import (
+    APIKeyHeader,
+    HTTPBasic,
+    HTTPBearer,
+    OAuth2PasswordBearer,
+    SessionAuth,
+    SessionMiddleware,
+)
 from qakeapi import QakeAPI
 from qakeapi.testing import TestClient
 
@@ -198,3 +205,20 @@ def test_app_without_security_has_no_security_schemes() -> None:
     doc = document(app)
     assert "securitySchemes" not in doc.get("components", {})
     assert "security" not in doc["paths"]["/x"]["get"]
+
+
+def test_session_auth_in_openapi() -> None:
+    app = QakeAPI()
+    app.add_middleware(SessionMiddleware, secret_keys=["k" * 32], https_only=False)
+    auth = SessionAuth(app)
+
+    @app.get("/me")
+    async def me(user: Any = Depends(auth)) -> dict[str, str]:
+        return {"user": user.identity}
+
+    with TestClient(app) as client:
+        document = client.get("/openapi.json").json()
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["SessionAuth"] == {"type": "apiKey", "in": "cookie", "name": "session"}
+    assert document["paths"]["/me"]["get"]["security"] == [{"SessionAuth": []}]
+    assert SessionAuth().security_scheme["name"] == "__Host-session"

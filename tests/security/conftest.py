@@ -13,7 +13,7 @@ import importlib.util
 import re
 from pathlib import Path
 
-_USES_QAKEAPI = re.compile(r"^(from|import) qakeapi\b", re.MULTILINE)
+_USES_QAKEAPI = re.compile(r"^\s*(from|import) qakeapi\b", re.MULTILINE)
 
 collect_ignore = (
     []

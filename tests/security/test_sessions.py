@@ -372,25 +372,6 @@ def test_store_outage_is_503_not_500() -> None:
         assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_session_auth_in_openapi() -> None:
-    from qakeapi import QakeAPI
-
-    app = QakeAPI()
-    app.add_middleware(SessionMiddleware, secret_keys=[KEY], https_only=False)
-    auth = SessionAuth(app)
-
-    @app.get("/me")
-    async def me(user: Any = Depends(auth)) -> dict[str, str]:
-        return {"user": user.identity}
-
-    with TestClient(app) as client:
-        document = client.get("/openapi.json").json()
-    schemes = document["components"]["securitySchemes"]
-    assert schemes["SessionAuth"] == {"type": "apiKey", "in": "cookie", "name": "session"}
-    assert document["paths"]["/me"]["get"]["security"] == [{"SessionAuth": []}]
-    assert SessionAuth().security_scheme["name"] == "__Host-session"
-
-
 def test_session_auth_middleware_sets_the_user() -> None:
     app = App()
 
