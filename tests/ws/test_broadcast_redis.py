@@ -1,0 +1,201 @@
+"""RedisBroadcast on real Redis: two instances (two "processes") share a channel, a
+publish during an outage fails clearly, and a Redis server really stopped and started
+again gets the subscriptions back. The restart uses a private ``redis-server`` on a free
+port; the shared server on 6379 is never stopped. asyncio only (redis-py's client)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qake_core import RedisStore
+from qake_ws import BroadcastUnavailable, Presence, RedisBroadcast, Subscriber
+
+pytest.importorskip("redis", reason="RedisBroadcast needs redis-py (qake-ws[redis])")
+
+SHARED_URL = "redis://127.0.0.1:6379/0"
+
+
+def redis_answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+needs_shared_redis = pytest.mark.skipif(
+    not redis_answers("127.0.0.1", 6379), reason="no Redis answers on 127.0.0.1:6379"
+)
+
+
+class RedisProcess:
+    """A private redis-server on a free port, stopped and started at will."""
+
+    def __init__(self, exe: str, workdir: Path) -> None:
+        self.exe = exe
+        self.workdir = workdir
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        args = [self.exe, "--port", str(self.port), "--bind", "127.0.0.1"]
+        args += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not redis_answers("127.0.0.1", self.port):
+            if time.monotonic() > deadline:  # pragma: no cover - environment
+                pytest.fail("the private redis-server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+@pytest.fixture
+def redis_process(tmp_path: Path) -> Iterator[RedisProcess]:
+    exe = shutil.which("redis-server")
+    if exe is None:  # pragma: no cover - .ci/run installs it
+        pytest.skip("redis-server is not installed (CI installs Debian's redis-server)")
+    server = RedisProcess(exe, tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def next_message(subscriber: Subscriber, timeout: float = 5) -> Any:
+    async with asyncio.timeout(timeout):
+        return await anext(subscriber)
+
+
+def unique(name: str) -> str:
+    return f"test-{name}-{time.monotonic_ns()}:"
+
+
+@needs_shared_redis
+def test_a_message_published_in_one_process_reaches_both() -> None:
+    prefix = unique("two")
+
+    async def main() -> None:
+        async with (
+            RedisBroadcast(SHARED_URL, prefix=prefix) as one,
+            RedisBroadcast(SHARED_URL, prefix=prefix) as two,
+            one.subscribe("room") as a1,
+            one.subscribe("room") as a2,
+            two.subscribe("room") as b,
+            two.subscribe("other") as b_other,
+        ):
+            await one.publish("room", {"from": "one"})
+            await two.publish("room", b"\x00raw")
+            await two.publish("room", "text")
+            for sub in (a1, a2, b):
+                assert [await next_message(sub) for _ in range(3)] == [
+                    {"from": "one"},
+                    b"\x00raw",
+                    "text",
+                ]
+            await one.publish("other", "x")
+            assert await next_message(b_other) == "x"
+            assert "@" not in repr(one)
+        assert asyncio.all_tasks() == {asyncio.current_task()}  # readers stopped
+
+    asyncio.run(main())
+
+
+@needs_shared_redis
+def test_unsubscribe_when_the_last_local_subscriber_leaves() -> None:
+    prefix = unique("unsub")
+
+    async def main() -> None:
+        broadcast = RedisBroadcast(SHARED_URL, prefix=prefix)
+        async with broadcast:
+            assert broadcast._redis is not None
+            async with broadcast.subscribe("c"):
+                assert await broadcast._redis.pubsub_numsub(prefix + "c") == [
+                    ((prefix + "c").encode(), 1)
+                ]
+            for _ in range(100):
+                counts = await broadcast._redis.pubsub_numsub(prefix + "c")
+                if counts[0][1] == 0:
+                    break
+                await asyncio.sleep(0.02)
+            assert counts[0][1] == 0
+
+    asyncio.run(main())
+
+
+def test_redis_restart_keeps_subscriptions(
+    redis_process: RedisProcess, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="qake_ws.broadcast")
+
+    async def main() -> None:
+        broadcast = RedisBroadcast(redis_process.url, min_backoff=0.02, max_backoff=0.2)
+        async with broadcast, broadcast.subscribe("news") as sub:
+            await broadcast.publish("news", "before")
+            assert await next_message(sub) == "before"
+
+            await asyncio.to_thread(redis_process.stop)
+            with pytest.raises(BroadcastUnavailable, match="'news'"):
+                await broadcast.publish("news", "during")
+            await asyncio.sleep(0.5)  # the reader notices and keeps retrying
+            await asyncio.to_thread(redis_process.start)
+
+            # once the reader has subscribed again, publishing reaches the subscriber
+            async with asyncio.timeout(10):
+                while True:
+                    try:
+                        await broadcast.publish("news", "after")
+                    except BroadcastUnavailable:
+                        pass
+                    try:
+                        assert await next_message(sub, timeout=0.2) == "after"
+                        break
+                    except TimeoutError:
+                        continue
+        lost = [r for r in caplog.records if "connection lost" in r.getMessage()]
+        back = [r for r in caplog.records if "reconnected" in r.getMessage()]
+        assert len(lost) == 1  # once per outage, not once per retry
+        assert len(back) == 1
+        assert redis_process.url.rpartition("@")[2] in lost[0].getMessage()
+
+    asyncio.run(main())
+
+
+@needs_shared_redis
+def test_presence_on_a_redis_store() -> None:
+    async def main() -> None:
+        store = RedisStore(SHARED_URL)
+        try:
+            presence = Presence(store, ttl=30, prefix=unique("presence"))
+            await presence.join("room", "ann")
+            await presence.join("room", "bob")
+            assert await presence.members("room") == ["ann", "bob"]
+            await presence.leave("room", "ann")
+            assert await presence.members("room") == ["bob"]
+            await presence.leave("room", "bob")
+        finally:
+            await store.aclose()
+
+    asyncio.run(main())
