@@ -363,20 +363,29 @@ class Router:
         name: str | None = None,
         dependencies: Sequence[Any] | None = None,
         max_message_size: int | None = _UNSET,
+        allowed_origins: Sequence[str] | None = _UNSET,
+        max_messages_per_second: float | None = _UNSET,
+        idle_timeout: float | None = _UNSET,
         **unknown: Any,
     ) -> WebSocketRoute:
         """Declare a WebSocket endpoint.
 
-        ``max_message_size`` (bytes, ``None`` for no limit) overrides the app's
-        ``websocket_max_message_size`` for this route (qake-ws applies it).
+        ``max_message_size`` (bytes, ``None`` for no limit), ``allowed_origins``,
+        ``max_messages_per_second`` and ``idle_timeout`` override the app's
+        ``websocket_<option>`` for this route (qake-ws applies and validates them).
         """
         if unknown:
             where = f"websocket route {self.prefix + path!r}"
             supported = keywords(Router.add_websocket_route, skip=("path", "endpoint"))
             reject_unknown_options("websocket route", where, unknown, supported)
         meta: dict[str, Any] = {}
-        if max_message_size is not _UNSET:
-            meta["max_message_size"] = max_message_size
+        options = {
+            "max_message_size": max_message_size,
+            "allowed_origins": allowed_origins,
+            "max_messages_per_second": max_messages_per_second,
+            "idle_timeout": idle_timeout,
+        }
+        meta.update((key, value) for key, value in options.items() if value is not _UNSET)
         route = WebSocketRoute(
             path=path,
             endpoint=endpoint,

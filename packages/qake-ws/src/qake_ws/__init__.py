@@ -1,33 +1,25 @@
 """qake-ws: WebSocket connections and endpoints for qakeapi."""
 
-from qake_ws._broadcast import (
-    DEFAULT_MAX_QUEUE,
-    Broadcast,
-    BroadcastUnavailable,
-    MemoryBroadcast,
-    Subscriber,
-    SubscriberDropped,
-)
-from qake_ws._broadcast_redis import RedisBroadcast
 from qake_ws._endpoint import WebSocketHandle, compile_websocket_route
-from qake_ws._exceptions import WebSocketDisconnect
-from qake_ws._presence import Presence
+from qake_ws._exceptions import WebSocketDisconnect, WebSocketException
+from qake_ws._heartbeat import HEARTBEAT_TIMEOUT_CODE, heartbeat
+from qake_ws._limits import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_MESSAGES_PER_SECOND
+from qake_ws._origin import ANY_ORIGIN, OriginPolicy
 from qake_ws._state import WebSocketState
 from qake_ws._websocket import DEFAULT_MAX_MESSAGE_SIZE, WebSocket
 
 __all__ = [
+    "ANY_ORIGIN",
+    "DEFAULT_IDLE_TIMEOUT",
+    "DEFAULT_MAX_MESSAGES_PER_SECOND",
     "DEFAULT_MAX_MESSAGE_SIZE",
-    "DEFAULT_MAX_QUEUE",
-    "Broadcast",
-    "BroadcastUnavailable",
-    "MemoryBroadcast",
-    "Presence",
-    "RedisBroadcast",
-    "Subscriber",
-    "SubscriberDropped",
+    "HEARTBEAT_TIMEOUT_CODE",
+    "OriginPolicy",
     "WebSocket",
     "WebSocketDisconnect",
+    "WebSocketException",
     "WebSocketHandle",
     "WebSocketState",
     "compile_websocket_route",
+    "heartbeat",
 ]

@@ -9,7 +9,14 @@ from typing import Any, get_type_hints
 
 from qake_core import HandlerSignatureError, HTTPException, WebSocketRoute
 from qake_core.types import Receive, Scope, Send
-from qake_ws._exceptions import WebSocketDisconnect
+from qake_ws._exceptions import WebSocketDisconnect, WebSocketException
+from qake_ws._limits import (
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_MESSAGES_PER_SECOND,
+    check_idle_timeout,
+    check_rate,
+)
+from qake_ws._origin import OriginPolicy, deny_handshake
 from qake_ws._websocket import DEFAULT_MAX_MESSAGE_SIZE, WebSocket
 
 __all__ = ["WebSocketHandle", "compile_websocket_route"]
@@ -30,6 +37,18 @@ def _max_message_size(route: WebSocketRoute, app: Any, where: str) -> int | None
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size <= 0):
         raise ValueError(f"{where}: max_message_size must be a positive int or None, got {size!r}")
     return size
+
+
+def _option(route: WebSocketRoute, app: Any, name: str, default: Any) -> Any:
+    """The route's ``name`` option, else the app's ``websocket_<name>``, else ``default``."""
+    if name in route.meta:
+        return route.meta[name]
+    return getattr(app, f"websocket_{name}", default)
+
+
+def _origin_policy(route: WebSocketRoute, app: Any, where: str) -> OriginPolicy:
+    allowed = _option(route, app, "allowed_origins", None)
+    return OriginPolicy(() if allowed is None else allowed, where=f"{where}: allowed_origins")
 
 
 def _is_websocket_type(annotation: Any) -> bool:
@@ -87,8 +106,10 @@ def compile_websocket_route(route: WebSocketRoute, app: Any) -> WebSocketHandle:
     ``websocket_compiler``): the signature is inspected here, never per connection.
 
     The endpoint gets the :class:`WebSocket` (the parameter annotated ``WebSocket``, or
-    the first one) and path parameters it names as keyword arguments. A
-    :class:`WebSocketDisconnect` escaping it ends the connection cleanly; an
+    the first one) and path parameters it names as keyword arguments. A handshake from a
+    disallowed ``Origin`` is refused (HTTP 403) before the endpoint runs. A
+    :class:`WebSocketDisconnect` escaping it ends the connection cleanly; a
+    :class:`WebSocketException` closes with its code; an
     :class:`HTTPException` closes with 1008 (before ``accept()``: the handshake is
     refused, HTTP 403); any other error is logged and closes with 1011.
     """
@@ -103,10 +124,26 @@ def compile_websocket_route(route: WebSocketRoute, app: Any) -> WebSocketHandle:
             "credentials inside the handler before `await ws.accept()`"
         )
     max_size = _max_message_size(route, app, where)
+    rate = check_rate(
+        _option(route, app, "max_messages_per_second", DEFAULT_MAX_MESSAGES_PER_SECOND), where
+    )
+    idle = check_idle_timeout(_option(route, app, "idle_timeout", DEFAULT_IDLE_TIMEOUT), where)
+    origins = _origin_policy(route, app, where)
     ws_keyword, path_names = _plan(route, where)
 
     async def handle(scope: Scope, receive: Receive, send: Send, params: dict[str, Any]) -> None:
-        websocket = WebSocket(scope, receive, send, params, max_message_size=max_size)
+        if not origins.allows(scope):
+            await deny_handshake(scope, receive, send, "cross-origin WebSocket handshake refused")
+            return
+        websocket = WebSocket(
+            scope,
+            receive,
+            send,
+            params,
+            max_message_size=max_size,
+            max_messages_per_second=rate,
+            idle_timeout=idle,
+        )
         kwargs = {name: params[name] for name in path_names}
         try:
             if ws_keyword is None:
@@ -117,6 +154,9 @@ def compile_websocket_route(route: WebSocketRoute, app: Any) -> WebSocketHandle:
         except WebSocketDisconnect as exc:
             code = 1000 if exc.code in _UNSENDABLE else exc.code
             await _close_quietly(websocket, code, exc.reason)
+            return
+        except WebSocketException as exc:
+            await _close_quietly(websocket, exc.code, exc.reason)
             return
         except HTTPException as exc:
             await _close_quietly(websocket, _POLICY_VIOLATION, str(exc.detail or ""))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Literal, NoReturn
 
+import anyio
 import orjson
 
 from qake_core import HTTPConnection
 from qake_core.types import Message, Receive, Scope, Send
 from qake_ws._exceptions import WebSocketDisconnect
+from qake_ws._limits import MessageRate
 from qake_ws._state import WebSocketState
 
 __all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "WebSocket"]
@@ -22,8 +25,10 @@ _CONNECTED = WebSocketState.CONNECTED
 _DISCONNECTED = WebSocketState.DISCONNECTED
 
 # RFC 6455 close codes the application sends on the client's behalf.
+_GOING_AWAY = 1001
 _UNSUPPORTED_DATA = 1003
 _INVALID_PAYLOAD = 1007
+_POLICY_VIOLATION = 1008
 _MESSAGE_TOO_BIG = 1009
 _MAX_REASON_BYTES = 123  # a close frame's payload is at most 125 bytes, 2 for the code
 
@@ -66,10 +71,21 @@ class WebSocket(HTTPConnection):
     ``await ws.accept()`` completes the handshake; ``receive_*``/``send_*`` exchange
     text, bytes or JSON; ``iter_*`` loop until the client disconnects; ``close()``
     ends it. A received message over ``max_message_size`` bytes closes the
-    connection with 1009 and raises :class:`WebSocketDisconnect`.
+    connection with 1009 and raises :class:`WebSocketDisconnect`; so does a client sending
+    more than ``max_messages_per_second`` (1008), or sending nothing for ``idle_timeout``
+    seconds while the app waits in ``receive*()`` (1001).
     """
 
-    __slots__ = ("_receive", "_send", "application_state", "client_state", "max_message_size")
+    __slots__ = (
+        "_rate",
+        "_receive",
+        "_send",
+        "application_state",
+        "client_state",
+        "idle_timeout",
+        "last_received_at",
+        "max_message_size",
+    )
 
     def __init__(
         self,
@@ -79,6 +95,8 @@ class WebSocket(HTTPConnection):
         path_params: dict[str, Any] | None = None,
         *,
         max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
+        max_messages_per_second: float | None = None,
+        idle_timeout: float | None = None,
     ) -> None:
         if scope["type"] != "websocket":
             raise ValueError(f"WebSocket needs a 'websocket' scope, got {scope['type']!r}")
@@ -89,6 +107,12 @@ class WebSocket(HTTPConnection):
         self.application_state = _CONNECTING
         #: Largest accepted message in bytes (``None``: no limit beyond the server's).
         self.max_message_size = max_message_size
+        rate = max_messages_per_second
+        self._rate = None if rate is None else MessageRate(rate)
+        #: Seconds ``receive*()`` waits for a message before closing with 1001 (``None``: forever).
+        self.idle_timeout = idle_timeout
+        #: ``time.monotonic()`` of the last message received (or of the connection's start).
+        self.last_received_at = time.monotonic()
 
     @property
     def subprotocols(self) -> list[str]:
@@ -101,12 +125,16 @@ class WebSocket(HTTPConnection):
         """The next ASGI message (``websocket.connect``/``receive``/``disconnect``)."""
         state = self.client_state
         if state is _CONNECTED:
-            message = await self._receive()
+            message = await self._receive_or_idle()
             kind = message["type"]
             if kind == "websocket.receive":
+                self.last_received_at = time.monotonic()
                 limit = self.max_message_size
                 if limit is not None and _too_big(message, limit):
                     await self._fail(_MESSAGE_TOO_BIG, f"message larger than {limit} bytes")
+                rate = self._rate
+                if rate is not None and not rate.take():
+                    await self._fail(_POLICY_VIOLATION, "too many messages")
                 return message
             if kind == "websocket.disconnect":
                 self.client_state = _DISCONNECTED
@@ -119,6 +147,15 @@ class WebSocket(HTTPConnection):
             self.client_state = _CONNECTED
             return message
         raise RuntimeError("cannot receive: the client has disconnected")
+
+    async def _receive_or_idle(self) -> Message:
+        """The server's next message; closes with 1001 after ``idle_timeout`` without one."""
+        timeout = self.idle_timeout
+        if timeout is None:
+            return await self._receive()
+        with anyio.move_on_after(timeout):
+            return await self._receive()
+        return await self._fail(_GOING_AWAY, "idle timeout")
 
     async def send(self, message: Message) -> None:
         """Send an ASGI message, checking it is valid in the connection's state."""

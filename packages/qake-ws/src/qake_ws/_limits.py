@@ -1,0 +1,65 @@
+"""Per-connection limits: a message-rate token bucket and the idle timeout's defaults."""
+
+from __future__ import annotations
+
+import time
+
+__all__ = [
+    "DEFAULT_IDLE_TIMEOUT",
+    "DEFAULT_MAX_MESSAGES_PER_SECOND",
+    "MessageRate",
+    "check_idle_timeout",
+    "check_rate",
+]
+
+#: Messages a connection may send per second, on average (bursts up to the same count).
+DEFAULT_MAX_MESSAGES_PER_SECOND = 100.0
+#: Seconds the app waits in ``receive*()`` for the next message before closing (1001).
+DEFAULT_IDLE_TIMEOUT = 300.0
+
+
+class MessageRate:
+    """A token bucket: ``rate`` messages per second, up to ``burst`` at once.
+
+    :meth:`take` spends one token and says whether one was left; tokens refill
+    continuously with the monotonic clock (no task, no timer).
+    """
+
+    __slots__ = ("_stamp", "_tokens", "burst", "rate")
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
+        self.rate = rate
+        self.burst = rate if burst is None else burst
+        self._tokens = self.burst
+        self._stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+        if tokens < 1.0:
+            self._tokens = tokens
+            return False
+        self._tokens = tokens - 1.0
+        return True
+
+
+def _positive_or_none(value: object, name: str, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"{where}: {name} must be a positive number or None, got {value!r}")
+    return float(value)
+
+
+def check_rate(value: object, where: str) -> float | None:
+    """Validate ``max_messages_per_second`` (``None``: no limit)."""
+    rate = _positive_or_none(value, "max_messages_per_second", where)
+    if rate is not None and rate < 1.0:
+        raise ValueError(f"{where}: max_messages_per_second must be at least 1, got {value!r}")
+    return rate
+
+
+def check_idle_timeout(value: object, where: str) -> float | None:
+    """Validate ``idle_timeout`` in seconds (``None``: wait forever)."""
+    return _positive_or_none(value, "idle_timeout", where)
