@@ -124,6 +124,18 @@ def test_max_queue_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_queue"):
         MemoryBroadcast(max_queue=0)
 
+    async def main() -> None:
+        async with MemoryBroadcast() as broadcast:
+            with pytest.raises(ValueError, match="max_queue"):
+                async with broadcast.subscribe("a", max_queue=0):
+                    pass  # pragma: no cover
+            async with broadcast.subscribe("a", max_queue=1) as sub:
+                broadcast.fan_out("a", 1)
+                broadcast.fan_out("a", 2)  # over 1: dropped
+                assert sub.dropped
+
+    run("asyncio", main)
+
 
 def chat_app(broadcast: Broadcast) -> App:
     @asynccontextmanager

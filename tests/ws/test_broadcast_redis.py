@@ -160,6 +160,9 @@ def test_redis_restart_keeps_subscriptions(
             with pytest.raises(BroadcastUnavailable, match="'news'"):
                 await broadcast.publish("news", "during")
             await asyncio.sleep(0.5)  # the reader notices and keeps retrying
+            # a subscription taken during the outage is made once Redis is back
+            late_cm = broadcast.subscribe("late")
+            late = await late_cm.__aenter__()
             await asyncio.to_thread(redis_process.start)
 
             # once the reader has subscribed again, publishing reaches the subscriber
@@ -174,6 +177,9 @@ def test_redis_restart_keeps_subscriptions(
                         break
                     except TimeoutError:
                         continue
+            await broadcast.publish("late", {"ok": True})
+            assert await next_message(late) == {"ok": True}
+            await late_cm.__aexit__(None, None, None)
         lost = [r for r in caplog.records if "connection lost" in r.getMessage()]
         back = [r for r in caplog.records if "reconnected" in r.getMessage()]
         assert len(lost) == 1  # once per outage, not once per retry
@@ -197,5 +203,30 @@ def test_presence_on_a_redis_store() -> None:
             await presence.leave("room", "bob")
         finally:
             await store.aclose()
+
+    asyncio.run(main())
+
+
+def test_redis_broadcast_refuses_a_non_asyncio_loop() -> None:
+    trio = pytest.importorskip("trio")
+
+    async def main() -> None:
+        with pytest.raises(RuntimeError, match="asyncio"):
+            await RedisBroadcast(SHARED_URL).connect()
+
+    trio.run(main)
+
+
+def test_connect_fails_clearly_when_redis_is_down() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])  # nothing listens there once closed
+
+    async def main() -> None:
+        broadcast = RedisBroadcast(f"redis://user:secret@127.0.0.1:{port}/0")
+        with pytest.raises(BroadcastUnavailable) as info:
+            await broadcast.connect()
+        assert "secret" not in str(info.value)
+        assert not broadcast.connected
 
     asyncio.run(main())

@@ -233,6 +233,8 @@ class Broadcast:
     ) -> AsyncIterator[Subscriber]:
         """Subscribe to ``channel`` for the ``async with`` block."""
         self._require_connected()
+        if max_queue is not None and max_queue < 1:
+            raise ValueError(f"max_queue must be at least 1, got {max_queue}")
         subscriber = Subscriber(channel, max_queue or self.max_queue)
         subscribers = self._channels.setdefault(channel, set())
         first = not subscribers

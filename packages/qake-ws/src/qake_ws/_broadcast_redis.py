@@ -78,6 +78,13 @@ class RedisBroadcast(Broadcast):
 
     async def _open(self) -> None:
         try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "RedisBroadcast runs on asyncio (redis-py's client); "
+                "use MemoryBroadcast under another event loop such as trio"
+            ) from None
+        try:
             from redis.asyncio import Redis
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise RuntimeError(
@@ -138,8 +145,10 @@ class RedisBroadcast(Broadcast):
                 pass
 
     async def _unlisten(self, channel: str) -> None:
-        self._confirmed.pop(channel, None)
         async with self._lock:
+            if channel in self._channels:
+                return  # a new local subscriber arrived while this one left
+            self._confirmed.pop(channel, None)
             if self._pubsub is not None:
                 try:
                     await self._pubsub.unsubscribe(self.prefix + channel)
