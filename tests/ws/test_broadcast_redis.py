@@ -18,7 +18,13 @@ from typing import Any
 import pytest
 
 from qake_core import RedisStore
-from qake_ws import BroadcastUnavailable, Presence, RedisBroadcast, Subscriber
+from qake_ws import (
+    BroadcastUnavailable,
+    Presence,
+    RedisBroadcast,
+    Subscriber,
+    SubscriberDropped,
+)
 
 pytest.importorskip("redis", reason="RedisBroadcast needs redis-py (qake-ws[redis])")
 
@@ -119,6 +125,32 @@ def test_a_message_published_in_one_process_reaches_both() -> None:
             assert await next_message(b_other) == "x"
             assert "@" not in repr(one)
         assert asyncio.all_tasks() == {asyncio.current_task()}  # readers stopped
+
+    asyncio.run(main())
+
+
+@needs_shared_redis
+def test_a_slow_subscriber_is_dropped_others_keep_receiving() -> None:
+    prefix = unique("slow")
+
+    async def main() -> None:
+        async with (
+            RedisBroadcast(SHARED_URL, prefix=prefix, max_queue=3) as here,
+            RedisBroadcast(SHARED_URL, prefix=prefix) as there,
+            here.subscribe("c") as slow,
+            here.subscribe("c", max_queue=100) as fast,
+            there.subscribe("c") as remote,
+        ):
+            for i in range(10):
+                await there.publish("c", i)
+            assert [await next_message(fast) for _ in range(10)] == list(range(10))
+            assert [await next_message(remote) for _ in range(3)] == [0, 1, 2]
+            assert slow.dropped
+            with pytest.raises(SubscriberDropped):
+                await next_message(slow)
+            await here.publish("c", "still")
+            assert await next_message(fast) == "still"
+            assert here.subscriber_count("c") == 1
 
     asyncio.run(main())
 
