@@ -122,6 +122,25 @@ def test_idle_timeout_counts_while_waiting_only(make_app: MakeApp, client_for: M
     assert DEFAULT_IDLE_TIMEOUT == 300.0
 
 
+def test_each_message_restarts_the_idle_timer(make_app: MakeApp, client_for: MakeClient) -> None:
+    app = make_app()
+
+    @app.websocket("/ws", idle_timeout=0.3)
+    async def echo(ws: WebSocket) -> None:
+        await ws.accept()
+        async for text in ws.iter_text():
+            await ws.send_text(text)
+
+    with client_for(app).websocket_connect("/ws") as session:
+        for n in range(5):  # 0.75 s in all, never 0.3 s without a message
+            time.sleep(0.15)
+            session.send_text(str(n))
+            assert session.receive_text() == str(n)
+        with pytest.raises(ClientDisconnect) as info:
+            session.receive_text()
+    assert info.value.code == 1001
+
+
 def test_limits_can_be_turned_off(make_app: MakeApp, client_for: MakeClient) -> None:
     seen: list[Any] = []
     app = _counting_app(make_app, seen, max_messages_per_second=None, idle_timeout=None)

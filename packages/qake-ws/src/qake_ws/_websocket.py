@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Literal, NoReturn
@@ -12,7 +13,7 @@ import orjson
 from qake_core import HTTPConnection
 from qake_core.types import Message, Receive, Scope, Send
 from qake_ws._exceptions import WebSocketDisconnect
-from qake_ws._limits import MessageRate
+from qake_ws._limits import AsyncioIdleWatch, IdleTimeout, MessageRate
 from qake_ws._state import WebSocketState
 
 __all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "WebSocket"]
@@ -56,6 +57,14 @@ def _too_big(message: Message, limit: int) -> bool:
     return data is not None and len(data) > limit
 
 
+def _on_asyncio() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def _check_reason(reason: str) -> str:
     if len(reason.encode("utf-8")) > _MAX_REASON_BYTES:
         raise ValueError(
@@ -77,6 +86,8 @@ class WebSocket(HTTPConnection):
     """
 
     __slots__ = (
+        "_idle_watch",
+        "_idle_watch_ready",
         "_rate",
         "_receive",
         "_send",
@@ -113,6 +124,8 @@ class WebSocket(HTTPConnection):
         self.idle_timeout = idle_timeout
         #: ``time.monotonic()`` of the last message received (or of the connection's start).
         self.last_received_at = time.monotonic()
+        self._idle_watch: AsyncioIdleWatch | None = None
+        self._idle_watch_ready = False
 
     @property
     def subprotocols(self) -> list[str]:
@@ -138,6 +151,7 @@ class WebSocket(HTTPConnection):
                 return message
             if kind == "websocket.disconnect":
                 self.client_state = _DISCONNECTED
+                self._stop_idle_watch()
                 return message
             raise RuntimeError(f"unexpected ASGI message {kind!r} on a connected WebSocket")
         if state is _CONNECTING:
@@ -153,8 +167,19 @@ class WebSocket(HTTPConnection):
         timeout = self.idle_timeout
         if timeout is None:
             return await self._receive()
-        with anyio.move_on_after(timeout):
-            return await self._receive()
+        if not self._idle_watch_ready:
+            self._idle_watch_ready = True
+            if _on_asyncio():
+                self._idle_watch = AsyncioIdleWatch(timeout)
+        watch = self._idle_watch
+        if watch is not None:
+            try:
+                return await watch.receive(self._receive)
+            except IdleTimeout:
+                pass
+        else:  # trio: its cancel scopes are cheap
+            with anyio.move_on_after(timeout):
+                return await self._receive()
         return await self._fail(_GOING_AWAY, "idle timeout")
 
     async def send(self, message: Message) -> None:
@@ -205,6 +230,7 @@ class WebSocket(HTTPConnection):
 
         Closing a connection that is already closed, by either side, does nothing.
         """
+        self._stop_idle_watch()
         if self.application_state is _DISCONNECTED or self.client_state is _DISCONNECTED:
             self.application_state = _DISCONNECTED
             return
@@ -213,6 +239,10 @@ class WebSocket(HTTPConnection):
         await self.send(
             {"type": "websocket.close", "code": code, "reason": _check_reason(reason or "")}
         )
+
+    def _stop_idle_watch(self) -> None:
+        if self._idle_watch is not None:
+            self._idle_watch.stop()
 
     async def _fail(self, code: int, reason: str) -> NoReturn:
         """Close with ``code`` because of what the client sent, then raise."""
