@@ -13,6 +13,8 @@ import importlib.util
 import re
 from pathlib import Path
 
+from redis_process import redis_process  # noqa: F401 - the fixture, for the modules here
+
 _USES_QAKEAPI = re.compile(r"^\s*(from|import) qakeapi\b", re.MULTILINE)
 
 collect_ignore = (

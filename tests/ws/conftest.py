@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from redis_process import redis_process  # noqa: F401 - the fixture, for the modules here
 
 from qake_core import App
 from qake_testing import TestClient

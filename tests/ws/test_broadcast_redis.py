@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 import socket
-import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from redis_process import RedisProcess, redis_answers
 
 from qake_core import RedisStore
 from qake_ws import (
@@ -31,63 +28,9 @@ pytest.importorskip("redis", reason="RedisBroadcast needs redis-py (qake-ws[redi
 SHARED_URL = "redis://127.0.0.1:6379/0"
 
 
-def redis_answers(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
 needs_shared_redis = pytest.mark.skipif(
     not redis_answers("127.0.0.1", 6379), reason="no Redis answers on 127.0.0.1:6379"
 )
-
-
-class RedisProcess:
-    """A private redis-server on a free port, stopped and started at will."""
-
-    def __init__(self, exe: str, workdir: Path) -> None:
-        self.exe = exe
-        self.workdir = workdir
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = int(s.getsockname()[1])
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        args = [self.exe, "--port", str(self.port), "--bind", "127.0.0.1"]
-        args += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while not redis_answers("127.0.0.1", self.port):
-            if time.monotonic() > deadline:  # pragma: no cover - environment
-                pytest.fail("the private redis-server did not start")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-            self.proc = None
-
-
-@pytest.fixture
-def redis_process(tmp_path: Path) -> Iterator[RedisProcess]:
-    exe = shutil.which("redis-server")
-    if exe is None:  # pragma: no cover - .ci/run installs it
-        pytest.skip("redis-server is not installed (CI installs Debian's redis-server)")
-    server = RedisProcess(exe, tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 async def next_message(subscriber: Subscriber, timeout: float = 5) -> Any:
