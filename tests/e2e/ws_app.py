@@ -1,0 +1,134 @@
+"""WebSocket routes for tests/e2e/test_ws_e2e.py under a real uvicorn: echo, a chosen
+subprotocol, a refused handshake, tight size and rate limits, a handler whose clean-up
+an HTTP route reports, and a Redis broadcast across workers (``/news``).
+
+The broadcast's Redis key prefix comes from ``QAKE_WS_E2E_PREFIX`` (unique per test);
+without it the app starts no broadcast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from qake_ws import RedisBroadcast
+from qakeapi import QakeAPI, WebSocket
+
+__all__ = ["app"]
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+PREFIX = os.environ.get("QAKE_WS_E2E_PREFIX")
+broadcast = RedisBroadcast(REDIS_URL, prefix=PREFIX) if PREFIX else None
+
+#: ``/tracked/{key}`` handlers: "open" while running, "cleaned" once ``finally`` ran.
+STATES: dict[str, str] = {}
+#: The task each ``/tracked/{key}`` handler ran in.
+TASKS: dict[str, asyncio.Task[object]] = {}
+
+
+@asynccontextmanager
+async def lifespan(_app: QakeAPI) -> AsyncIterator[None]:
+    if broadcast is None:
+        yield
+        return
+    async with broadcast:
+        yield
+
+
+app = QakeAPI(lifespan=lifespan)
+
+
+@app.get("/ok")
+async def ok() -> dict[str, int]:
+    return {"pid": os.getpid()}
+
+
+@app.websocket("/echo")
+async def echo(ws: WebSocket) -> None:
+    """Each text frame back as text, each binary frame back as binary."""
+    await ws.accept()
+    while True:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        if message.get("text") is not None:
+            await ws.send_text(message["text"])
+        else:
+            await ws.send_bytes(message["bytes"])
+
+
+@app.websocket("/proto")
+async def proto(ws: WebSocket) -> None:
+    """Picks ``chat.v2`` when offered, else none; tells the client what it chose."""
+    chosen = "chat.v2" if "chat.v2" in ws.subprotocols else None
+    await ws.accept(subprotocol=chosen)
+    await ws.send_text(chosen or "")
+
+
+@app.websocket("/deny")
+async def deny(ws: WebSocket) -> None:
+    """Closes before accepting: the handshake is refused."""
+    await ws.close()
+
+
+@app.websocket("/small", max_message_size=1024)
+async def small(ws: WebSocket) -> None:
+    await ws.accept()
+    async for text in ws.iter_text():
+        await ws.send_text(f"got {len(text)}")
+
+
+@app.websocket("/slow", max_messages_per_second=5)
+async def slow(ws: WebSocket) -> None:
+    await ws.accept()
+    async for text in ws.iter_text():
+        await ws.send_text(text)
+
+
+@app.websocket("/tracked/{key}")
+async def tracked(ws: WebSocket, key: str) -> None:
+    """Records its task and, in ``finally``, that its clean-up ran."""
+    task = asyncio.current_task()
+    assert task is not None
+    TASKS[key] = task
+    STATES[key] = "open"
+    try:
+        await ws.accept()
+        await ws.send_text("ready")
+        async for text in ws.iter_text():
+            await ws.send_text(text)
+    finally:
+        STATES[key] = "cleaned"
+
+
+@app.get("/tracked/{key}")
+async def tracked_state(key: str) -> dict[str, object]:
+    """The handler's state, whether its task finished, and this process's task count."""
+    task = TASKS.get(key)
+    return {
+        "state": STATES.get(key),
+        "task_done": task is not None and task.done(),
+        "tasks": len(asyncio.all_tasks()),
+    }
+
+
+@app.websocket("/news")
+async def news(ws: WebSocket) -> None:
+    """Every message of the ``news`` channel; any client message is answered with this
+    worker's pid (answered once the subscription is in place)."""
+    assert broadcast is not None, "QAKE_WS_E2E_PREFIX is not set"
+    await ws.accept()
+
+    async def answer_pid(_message: str | bytes) -> None:
+        await ws.send_json({"pid": os.getpid()})
+
+    await broadcast.forward("news", ws, on_receive=answer_pid)
+
+
+@app.post("/news")
+async def publish_news() -> dict[str, int]:
+    assert broadcast is not None, "QAKE_WS_E2E_PREFIX is not set"
+    await broadcast.publish("news", {"headline": "hello workers", "from": os.getpid()})
+    return {"pid": os.getpid()}
