@@ -219,11 +219,14 @@ async def check_password(db: Database, username: str, password: str) -> bool:
     return await verify_password(password, rows[0][0])
 
 
-async def add_user(db: Database, username: str, password: str) -> bool:
-    """Create a user; ``False`` when the name is taken."""
+async def add_user(db: Database, username: str, password: str, *, replace: bool = False) -> bool:
+    """Create a user (``replace``: or set their password); ``False`` when the name is taken."""
     stored = await hash_password(password)
+    sql = "INSERT INTO users VALUES (?, ?, ?)"
+    if replace:
+        sql += " ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash"
     try:
-        await db.query("INSERT INTO users VALUES (?, ?, ?)", username, stored, time.time())
+        await db.query(sql, username, stored, time.time())
     except sqlite3.IntegrityError:
         return False
     return True
@@ -408,7 +411,7 @@ def create_app(settings: Settings | None = None) -> QakeAPI:
     async def lifespan(app: QakeAPI) -> AsyncIterator[dict[str, Any]]:
         db = Database(settings.database)
         for username, password in settings.users:
-            await add_user(db, username, password)
+            await add_user(db, username, password, replace=True)
         try:
             async with broadcast:
                 presence = Presence(store, prefix="chat:presence:")
