@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Literal
 
-from qake_core import Request
+from qake_core import HTTPConnection
 from qake_security._schemes import MAX_CREDENTIALS_LENGTH, SecurityBase
 
 __all__ = ["APIKeyBase", "APIKeyCookie", "APIKeyHeader", "APIKeyQuery"]
@@ -43,10 +43,10 @@ class APIKeyBase(SecurityBase, ABC):
         self.name = name
 
     @abstractmethod
-    def read(self, request: Request) -> str | None:
+    def read(self, request: HTTPConnection) -> str | None:
         """The key as sent, or ``None``."""
 
-    async def __call__(self, request: Request) -> str | None:
+    async def __call__(self, request: HTTPConnection) -> str | None:
         key = self.read(request)
         if not key or len(key) > MAX_CREDENTIALS_LENGTH:
             self.unauthorized()
@@ -59,7 +59,7 @@ class APIKeyHeader(APIKeyBase):
 
     location = "header"
 
-    def read(self, request: Request) -> str | None:
+    def read(self, request: HTTPConnection) -> str | None:
         value: str | None = request.headers.get(self.name)
         return value
 
@@ -70,7 +70,7 @@ class APIKeyQuery(APIKeyBase):
 
     location = "query"
 
-    def read(self, request: Request) -> str | None:
+    def read(self, request: HTTPConnection) -> str | None:
         value: str | None = request.query_params.get(self.name)
         return value
 
@@ -80,5 +80,5 @@ class APIKeyCookie(APIKeyBase):
 
     location = "cookie"
 
-    def read(self, request: Request) -> str | None:
+    def read(self, request: HTTPConnection) -> str | None:
         return request.cookies.get(self.name)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from qake_core import Request
+from qake_core import HTTPConnection
 from qake_security._schemes import (
     INVALID_CREDENTIALS,
     SecurityBase,
@@ -74,7 +74,7 @@ class _HTTPScheme(SecurityBase):
             challenge=challenge or scheme.capitalize(),
         )
 
-    def credentials(self, request: Request) -> tuple[str, str] | None:
+    def credentials(self, request: HTTPConnection) -> tuple[str, str] | None:
         """``(scheme as sent, credentials)``, or ``None`` after :meth:`unauthorized`."""
         value = authorization_of(request)
         if not value:
@@ -91,7 +91,7 @@ class HTTPBase(_HTTPScheme):
     """Any HTTP authentication ``scheme``: yields the header's
     :class:`HTTPAuthorizationCredentials` whatever the scheme sent."""
 
-    async def __call__(self, request: Request) -> HTTPAuthorizationCredentials | None:
+    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
         found = self.credentials(request)
         return None if found is None else HTTPAuthorizationCredentials(*found)
 
@@ -99,7 +99,7 @@ class HTTPBase(_HTTPScheme):
 class _NamedScheme(HTTPBase):
     """An HTTP scheme whose credentials must use one auth-scheme name."""
 
-    async def __call__(self, request: Request) -> HTTPAuthorizationCredentials | None:
+    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
         found = self.credentials(request)
         if found is None:
             return None
@@ -203,7 +203,7 @@ class HTTPBasic(_HTTPScheme):
         )
         self.realm = realm
 
-    async def __call__(self, request: Request) -> HTTPBasicCredentials | None:
+    async def __call__(self, request: HTTPConnection) -> HTTPBasicCredentials | None:
         found = self.credentials(request)
         if found is None:
             return None

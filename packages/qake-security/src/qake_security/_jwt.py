@@ -11,14 +11,16 @@ check failed; missing scopes ``403`` with ``error="insufficient_scope"``.
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
-from qake_core import HTTPException, Request, SecurityScopes, parse_cookie_header
+from qake_core import HTTPConnection, HTTPException, SecurityScopes, parse_cookie_header
 from qake_core.types import ASGIApp, Scope
 from qake_security._jwks import JWKSKeys, KeySet, StaticKeys, VerifyingKey
 from qake_security._lazy_jwt import jwt
@@ -37,6 +39,8 @@ SCOPE_DETAIL = "Not enough permissions"
 #: RFC 6750 §3.1: no ``error`` attribute when the request carried no token at all.
 MISSING_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 INVALID_CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+#: A ``websocket_query_param`` name: RFC 3986 unreserved characters, sent unencoded.
+_QUERY_NAME = re.compile(r"[A-Za-z0-9._~-]{1,64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,29 @@ def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def _query_param(name: object) -> str | None:
+    """``websocket_query_param`` checked at construction (``None``: off)."""
+    if name is None:
+        return None
+    if not isinstance(name, str) or not _QUERY_NAME.fullmatch(name):
+        raise ValueError(
+            "JWTAuth: websocket_query_param names the query parameter that carries the token "
+            "on WebSocket handshakes, e.g. websocket_query_param='access_token' (1 to 64 "
+            f"letters, digits, '-', '.', '_' or '~'); got {name!r}"
+        )
+    return name
+
+
+def _first_query_value(query: bytes, name: str) -> str | None:
+    """The first value of ``name`` in a raw query string (percent-decoded), or ``None``."""
+    if not query:
+        return None
+    for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if key == name:
+            return value
+    return None
+
+
 def _strings(value: Any, name: str) -> frozenset[str]:
     """A space-separated string or a list of strings (``scope``, ``scp``, roles)."""
     if value is None:
@@ -93,6 +120,13 @@ class JWTAuth:
     (``app.add_middleware(auth.middleware)``) it sets ``request.user`` /
     ``request.auth`` for every request. ``cookie="name"`` also reads the token from that
     cookie (protect cookie-authenticated forms with CSRF middleware).
+
+    It serves WebSocket routes as well (the handshake is authenticated like a request).
+    Browsers cannot set headers on a WebSocket, so ``websocket_query_param="name"``
+    (off by default) also reads the token from that query parameter, on WebSocket
+    handshakes only: HTTP requests never take a token from their URL. URLs are logged by
+    servers and proxies: give such connections short-lived tokens. The order is the
+    ``Authorization`` header, then the query parameter (WebSocket), then the cookie.
 
     Verified tokens are remembered (``cache_size`` of them, each only until its ``exp``
     plus the leeway; all are forgotten when the keys change), so a client that sends
@@ -115,6 +149,7 @@ class JWTAuth:
         require: Iterable[str] = ("exp", "iat"),
         roles_claim: str = "roles",
         cookie: str | None = None,
+        websocket_query_param: str | None = None,
         auto_error: bool = True,
         expires_in: float | timedelta = 900,
         cache_size: int = 1024,
@@ -131,6 +166,7 @@ class JWTAuth:
         self.require = tuple(required)
         self.roles_claim = roles_claim
         self.cookie = cookie
+        self.websocket_query_param = _query_param(websocket_query_param)
         self.auto_error = auto_error
         self.expires_in = _seconds(expires_in)
         if cache_size < 0:
@@ -258,7 +294,8 @@ class JWTAuth:
     # -- the request side -------------------------------------------------------------
 
     def token_from(self, scope: Scope) -> str | None:
-        """The bearer token of a request: its ``Authorization`` header, else the cookie."""
+        """The bearer token of a request: its ``Authorization`` header, else (WebSocket
+        handshakes, when configured) the ``websocket_query_param``, else the cookie."""
         found = self._token_and_key(scope)
         return None if found is None else found[0]
 
@@ -277,6 +314,10 @@ class JWTAuth:
                     return token, (value if len(value) == len(token) + 7 else token)
             elif name == b"cookie" and self.cookie is not None:
                 cookie_header = value.decode("latin-1")
+        if self.websocket_query_param is not None and scope["type"] == "websocket":
+            token = _first_query_value(scope.get("query_string", b""), self.websocket_query_param)
+            if token:
+                return token, token
         if cookie_header is not None:
             token = parse_cookie_header(cookie_header).get(self.cookie or "")
             return (token, token) if token else None
@@ -330,9 +371,11 @@ class JWTAuth:
         return verified
 
     async def __call__(
-        self, request: Request, security_scopes: SecurityScopes
+        self, request: HTTPConnection, security_scopes: SecurityScopes
     ) -> SimpleUser | None:
-        """The dependency: the authenticated user (``None`` with ``auto_error=False``)."""
+        """The dependency: the authenticated user (``None`` with ``auto_error=False``), on
+        HTTP routes (``request`` is the ``Request``) and WebSocket routes (the
+        ``WebSocket``, before ``accept()``: a 401/403 denies the handshake)."""
         scope = request.scope
         # PERF: authenticate() with its remembered-token path inlined (one call fewer).
         for name, value in scope["headers"]:

@@ -8,6 +8,7 @@ from qake_core import problem_response
 from qake_core.types import ASGIApp, Receive, Scope, Send
 from qake_security._jwt import INVALID_CHALLENGE, INVALID_DETAIL, InvalidToken
 from qake_security._users import ANONYMOUS, set_user
+from qake_security._ws_denial import deny_websocket
 
 if TYPE_CHECKING:
     from qake_security._jwt import JWTAuth
@@ -24,9 +25,10 @@ class JWTAuthMiddleware:
     No token: the request goes on as :data:`ANONYMOUS` (routes that need a user say
     so with ``Depends(auth)`` or ``requires(...)``). A token that fails verification is
     answered here with ``401`` and ``WWW-Authenticate: Bearer error="invalid_token"``
-    (a WebSocket handshake is closed with 1008) rather than silently treated as
-    anonymous, so that a client learns its token is bad; ``reject_invalid=False`` lets
-    such requests through as anonymous instead.
+    rather than silently treated as anonymous, so that a client learns its token is
+    bad; ``reject_invalid=False`` lets such requests through as anonymous instead. A
+    WebSocket handshake gets the same 401 when the server has the
+    ``websocket.http.response`` extension, else a close with 1008.
     """
 
     def __init__(self, app: ASGIApp, auth: JWTAuth, reject_invalid: bool = True) -> None:
@@ -51,9 +53,8 @@ class JWTAuthMiddleware:
         await self.app(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            await receive()  # websocket.connect
-            await send({"type": "websocket.close", "code": WS_POLICY_VIOLATION, "reason": ""})
-            return
         response = problem_response(401, INVALID_DETAIL, headers=INVALID_CHALLENGE)
-        await response(scope, receive, send)
+        if scope["type"] == "websocket":
+            await deny_websocket(scope, receive, send, response, WS_POLICY_VIOLATION)
+        else:
+            await response(scope, receive, send)

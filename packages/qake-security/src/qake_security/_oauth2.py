@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from qake_core import Request
+from qake_core import HTTPConnection
 from qake_security._schemes import (
     INVALID_CREDENTIALS,
     MAX_CREDENTIALS_LENGTH,
@@ -81,7 +81,7 @@ class OAuth2(SecurityBase):
             challenge="Bearer",
         )
 
-    async def __call__(self, request: Request) -> str | None:
+    async def __call__(self, request: HTTPConnection) -> str | None:
         value = authorization_of(request)
         if not value or len(value) > MAX_CREDENTIALS_LENGTH:
             self.unauthorized()
@@ -92,7 +92,7 @@ class OAuth2(SecurityBase):
 class _BearerFlow(OAuth2):
     """An OAuth2 flow whose access token comes as ``Authorization: Bearer <token>``."""
 
-    async def __call__(self, request: Request) -> str | None:
+    async def __call__(self, request: HTTPConnection) -> str | None:
         value = authorization_of(request)
         parsed = split_authorization(value) if value else None
         if parsed is None or parsed[0] != "bearer":

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
-from qake_core import Depends, HTTPException, Request
+from qake_core import Depends, HTTPConnection, HTTPException, Request
 from qake_security._users import BaseUser, credentials_of, user_of
 
 __all__ = [
@@ -27,9 +27,12 @@ __all__ = [
 ]
 
 #: What a permission runs: ``check(request)`` returning ``True`` to allow, sync or async.
+#: It is given the ``Request`` on HTTP routes and the ``WebSocket`` on WebSocket routes;
+#: a check that reads only what both have (headers, user, auth, path params) is
+#: annotated ``HTTPConnection`` to say so (one annotated ``Request`` is accepted too).
 PermissionCheck = Callable[[Request], "bool | Awaitable[bool]"]
-_SyncCheck = Callable[[Request], bool]
-_AsyncCheck = Callable[[Request], Awaitable[bool]]
+_SyncCheck = Callable[[HTTPConnection], bool]
+_AsyncCheck = Callable[[HTTPConnection], Awaitable[bool]]
 
 #: The challenge sent with a 401 when the authentication layer names none (RFC 6750).
 DEFAULT_CHALLENGE = "Bearer"
@@ -48,9 +51,9 @@ class Permission:
 
     ``check(request)`` returns ``True`` to allow and ``False`` to deny; it may be an
     ``async def`` and sees ``request.user``, ``request.auth`` and
-    ``request.path_params``. ``a & b``, ``a | b`` (both short-circuit) and ``~a`` make
-    new permissions; a combination of synchronous checks stays synchronous (no
-    coroutine per request).
+    ``request.path_params`` (``request`` is the ``WebSocket`` on WebSocket routes).
+    ``a & b``, ``a | b`` (both short-circuit) and ``~a`` make new permissions; a
+    combination of synchronous checks stays synchronous (no coroutine per request).
     """
 
     __slots__ = ("_async", "_sync", "name")
@@ -62,18 +65,20 @@ class Permission:
         self._sync: _SyncCheck | None = None
         self._async: _AsyncCheck | None = None
         label = self.name
+        # The connection it is given: a Request (HTTP) or the WebSocket (WebSocket routes).
+        call = cast("Callable[[HTTPConnection], Any]", check)
         if inspect.iscoroutinefunction(check) or inspect.iscoroutinefunction(
             getattr(check, "__call__", None)  # noqa: B004 - an async __call__ method
         ):
 
-            async def run_async(request: Request) -> bool:
-                return _verdict(label, await check(request))  # type: ignore[misc]
+            async def run_async(request: HTTPConnection) -> bool:
+                return _verdict(label, await call(request))
 
             self._async = run_async
         else:
 
-            def run_sync(request: Request) -> bool:
-                return _verdict(label, check(request))
+            def run_sync(request: HTTPConnection) -> bool:
+                return _verdict(label, call(request))
 
             self._sync = run_sync
 
@@ -88,7 +93,7 @@ class Permission:
         """Whether evaluating it awaits (some check in it is an ``async def``)."""
         return self._sync is None
 
-    async def allows(self, request: Request) -> bool:
+    async def allows(self, request: HTTPConnection) -> bool:
         """Whether ``request`` passes."""
         if self._sync is not None:
             return self._sync(request)
@@ -101,7 +106,7 @@ class Permission:
         sync = self._sync
         assert sync is not None
 
-        async def lifted(request: Request) -> bool:
+        async def lifted(request: HTTPConnection) -> bool:
             return sync(request)
 
         return lifted
@@ -122,14 +127,14 @@ class Permission:
         if a is not None and b is not None:
             sync_a, sync_b = a, b
 
-            def combined_sync(request: Request) -> bool:
+            def combined_sync(request: HTTPConnection) -> bool:
                 first = sync_a(request)
                 return first if first is not both else sync_b(request)
 
             return Permission._of(name, combined_sync, None)
         first_check, second_check = self._as_async(), other._as_async()
 
-        async def combined(request: Request) -> bool:
+        async def combined(request: HTTPConnection) -> bool:
             first = await first_check(request)
             return first if first is not both else await second_check(request)
 
@@ -142,7 +147,7 @@ class Permission:
             return Permission._of(name, lambda r: not sync(r), None)
         assert async_ is not None
 
-        async def negated(request: Request) -> bool:
+        async def negated(request: HTTPConnection) -> bool:
             return not await async_(request)
 
         return Permission._of(name, None, negated)
@@ -151,7 +156,7 @@ class Permission:
         return f"Permission({self.name})"
 
 
-def _is_authenticated(request: Request) -> bool:
+def _is_authenticated(request: HTTPConnection) -> bool:
     return user_of(request.scope).is_authenticated is True
 
 
@@ -168,7 +173,7 @@ class HasRole(Permission):
         if not isinstance(role, str) or not role:
             raise TypeError(f"HasRole(role): give one role name as a string, got {role!r}")
 
-        def has_role(request: Request) -> bool:
+        def has_role(request: HTTPConnection) -> bool:
             user = user_of(request.scope)
             return user.is_authenticated is True and role in user.roles
 
@@ -185,7 +190,7 @@ class HasScope(Permission):
         if not isinstance(scope, str) or not scope or " " in scope:
             raise TypeError(f"HasScope(scope): give one scope name, got {scope!r}")
 
-        def has_scope(request: Request) -> bool:
+        def has_scope(request: HTTPConnection) -> bool:
             credentials = credentials_of(request.scope)
             return credentials is not None and scope in credentials.scopes
 
@@ -234,7 +239,7 @@ def _challenge_of(auth: Any) -> str:
     return DEFAULT_CHALLENGE
 
 
-def _denial(request: Request, challenge: str) -> HTTPException:
+def _denial(request: HTTPConnection, challenge: str) -> HTTPException:
     if user_of(request.scope).is_authenticated is not True:
         return HTTPException(401, "Not authenticated", headers={"WWW-Authenticate": challenge})
     return HTTPException(403, "Not enough permissions")
@@ -264,7 +269,7 @@ def requires(*needs: str | Permission, auth: Any = None) -> Callable[..., Awaita
     challenge = _challenge_of(auth)
     sync, async_ = permission._sync, permission._async
 
-    async def enforce(request: Request) -> BaseUser:
+    async def enforce(request: HTTPConnection) -> BaseUser:
         # PERF: a combination of sync checks is evaluated without a coroutine.
         allowed = sync(request) if sync is not None else await async_(request)  # type: ignore[misc]
         if not allowed:
@@ -275,7 +280,7 @@ def requires(*needs: str | Permission, auth: Any = None) -> Callable[..., Awaita
     if auth is not None:
         marker = auth if isinstance(auth, Depends) else Depends(auth)
 
-        async def authenticated_guard(request: Request, _auth: Any = marker) -> BaseUser:
+        async def authenticated_guard(request: HTTPConnection, _auth: Any = marker) -> BaseUser:
             return await enforce(request)
 
         guard = authenticated_guard

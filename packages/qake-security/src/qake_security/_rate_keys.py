@@ -2,7 +2,8 @@
 function of your own (``RateLimit(key=...)``).
 
 A key function takes the ``Request`` and returns a string (the partition of the quota)
-or ``None`` to exempt the request; it may be ``async``. The client address is
+or ``None`` to exempt the request; it may be ``async``. The ones here take any
+``HTTPConnection`` (they read only what a WebSocket handshake has too). The client address is
 ``request.client.host``, which is the real client only behind
 ``ProxyHeadersMiddleware`` / ``App(trusted_proxies=[...])`` or ``RateLimit(
 trusted_proxies=[...])``: ``X-Forwarded-For`` from anyone else is never read.
@@ -14,7 +15,7 @@ import hashlib
 import ipaddress
 from collections.abc import Awaitable, Callable
 
-from qake_core import Request
+from qake_core import HTTPConnection, Request
 from qake_security._users import user_of
 
 __all__ = ["KeyFunc", "by_api_key", "by_client", "by_user"]
@@ -23,7 +24,7 @@ __all__ = ["KeyFunc", "by_api_key", "by_client", "by_user"]
 KeyFunc = Callable[[Request], str | Awaitable[str | None] | None]
 
 
-def by_client(request: Request) -> str:
+def by_client(request: HTTPConnection) -> str:
     """The client's address; an IPv6 client counts by its /64 network, because one
     subscriber gets a whole /64 and could otherwise rotate through it (RFC 6177)."""
     # PERF: the scope's pair, not ``request.client`` (which builds an Address).
@@ -42,7 +43,7 @@ def by_client(request: Request) -> str:
     return "ip:" + host
 
 
-def by_user(request: Request) -> str:
+def by_user(request: HTTPConnection) -> str:
     """The authenticated user's identity (``request.user``); anonymous requests count
     by client address, so that logging out does not lift a limit. Authentication must
     have run first (a middleware, or a dependency listed before the limit)."""
@@ -52,13 +53,13 @@ def by_user(request: Request) -> str:
     return by_client(request)
 
 
-def by_api_key(header: str = "X-API-Key") -> Callable[[Request], str]:
+def by_api_key(header: str = "X-API-Key") -> Callable[[HTTPConnection], str]:
     """The API key in ``header``, by its SHA-256 digest (the key itself is a secret: it
     never reaches the store, a log or a response); requests without one count by
     client address."""
     name = header.lower()
 
-    def api_key(request: Request) -> str:
+    def api_key(request: HTTPConnection) -> str:
         value = request.headers.get(name)
         if not value:
             return by_client(request)

@@ -1,9 +1,10 @@
 """What every security dependency shares: its OpenAPI scheme, its 401, and how an
 ``Authorization`` header is read (RFC 9110 section 11).
 
-A security dependency is a callable instance taking the ``Request``; qake-docs finds
-it in a route's dependencies by its ``security_scheme`` (an OpenAPI 3.1 Security Scheme
-Object) and ``scheme_name`` (the key under ``components.securitySchemes``).
+A security dependency is a callable instance taking the ``HTTPConnection``, so that it
+serves HTTP routes (a ``Request``) and WebSocket handshakes (the ``WebSocket``) alike;
+qake-docs finds it in a route's dependencies by its ``security_scheme`` (an OpenAPI 3.1
+Security Scheme Object) and ``scheme_name`` (the key under ``components.securitySchemes``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, NoReturn
 
-from qake_core import HTTPException, Request
+from qake_core import HTTPConnection, HTTPException
 
 __all__ = [
     "INVALID_CREDENTIALS",
@@ -39,7 +40,7 @@ _TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _UNQUOTABLE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
-def authorization_of(request: Request) -> str | None:
+def authorization_of(request: HTTPConnection) -> str | None:
     """The request's ``Authorization`` value (several fields arrive joined with ``", "``,
     which no single credential parses as, so a repeated header is refused)."""
     value: str | None = request.headers.get("authorization")

@@ -15,7 +15,7 @@ from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from qake_core import MemoryStore, Request
+from qake_core import HTTPConnection, MemoryStore, Request
 from qake_core.types import ASGIApp, Receive, Scope, Send
 from qake_security._schemes import SecurityBase
 from qake_security._sessions import (
@@ -102,7 +102,9 @@ class SessionAuth(SecurityBase):
     ``Depends(SessionAuth())`` gives the user (a ``SimpleUser``) and sets
     ``request.user`` / ``request.auth`` (scheme ``"session"``); nobody logged in
     answers 401 with ``WWW-Authenticate: Session`` (``auto_error=False``: ``None``).
-    Needs ``SessionMiddleware``. OpenAPI shows it as an ``apiKey`` in the session
+    Needs ``SessionMiddleware``. It authenticates WebSocket handshakes too (the
+    session cookie comes with them; qake-ws's Origin check keeps a cross-site page from
+    riding it). OpenAPI shows it as an ``apiKey`` in the session
     cookie (``cookie_name``, taken from the app's ``SessionMiddleware`` when given).
 
     Given the app (``SessionAuth(app)``) it is also qake-testing's login provider:
@@ -132,7 +134,7 @@ class SessionAuth(SecurityBase):
             challenge="Session",
         )
 
-    async def __call__(self, request: Request) -> BaseUser | None:
+    async def __call__(self, request: HTTPConnection) -> BaseUser | None:
         user = user_from_session(request.session)
         if user is None:
             self.unauthorized()

@@ -28,6 +28,7 @@ import orjson
 from qake_core import Store, format_set_cookie, parse_cookie_header, problem_response
 from qake_core.types import ASGIApp, Message, Receive, Scope, Send
 from qake_security._signing import Signer
+from qake_security._ws_denial import deny_websocket
 
 __all__ = [
     "MAX_COOKIE_BYTES",
@@ -42,6 +43,9 @@ logger = logging.getLogger("qake.security.sessions")
 #: The largest ``Set-Cookie`` value written (name, value and attributes): browsers keep
 #: at least this much per cookie and may drop anything larger (RFC 6265 section 6.1).
 MAX_COOKIE_BYTES = 4096
+#: The close code of a handshake refused while the store is down (IANA registry: 1013
+#: "Try Again Later"), when the server cannot send the 503 itself.
+WS_TRY_AGAIN_LATER = 1013
 _DEFAULT_MAX_AGE = 14 * 24 * 3600
 _ID_LENGTH = 43  # len(secrets.token_urlsafe(32))
 _ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -368,10 +372,11 @@ class SessionMiddleware:
         except Exception:
             # NOTE: a store outage; the exception (not the cookie) is logged.
             logger.exception("session store unavailable")
+            response = problem_response(503, "The session store is unavailable.")
             if kind == "http":
-                await problem_response(503, "The session store is unavailable.")(
-                    scope, receive, send
-                )
+                await response(scope, receive, send)
+            else:
+                await deny_websocket(scope, receive, send, response, WS_TRY_AGAIN_LATER)
             return
         scope["session"] = session
         if kind == "websocket":
