@@ -162,7 +162,10 @@ def test_a_name_may_repeat_and_url_path_for_finds_the_first_route() -> None:
     async def items() -> str:
         return "items"
 
-    app.websocket("/ws/items")(items)
+    async def items_socket(ws: Any) -> None:
+        await ws.accept()
+
+    app.websocket("/ws/items", name="items")(items_socket)
     app.get("/items")(items)
     inner.get("/more")(items)
     app.include_router(inner, prefix="/v1")

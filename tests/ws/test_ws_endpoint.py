@@ -7,8 +7,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
-from qake_core import App, HandlerSignatureError, HTTPException, Router
+from qake_core import (
+    App,
+    BackgroundTasks,
+    Depends,
+    HandlerSignatureError,
+    HTTPException,
+    Request,
+    Router,
+)
 from qake_testing import TestClient, WebSocketRejected
 from qake_testing import WebSocketDisconnect as ClientDisconnect
 from qake_ws import WebSocket, WebSocketDisconnect
@@ -73,7 +82,10 @@ def test_http_exception_before_accept_rejects_without_logging(
 
     with pytest.raises(WebSocketRejected) as info, client_for(app).websocket_connect("/private"):
         pass
-    assert (info.value.code, info.value.reason) == (1008, "token required")
+    # Refused with the exception's own HTTP answer (the websocket.http.response extension).
+    assert info.value.status_code == 401
+    assert info.value.headers["content-type"] == "application/problem+json"
+    assert b'"detail":"token required"' in info.value.body
     assert "unhandled" not in caplog.text
 
 
@@ -89,7 +101,7 @@ def test_returning_without_accept_rejects(make_app: MakeApp, client_for: MakeCli
     assert info.value.status_code == 403
 
 
-def test_error_before_accept_closes_1011_and_logs(
+def test_error_before_accept_refuses_with_500_and_logs(
     make_app: MakeApp, client_for: MakeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = make_app()
@@ -100,7 +112,8 @@ def test_error_before_accept_closes_1011_and_logs(
 
     with pytest.raises(WebSocketRejected) as info, client_for(app).websocket_connect("/boom"):
         pass
-    assert info.value.code == 1011
+    assert info.value.status_code == 500
+    assert b"ZeroDivisionError" not in info.value.body  # logged, never sent
     assert "unhandled error in WebSocket /boom" in caplog.text
     assert "ZeroDivisionError: early" in caplog.text
 
@@ -309,38 +322,58 @@ async def _sync_placeholder(ws: WebSocket) -> None:
     ("path", "handler", "options", "message"),
     [
         ("/a", lambda ws: None, {}, "must be an `async def`"),
-        ("/b", _sync_placeholder, {"dependencies": [object()]}, "dependencies on WebSocket"),
+        ("/b", _sync_placeholder, {"dependencies": [object()]}, "write Depends\\(callable\\)"),
         ("/c", _sync_placeholder, {"max_message_size": 0}, "positive int or None"),
     ],
 )
-def test_bad_routes_fail_at_build(
+def test_bad_routes_fail_at_declaration_or_build(
     make_app: MakeApp, path: str, handler: Any, options: dict[str, Any], message: str
 ) -> None:
     app = make_app()
-    app.add_websocket_route(path, handler, **options)
     with pytest.raises((HandlerSignatureError, ValueError), match=message):
-        app.build()
+        app.add_websocket_route(path, handler, **options)  # a signature: here
+        app.build()  # an option's value: when the app builds
 
 
-def test_unbindable_signatures_fail_at_build(
-    make_app: MakeApp,
-) -> None:
+class _Item(BaseModel):
+    name: str
+
+
+def test_unbindable_signatures_fail_at_the_declaration(make_app: MakeApp) -> None:
     async def no_params() -> None:
         pass
 
-    async def unknown(ws: WebSocket, token: str) -> None:
+    async def typed_first(count: int) -> None:
+        pass
+
+    async def body(ws: WebSocket, item: _Item) -> None:
+        pass
+
+    async def http_request(ws: WebSocket, request: Request) -> None:
+        pass
+
+    async def background(ws: WebSocket, tasks: BackgroundTasks) -> None:
+        pass
+
+    def reads_request(request: Request) -> str:
+        return "x"
+
+    async def dependency_on_request(ws: WebSocket, x: str = Depends(reads_request)) -> None:
         pass
 
     async def positional_only(ws: WebSocket, room: str, /) -> None:
         pass
 
     cases: list[tuple[Callable[..., Any], str]] = [
-        (no_params, "takes no parameter"),
-        (unknown, "'token' is neither the WebSocket nor a path parameter"),
+        (no_params, "no parameter for the connection"),
+        (typed_first, "no parameter for the connection"),
+        (body, "'item' would be read from a request body"),
+        (http_request, "'request' is annotated Request.*annotate it HTTPConnection"),
+        (background, "'tasks' asks for BackgroundTasks"),
+        (dependency_on_request, "in 'test_unbindable.*reads_request'.*annotated Request"),
         (positional_only, "positional-only"),
     ]
     for handler, message in cases:
         app = make_app()
-        app.add_websocket_route("/rooms/{room}", handler)
         with pytest.raises(HandlerSignatureError, match=message):
-            app.build()
+            app.add_websocket_route("/rooms/{room}", handler)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from qake_core import App
-from qake_testing import TestClient
+from qake_testing import TestClient, WebSocketRejected
 from qake_testing import WebSocketDisconnect as ClientDisconnect
 from qake_ws import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -128,11 +128,11 @@ def test_accepting_a_subprotocol_not_offered_is_an_error(
         await ws.accept(subprotocol="v9")
 
     with (
-        pytest.raises(ClientDisconnect) as info,
+        pytest.raises(WebSocketRejected) as info,
         client_for(app).websocket_connect("/proto", subprotocols=["v1"]),
     ):
         pass
-    assert info.value.code == 1011
+    assert info.value.status_code == 500
     assert "cannot accept subprotocol 'v9'" in caplog.text
 
 

@@ -23,6 +23,7 @@ from qake_core._default_headers import (
     merge_default_headers,
 )
 from qake_core._depends import Depends, Security, SecurityScopes
+from qake_core._errors import response_for_http_exception
 from qake_core._exceptions import (
     HandlerSignatureError,
     HTTPException,
@@ -151,6 +152,7 @@ __all__ = [
     "parse_cookie_header",
     "problem_response",
     "request_id_var",
+    "response_for_http_exception",
     "route_path",
     "route_template",
     "run_in_threadpool",

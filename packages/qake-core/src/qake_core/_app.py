@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
@@ -25,6 +25,9 @@ from qake_core._runners import RouteHandle, direct_runner, request_runner
 from qake_core._typed._app_scoped import AppScopedValues
 from qake_core.types import ASGIApp, Receive, Scope, Send
 from qake_routing import Converter
+
+if TYPE_CHECKING:
+    from qake_core._typed._connection import ConnectionPlan
 
 __all__ = ["App", "ExceptionHandler"]
 
@@ -82,6 +85,8 @@ class App(Router):
         self._errors = ErrorBoundary(self.exception_handlers, debug)
         self.user_middleware: list[Middleware] = list(middleware or [])
         self.hooks: list[HookMiddleware] = list(hooks or [])
+        #: ``async def hook(websocket, call_next) -> None`` around every WebSocket route.
+        self.websocket_hooks: list[Callable[..., Any]] = []
         self.app_dependencies: list[Any] = list(dependencies or [])
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.lifespan_context = lifespan
@@ -152,15 +157,30 @@ class App(Router):
         self.user_middleware.insert(0, Middleware(cls, *args, **kwargs))
 
     def middleware(self, kind: str = "http") -> Callable[[F], F]:
-        """Decorator: ``async def mw(request, call_next) -> Response`` around every route."""
-        if kind != "http":
-            raise ValueError(f"middleware kind {kind!r} is not supported; use 'http'")
+        """Decorator: ``async def mw(request, call_next) -> Response`` around every HTTP
+        route; with ``"websocket"``, ``async def mw(websocket, call_next) -> None``
+        around every WebSocket route (see :meth:`add_websocket_hook`)."""
+        if kind not in ("http", "websocket"):
+            raise ValueError(
+                f"middleware kind {kind!r} is not supported; use 'http' or 'websocket'"
+            )
 
         def decorator(func: F) -> F:
-            self.add_hook(func)
+            if kind == "http":
+                self.add_hook(func)
+            else:
+                self.add_websocket_hook(func)
             return func
 
         return decorator
+
+    def add_websocket_hook(self, hook: Callable[..., Any]) -> None:
+        """Add ``async def hook(websocket, call_next) -> None`` around every WebSocket
+        route, the first added outermost. It runs before the route's dependencies:
+        raising ``HTTPException`` before ``await call_next(websocket)`` refuses the
+        handshake; code after it runs when the handler has ended."""
+        self._check_not_built("add middleware")
+        self.websocket_hooks.append(hook)
 
     def add_hook(self, hook: HookMiddleware) -> None:
         """Add an app-level hook middleware (runs before router- and route-level ones)."""
@@ -249,6 +269,14 @@ class App(Router):
                 flat, general, route.limits, self._errors, self._default_headers, self
             )
         return request_runner(build_hook_chain(compiled.call, hooks), route.limits, self._errors)
+
+    def compile_connection(self, route: WebSocketRoute) -> ConnectionPlan:
+        """The per-connection plan of a WebSocket route's arguments (for the app's
+        ``websocket_compiler``): its parameters and dependencies, compiled once."""
+        # NOTE: imported here: the compiler (and pydantic) load with the first route.
+        from qake_core._typed._connection import ConnectionPlan
+
+        return ConnectionPlan(route, self)
 
     # -- ASGI ---------------------------------------------------------------------------
 

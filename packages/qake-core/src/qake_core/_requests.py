@@ -81,6 +81,7 @@ class HTTPConnection:
         "_query",
         "_state",
         "_url",
+        "cleanups",
         "path_params",
         "scope",
     )
@@ -96,6 +97,9 @@ class HTTPConnection:
         self._url: URL | None = None
         self._state: State | None = None
         self._client: Address | bool | None = False
+        # Callbacks run when the request or connection ends (yield-dependency exits,
+        # file clean-up); each receives the exception the handler raised, or None.
+        self.cleanups: list[Callable[[BaseException | None], Awaitable[None]]] | None = None
 
     @property
     def app(self) -> Any:
@@ -175,6 +179,13 @@ class HTTPConnection:
         ``scope["session"]`` (qake-security's ``SessionMiddleware``)."""
         return _scope_value(self.scope, "session", "a session middleware (SessionMiddleware)")
 
+    def add_cleanup(self, callback: Callable[[BaseException | None], Awaitable[None]]) -> None:
+        """Run ``callback(exc)`` when the request or connection ends: after an HTTP
+        response was sent, after a WebSocket closed (last added runs first)."""
+        if self.cleanups is None:
+            self.cleanups = []
+        self.cleanups.append(callback)
+
     def url_for(self, name: str, /, **params: Any) -> str:
         """The path of route ``name`` with ``params`` (see ``App.url_path_for``)."""
         return str(self.app.url_path_for(name, **params))
@@ -199,7 +210,6 @@ class Request(HTTPConnection):
         "_receive",
         "_received",
         "_send",
-        "cleanups",
         "limits",
     )
 
@@ -223,9 +233,7 @@ class Request(HTTPConnection):
         #: The complete limits this request is held to: its route's (merged over the
         #: app's when the route was added), else the app's, else the defaults.
         self.limits: Limits = limits if limits is not None else app_limits(scope.get("app"))
-        # Callbacks run after the response was sent (yield-dependency exits, file
-        # clean-up); each receives the exception the handler raised, or None.
-        self.cleanups: list[Callable[[BaseException | None], Awaitable[None]]] | None = None
+        self.cleanups = None  # see HTTPConnection.add_cleanup
 
     #: The message a body read just received (set by ``_body_deadline.run_into``).
     _received: Message
@@ -373,12 +381,6 @@ class Request(HTTPConnection):
 
             self._form = await parse_form(self)
         return self._form
-
-    def add_cleanup(self, callback: Callable[[BaseException | None], Awaitable[None]]) -> None:
-        """Run ``callback(exc)`` after the response was sent (last added runs first)."""
-        if self.cleanups is None:
-            self.cleanups = []
-        self.cleanups.append(callback)
 
     async def close(self, exc: BaseException | None = None) -> None:
         """Run the clean-ups (newest first) and release uploaded files of the form."""

@@ -94,9 +94,14 @@ class WebSocketRoute:
     endpoint: Callable[..., Any]
     name: str
     dependencies: list[Any] = field(default_factory=list)
-    #: ``max_message_size`` when the route gives one (qake-ws reads it).
+    #: The options the route gives (``max_message_size``, ``allowed_origins``...):
+    #: qake-ws reads and validates them.
     meta: dict[str, Any] = field(default_factory=dict)
     handle: Any = field(default=None, repr=False)
+    #: The ``ConnectionSpec`` (parameters, dependencies), computed when the route is
+    #: registered and again when the app builds; ``spec_key`` as ``APIRoute.spec_key``.
+    spec: Any = field(default=None, repr=False)
+    spec_key: Any = field(default=None, repr=False)
     #: The router's route for this one, as ``APIRoute.routing``.
     routing: qake_routing.Route = field(init=False, repr=False)
 
@@ -366,13 +371,17 @@ class Router:
         allowed_origins: Sequence[str] | None = _UNSET,
         max_messages_per_second: float | None = _UNSET,
         idle_timeout: float | None = _UNSET,
+        invalid_message: str = _UNSET,
         **unknown: Any,
     ) -> WebSocketRoute:
-        """Declare a WebSocket endpoint.
+        """Declare a WebSocket endpoint: an ``async def`` taking the connection, typed
+        path/query/header/cookie parameters and dependencies (as an HTTP handler,
+        without a body), or a class endpoint (qake-ws's ``WebSocketEndpoint``).
 
         ``max_message_size`` (bytes, ``None`` for no limit), ``allowed_origins``,
-        ``max_messages_per_second`` and ``idle_timeout`` override the app's
-        ``websocket_<option>`` for this route (qake-ws applies and validates them).
+        ``max_messages_per_second``, ``idle_timeout`` and ``invalid_message``
+        (``"close"`` or ``"error"``) override the app's ``websocket_<option>`` for this
+        route (qake-ws applies and validates them). The signature is checked here.
         """
         if unknown:
             where = f"websocket route {self.prefix + path!r}"
@@ -384,6 +393,7 @@ class Router:
             "allowed_origins": allowed_origins,
             "max_messages_per_second": max_messages_per_second,
             "idle_timeout": idle_timeout,
+            "invalid_message": invalid_message,
         }
         meta.update((key, value) for key, value in options.items() if value is not _UNSET)
         route = WebSocketRoute(
@@ -394,7 +404,14 @@ class Router:
             meta=meta,
         )
         self._register(route)
+        self._websocket_route_added(route)
         return route
+
+    def _websocket_route_added(self, route: WebSocketRoute) -> None:
+        """Check the handler's signature now (fails at the decorator line)."""
+        from qake_core._typed._connection import connection_spec
+
+        connection_spec(route, self)
 
     def websocket(self, path: str, **options: Any) -> Callable[[F], F]:
         """Decorator form of :meth:`add_websocket_route`."""
@@ -492,6 +509,8 @@ class Router:
             self._keep(copied)
             if isinstance(copied, APIRoute):
                 self._route_added(copied)
+            else:
+                self._websocket_route_added(copied)
         outer = self.prefix + prefix
         for mount in router.mounts:
             self.mounts.append(Mount(outer + mount.path, mount.app, mount.name))

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, get_type_hints
+from typing import Any
 
-from qake_core import HandlerSignatureError, HTTPException, WebSocketRoute
+from qake_core import (
+    HandlerSignatureError,
+    HTTPException,
+    Response,
+    WebSocketRoute,
+    problem_response,
+    response_for_http_exception,
+)
 from qake_core.types import Receive, Scope, Send
+from qake_ws._class_endpoint import WebSocketEndpoint, class_runner
 from qake_ws._exceptions import WebSocketDisconnect, WebSocketException
 from qake_ws._limits import (
     DEFAULT_IDLE_TIMEOUT,
@@ -16,14 +23,18 @@ from qake_ws._limits import (
     check_idle_timeout,
     check_rate,
 )
-from qake_ws._origin import OriginPolicy, deny_handshake
-from qake_ws._websocket import DEFAULT_MAX_MESSAGE_SIZE, WebSocket
+from qake_ws._models import check_policy
+from qake_ws._origin import OriginPolicy
+from qake_ws._state import WebSocketState
+from qake_ws._websocket import DEFAULT_MAX_MESSAGE_SIZE, DENIAL_EXTENSION, WebSocket
 
 __all__ = ["WebSocketHandle", "compile_websocket_route"]
 
 logger = logging.getLogger("qake.error")
 
 WebSocketHandle = Callable[[Scope, Receive, Send, dict[str, Any]], Awaitable[None]]
+Runner = Callable[[WebSocket, dict[str, Any]], Awaitable[None]]
+Call = Callable[[WebSocket], Awaitable[None]]
 
 _POLICY_VIOLATION = 1008
 _INTERNAL_ERROR = 1011
@@ -51,49 +62,6 @@ def _origin_policy(route: WebSocketRoute, app: Any, where: str) -> OriginPolicy:
     return OriginPolicy(() if allowed is None else allowed, where=f"{where}: allowed_origins")
 
 
-def _is_websocket_type(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, WebSocket)
-
-
-def _plan(route: WebSocketRoute, where: str) -> tuple[str | None, list[str]]:
-    """``(keyword for the WebSocket or None if positional-only, path params by keyword)``."""
-    func = route.endpoint
-    try:
-        hints = get_type_hints(func)
-    except Exception:  # unresolvable annotations: fall back to "the first parameter"
-        hints = {}
-    params = [
-        p
-        for p in inspect.signature(func).parameters.values()
-        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-    ]
-    if not params:
-        raise HandlerSignatureError(
-            f"{where}: the handler takes no parameter; write `async def handler(ws: WebSocket)`"
-        )
-    annotated = [p for p in params if _is_websocket_type(hints.get(p.name))]
-    ws_param = annotated[0] if annotated else params[0]
-    path_names = set(route.routing.params)  # the template as the router parsed it
-    by_name: list[str] = []
-    for param in params:
-        if param is ws_param:
-            continue
-        if param.name in path_names:
-            if param.kind is param.POSITIONAL_ONLY:
-                raise HandlerSignatureError(
-                    f"{where}: path parameter {param.name!r} is positional-only; drop the '/'"
-                )
-            by_name.append(param.name)
-        elif param.default is param.empty:
-            raise HandlerSignatureError(
-                f"{where}: parameter {param.name!r} is neither the WebSocket nor a path "
-                f"parameter of {route.path!r}; give it a default or add "
-                f"{{{param.name}}} to the path"
-            )
-    keyword = None if ws_param.kind is ws_param.POSITIONAL_ONLY else ws_param.name
-    return keyword, by_name
-
-
 async def _close_quietly(websocket: WebSocket, code: int, reason: str = "") -> None:
     try:
         await websocket.close(code, reason.encode()[:120].decode("utf-8", "ignore"))
@@ -101,40 +69,111 @@ async def _close_quietly(websocket: WebSocket, code: int, reason: str = "") -> N
         pass  # the connection is already gone; nothing left to tell the client
 
 
+def _function_runner(func: Callable[..., Any]) -> Runner:
+    async def run(websocket: WebSocket, kwargs: dict[str, Any]) -> None:
+        await func(**kwargs)
+
+    return run
+
+
+def _chain(
+    endpoint: Runner, plan: Any, hooks: list[Callable[..., Any]]
+) -> Callable[[WebSocket], Awaitable[None]]:
+    """The hook chain around the route: hooks (first outermost), then the arguments'
+    resolution (dependencies), then the endpoint."""
+
+    async def endpoint_call(websocket: WebSocket) -> None:
+        await endpoint(websocket, await plan.arguments(websocket))
+
+    call: Call = endpoint_call
+    for hook in reversed(hooks):
+        call = _link(hook, call)
+    return call
+
+
+def _link(hook: Callable[..., Any], call_next: Call) -> Call:
+    async def call(websocket: WebSocket) -> None:
+        await hook(websocket, call_next)
+
+    return call
+
+
+async def _end(websocket: WebSocket, exc: BaseException | None, path: str) -> None:
+    """Close the connection as ``exc`` (what the handler or a dependency raised) says;
+    before ``accept()``, refuse the handshake."""
+    if exc is None:
+        # A handler that returns without closing: close normally (403 if never accepted).
+        await _close_quietly(websocket, 1000)
+    elif isinstance(exc, WebSocketDisconnect):
+        await _close_quietly(websocket, 1000 if exc.code in _UNSENDABLE else exc.code, exc.reason)
+    elif isinstance(exc, WebSocketException):
+        await _close_quietly(websocket, exc.code, exc.reason)
+    elif isinstance(exc, HTTPException):
+        if _can_deny(websocket):
+            await _deny_quietly(websocket, response_for_http_exception(exc))
+        else:
+            await _close_quietly(websocket, _POLICY_VIOLATION, str(exc.detail or ""))
+    else:
+        logger.error("unhandled error in WebSocket %s", path, exc_info=exc)
+        if _can_deny(websocket):
+            detail = "The server failed to handle the request."
+            await _deny_quietly(websocket, problem_response(500, detail))
+        else:
+            await _close_quietly(websocket, _INTERNAL_ERROR)
+
+
+def _can_deny(websocket: WebSocket) -> bool:
+    """Whether the handshake can still be refused with an HTTP response."""
+    return websocket.application_state is WebSocketState.CONNECTING and DENIAL_EXTENSION in (
+        websocket.scope.get("extensions") or {}
+    )
+
+
+async def _deny_quietly(websocket: WebSocket, response: Response) -> None:
+    try:
+        await websocket.send_denial_response(response)
+    except (OSError, RuntimeError, WebSocketDisconnect):
+        pass  # the client left during the handshake
+
+
 def compile_websocket_route(route: WebSocketRoute, app: Any) -> WebSocketHandle:
     """Build ``handle(scope, receive, send, path_params)`` for ``route`` (the App's
-    ``websocket_compiler``): the signature is inspected here, never per connection.
+    ``websocket_compiler``): signatures are read here, never per connection.
 
-    The endpoint gets the :class:`WebSocket` (the parameter annotated ``WebSocket``, or
-    the first one) and path parameters it names as keyword arguments. A handshake from a
-    disallowed ``Origin`` is refused (HTTP 403) before the endpoint runs. A
-    :class:`WebSocketDisconnect` escaping it ends the connection cleanly; a
-    :class:`WebSocketException` closes with its code; an
-    :class:`HTTPException` closes with 1008 (before ``accept()``: the handshake is
-    refused, HTTP 403); any other error is logged and closes with 1011.
+    The handler (or a class endpoint's ``on_connect``) gets the :class:`WebSocket`, its
+    typed parameters and its dependencies, resolved by qake-core's plan as for an HTTP
+    handler; the app's WebSocket hooks (``@app.middleware("websocket")``) wrap it. A
+    handshake from a disallowed ``Origin`` is refused (HTTP 403) before anything runs.
+    When the handler ends, the clean-ups of yield dependencies run (they see the
+    error, if any), then the connection is closed: normally (1000) after a return; with
+    the code of a :class:`WebSocketDisconnect` or :class:`WebSocketException`; an
+    :class:`HTTPException` (a dependency refusing credentials, invalid parameters: 422)
+    refuses the handshake with its status and problem+json before ``accept()``, and
+    closes with 1008 after it; any other error is logged and closes with 1011 (500
+    before ``accept()``).
     """
     func = route.endpoint
     where = f"websocket route {route.path!r} (handler {getattr(func, '__qualname__', func)!r})"
-    if not inspect.iscoroutinefunction(func):
-        raise HandlerSignatureError(f"{where}: a WebSocket handler must be an `async def`")
-    if route.dependencies:
-        # NOTE: refusing beats silently skipping an auth dependency on a WebSocket.
-        raise HandlerSignatureError(
-            f"{where}: dependencies on WebSocket routes are not supported yet; check "
-            "credentials inside the handler before `await ws.accept()`"
-        )
     max_size = _max_message_size(route, app, where)
     rate = check_rate(
         _option(route, app, "max_messages_per_second", DEFAULT_MAX_MESSAGES_PER_SECOND), where
     )
     idle = check_idle_timeout(_option(route, app, "idle_timeout", DEFAULT_IDLE_TIMEOUT), where)
+    invalid = check_policy(_option(route, app, "invalid_message", "close"), where)
     origins = _origin_policy(route, app, where)
-    ws_keyword, path_names = _plan(route, where)
+    plan = app.compile_connection(route)
+    if isinstance(func, type):
+        if not issubclass(func, WebSocketEndpoint):
+            raise HandlerSignatureError(
+                f"{where}: a class endpoint must subclass qake_ws.WebSocketEndpoint"
+            )
+        runner = class_runner(func, where)
+    else:
+        runner = _function_runner(func)
+    call = _chain(runner, plan, list(getattr(app, "websocket_hooks", ())))
+    finish = plan.finish
 
     async def handle(scope: Scope, receive: Receive, send: Send, params: dict[str, Any]) -> None:
-        if not origins.allows(scope):
-            await deny_handshake(scope, receive, send, "cross-origin WebSocket handshake refused")
-            return
         websocket = WebSocket(
             scope,
             receive,
@@ -143,29 +182,19 @@ def compile_websocket_route(route: WebSocketRoute, app: Any) -> WebSocketHandle:
             max_message_size=max_size,
             max_messages_per_second=rate,
             idle_timeout=idle,
+            invalid_message=invalid,
         )
-        kwargs = {name: params[name] for name in path_names}
+        if not origins.allows(scope):
+            detail = "cross-origin WebSocket handshake refused"
+            await _deny_quietly(websocket, problem_response(403, detail))
+            return
+        error: BaseException | None = None
         try:
-            if ws_keyword is None:
-                await func(websocket, **kwargs)
-            else:
-                kwargs[ws_keyword] = websocket
-                await func(**kwargs)
-        except WebSocketDisconnect as exc:
-            code = 1000 if exc.code in _UNSENDABLE else exc.code
-            await _close_quietly(websocket, code, exc.reason)
-            return
-        except WebSocketException as exc:
-            await _close_quietly(websocket, exc.code, exc.reason)
-            return
-        except HTTPException as exc:
-            await _close_quietly(websocket, _POLICY_VIOLATION, str(exc.detail or ""))
-            return
+            await call(websocket)
         except Exception as exc:
-            logger.error("unhandled error in WebSocket %s", scope.get("path"), exc_info=exc)
-            await _close_quietly(websocket, _INTERNAL_ERROR)
-            return
-        # A handler that returns without closing: close normally (403 if never accepted).
-        await _close_quietly(websocket, 1000)
+            error = exc
+        if websocket.cleanups:
+            error = await finish(websocket, error)
+        await _end(websocket, error, scope.get("path", ""))
 
     return handle

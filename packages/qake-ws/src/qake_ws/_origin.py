@@ -11,17 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from qake_core import problem_response
-from qake_core.types import Receive, Scope, Send
+from qake_core.types import Scope
 
-__all__ = ["ANY_ORIGIN", "OriginPolicy", "deny_handshake", "normalize_origin"]
+__all__ = ["ANY_ORIGIN", "OriginPolicy", "normalize_origin"]
 
 #: The allow-list entry that accepts every origin (unsafe with cookie authentication).
 ANY_ORIGIN = "*"
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _HTTP_SCHEME = {"ws": "http", "wss": "https", "http": "http", "https": "https"}
-_DENIAL_EXTENSION = "websocket.http.response"
 
 
 def _serialize(scheme: str, host: str, port: int | None) -> str:
@@ -123,23 +121,3 @@ class OriginPolicy:
     def __repr__(self) -> str:
         entries = sorted(self.allowed) + ([ANY_ORIGIN] if self.allow_any else [])
         return f"OriginPolicy({entries!r})"
-
-
-async def deny_handshake(scope: Scope, receive: Receive, send: Send, detail: str) -> None:
-    """Refuse the handshake before accepting: HTTP 403 problem+json through the
-    ``websocket.http.response`` extension when the server has it, else a close (403)."""
-    message = await receive()
-    if message["type"] != "websocket.connect":
-        return  # the client left already
-    if _DENIAL_EXTENSION in (scope.get("extensions") or {}):
-        response = problem_response(403, detail)
-        await send(
-            {
-                "type": "websocket.http.response.start",
-                "status": response.status_code,
-                "headers": response.raw_headers,
-            }
-        )
-        await send({"type": "websocket.http.response.body", "body": response.body})
-        return
-    await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})

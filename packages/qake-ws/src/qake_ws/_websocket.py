@@ -5,18 +5,24 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar, overload
 
 import anyio
 import orjson
 
-from qake_core import HTTPConnection
+from qake_core import HTTPConnection, Response
 from qake_core.types import Message, Receive, Scope, Send
 from qake_ws._exceptions import WebSocketDisconnect
 from qake_ws._limits import AsyncioIdleWatch, IdleTimeout, MessageRate
+from qake_ws._models import InvalidMessage, InvalidMessagePolicy, adapter_for, validate
 from qake_ws._state import WebSocketState
 
-__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "WebSocket"]
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+
+T = TypeVar("T")
+
+__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "DENIAL_EXTENSION", "WebSocket"]
 
 #: The default limit on one received message: 1 MiB (text measured in UTF-8 bytes).
 DEFAULT_MAX_MESSAGE_SIZE = 1 << 20
@@ -32,6 +38,8 @@ _INVALID_PAYLOAD = 1007
 _POLICY_VIOLATION = 1008
 _MESSAGE_TOO_BIG = 1009
 _MAX_REASON_BYTES = 123  # a close frame's payload is at most 125 bytes, 2 for the code
+#: The ASGI extension that lets an app refuse a handshake with an HTTP response.
+DENIAL_EXTENSION = "websocket.http.response"
 
 HeadersArg = Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]]
 
@@ -94,6 +102,7 @@ class WebSocket(HTTPConnection):
         "application_state",
         "client_state",
         "idle_timeout",
+        "invalid_message",
         "last_received_at",
         "max_message_size",
     )
@@ -108,6 +117,7 @@ class WebSocket(HTTPConnection):
         max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
         max_messages_per_second: float | None = None,
         idle_timeout: float | None = None,
+        invalid_message: InvalidMessagePolicy = "close",
     ) -> None:
         if scope["type"] != "websocket":
             raise ValueError(f"WebSocket needs a 'websocket' scope, got {scope['type']!r}")
@@ -126,6 +136,9 @@ class WebSocket(HTTPConnection):
         self.last_received_at = time.monotonic()
         self._idle_watch: AsyncioIdleWatch | None = None
         self._idle_watch_ready = False
+        #: What :meth:`receive_model` does with an invalid message: ``"close"`` (1007)
+        #: or ``"error"`` (send ``{"type": "error", "errors": [...]}``, read the next).
+        self.invalid_message: InvalidMessagePolicy = invalid_message
 
     @property
     def subprotocols(self) -> list[str]:
@@ -225,6 +238,31 @@ class WebSocket(HTTPConnection):
             message["headers"] = _raw_headers(headers)
         await self.send(message)
 
+    async def send_denial_response(self, response: Response) -> None:
+        """Refuse the handshake with ``response`` (its status, headers and body) through
+        the ``websocket.http.response`` extension; a server without it gets a 1008 close
+        (its client sees HTTP 403). Only before ``accept()``."""
+        if self.application_state is not _CONNECTING:
+            raise RuntimeError("send_denial_response() is only possible before accept()")
+        if self.client_state is _CONNECTING:
+            await self.receive()  # the handshake's websocket.connect comes first
+        if DENIAL_EXTENSION not in (self.scope.get("extensions") or {}):
+            await self.close(_POLICY_VIOLATION)
+            return
+        self.application_state = _DISCONNECTED
+        body = response.body
+        try:
+            await self._send(
+                {
+                    "type": "websocket.http.response.start",
+                    "status": response.status_code,
+                    "headers": response.raw_headers,
+                }
+            )
+            await self._send({"type": "websocket.http.response.body", "body": body})
+        except OSError:
+            self.client_state = _DISCONNECTED  # the client left while being refused
+
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Close the connection (before ``accept()`` this refuses the handshake: HTTP 403).
 
@@ -286,6 +324,35 @@ class WebSocket(HTTPConnection):
             return orjson.loads(data)
         except orjson.JSONDecodeError:
             await self._fail(_INVALID_PAYLOAD, "malformed JSON")
+
+    @overload
+    async def receive_model(self, model: type[T]) -> T: ...
+    @overload
+    async def receive_model(self, model: TypeAdapter[T]) -> T: ...
+    @overload
+    async def receive_model(self, model: Any) -> Any: ...
+
+    async def receive_model(self, model: Any) -> Any:
+        """The next message (JSON in a text or binary frame) validated as ``model`` (a
+        pydantic model, dataclass, TypedDict, union... or a ``TypeAdapter``).
+
+        An invalid message closes the connection with 1007 and raises
+        :class:`WebSocketDisconnect`; with ``invalid_message="error"`` (a route option)
+        the client gets ``{"type": "error", "errors": [...]}`` (pydantic's errors, as in
+        a 422 body) and the next message is read instead.
+        """
+        adapter = adapter_for(model)
+        while True:
+            message = await self._receive_data()
+            data = message.get("text")
+            if data is None:
+                data = message.get("bytes", b"")
+            try:
+                return validate(adapter, data)
+            except InvalidMessage as exc:
+                if self.invalid_message == "close":
+                    await self._fail(_INVALID_PAYLOAD, "invalid message")
+                await self.send_json({"type": "error", "errors": exc.errors})
 
     async def send_text(self, data: str) -> None:
         await self.send({"type": "websocket.send", "text": data})

@@ -41,14 +41,17 @@ from qake_core._typed._types import (
 )
 
 if TYPE_CHECKING:
-    from qake_core._routing import APIRoute, Router
+    from qake_core._routing import APIRoute, Router, WebSocketRoute
 
 __all__ = [
     "HandlerSignatureError",
     "analyse_call",
     "analyse_route",
+    "flatten_dependencies",
     "route_label",
     "route_spec",
+    "split_params",
+    "top_dependencies",
 ]
 
 #: Path parameters by name: the converters of a route's template (``route.routing.params``).
@@ -360,12 +363,48 @@ def _embedded_model(fields: list[ParamSpec], where: str, *, form: bool) -> TypeA
         raise HandlerSignatureError(f"{where}: cannot build the body model: {exc}") from None
 
 
-def _flatten(deps: Sequence[DependencySpec]) -> list[DependencySpec]:
+def flatten_dependencies(deps: Sequence[DependencySpec]) -> list[DependencySpec]:
+    """Every dependency of ``deps`` and below, each after the ones it depends on."""
     out: list[DependencySpec] = []
     for d in deps:
-        out.extend(_flatten(d.spec.dependencies))
+        out.extend(flatten_dependencies(d.spec.dependencies))
         out.append(d)
     return out
+
+
+def top_dependencies(
+    declared: Sequence[Any], where: str, converters: Converters
+) -> list[DependencySpec]:
+    """The specs of a route's ``dependencies=`` (the app's and routers' first)."""
+    top: list[DependencySpec] = []
+    for dep in declared:
+        if not isinstance(dep, Depends):
+            dep = Depends(dep) if callable(dep) else dep
+        if not isinstance(dep, Depends):
+            raise HandlerSignatureError(
+                f"{where}: dependencies= holds {dep!r}; write Depends(callable)"
+            )
+        top.append(_dependency(dep, None, Any, where, converters, ()))
+    return top
+
+
+def split_params(
+    every: Sequence[DependencySpec], handler: CallSpec
+) -> tuple[list[ParamSpec], list[ParamSpec]]:
+    """``(request parameters, body fields)`` of a route's whole tree; a parameter that
+    several callables declare (same location and wire name) is read once."""
+    params: list[ParamSpec] = []
+    body_fields: list[ParamSpec] = []
+    seen: set[tuple[str, str]] = set()
+    for spec in (*(d.spec for d in every), handler):
+        for p in spec.params:
+            if p.location in ("body", "form", "file"):
+                body_fields.append(p)
+                continue
+            if (p.location, p.alias) not in seen:
+                seen.add((p.location, p.alias))
+                params.append(p)
+    return params, body_fields
 
 
 def _no_model(tp: Any) -> bool:
@@ -423,27 +462,9 @@ def analyse_route(route: APIRoute, app_dependencies: Sequence[Any] = ()) -> Rout
     where = route_label(route)
     converters = route.routing.params
     handler = analyse_call(func, where, converters)
-    top: list[DependencySpec] = []
-    for dep in (*app_dependencies, *route.dependencies):
-        if not isinstance(dep, Depends):
-            dep = Depends(dep) if callable(dep) else dep
-        if not isinstance(dep, Depends):
-            raise HandlerSignatureError(
-                f"{where}: dependencies= holds {dep!r}; write Depends(callable)"
-            )
-        top.append(_dependency(dep, None, Any, where, converters, ()))
-    every = _flatten([*top, *handler.dependencies])
-    params: list[ParamSpec] = []
-    body_fields: list[ParamSpec] = []
-    seen: set[tuple[str, str]] = set()
-    for spec in (*(d.spec for d in every), handler):
-        for p in spec.params:
-            if p.location in ("body", "form", "file"):
-                body_fields.append(p)
-                continue
-            if (p.location, p.alias) not in seen:
-                seen.add((p.location, p.alias))
-                params.append(p)
+    top = top_dependencies((*app_dependencies, *route.dependencies), where, converters)
+    every = flatten_dependencies([*top, *handler.dependencies])
+    params, body_fields = split_params(every, handler)
     body = _body_spec(body_fields, where)
     model = (
         route.response_model
@@ -511,8 +532,12 @@ def route_spec(route: APIRoute, app: Router | None = None) -> RouteSpec:
     return spec
 
 
-def route_label(route: APIRoute) -> str:
-    """How an error names ``route``: ``route GET '/items/{item_id}' (handler read_item)``."""
+def route_label(route: APIRoute | WebSocketRoute) -> str:
+    """How an error names ``route``: ``route GET '/items/{item_id}' (handler read_item)``,
+    ``websocket route '/rooms/{room}' (handler chat)``."""
     func = route.endpoint
     label = getattr(func, "__qualname__", repr(func))
-    return f"route {' '.join(sorted(route.methods))} {route.path!r} (handler {label})"
+    methods = getattr(route, "methods", None)
+    if methods is None:
+        return f"websocket route {route.path!r} (handler {label})"
+    return f"route {' '.join(sorted(methods))} {route.path!r} (handler {label})"

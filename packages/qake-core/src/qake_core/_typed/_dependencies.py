@@ -14,7 +14,7 @@ import anyio.to_thread
 
 from qake_core._background import BackgroundTasks
 from qake_core._depends import Security, SecurityScopes
-from qake_core._requests import Request
+from qake_core._requests import HTTPConnection, Request
 from qake_core._responses import Response
 from qake_core._typed._analysis import (
     HandlerSignatureError,
@@ -22,11 +22,11 @@ from qake_core._typed._analysis import (
     route_label,
 )
 from qake_core._typed._extraction import Getter, Problems, param_getter, read_params
-from qake_core._typed._specs import CallSpec, DependencySpec, RouteSpec
+from qake_core._typed._specs import CallSpec, DependencySpec
 
 if TYPE_CHECKING:
     from qake_core._app import App
-    from qake_core._routing import APIRoute
+    from qake_core._routing import APIRoute, WebSocketRoute
 
 __all__ = [
     "CallPlan",
@@ -79,10 +79,11 @@ def thread_runner(app: App) -> Callable[..., Any]:
 
 
 class RoutePlanner:
-    """Builds the resolution plan of every callable of one route (its handler, its
-    dependencies, and dependency overrides when a request first meets them)."""
+    """Builds the resolution plan of every callable of one route, HTTP or WebSocket
+    (its handler, its dependencies, and dependency overrides when a request first
+    meets them)."""
 
-    def __init__(self, app: App, route: APIRoute, spec: RouteSpec) -> None:
+    def __init__(self, app: App, route: APIRoute | WebSocketRoute) -> None:
         self.app = app
         self.route = route
         #: How errors name the route: its methods, path template and handler.
@@ -154,7 +155,7 @@ class CallPlan:
         #: What a ``SecurityScopes`` parameter receives (one value, built at startup).
         self.security_scopes = SecurityScopes(scopes)
 
-    async def solve(self, request: Request, ctx: ResolutionState) -> dict[str, Any] | None:
+    async def solve(self, request: HTTPConnection, ctx: ResolutionState) -> dict[str, Any] | None:
         """The keyword arguments, or ``None`` when an input failed (errors are in ctx)."""
         kwargs: dict[str, Any] = {}
         errors = read_params(self.getters, request, kwargs, None)
@@ -178,7 +179,7 @@ class CallPlan:
         return kwargs if ok else None
 
 
-def _inject(what: str, request: Request, ctx: ResolutionState, plan: CallPlan) -> Any:
+def _inject(what: str, request: HTTPConnection, ctx: ResolutionState, plan: CallPlan) -> Any:
     if what == "request":
         return request
     if what == "security_scopes":
@@ -240,7 +241,7 @@ class DependencyNode:
             else "sync"
         )
 
-    async def resolve(self, request: Request, ctx: ResolutionState) -> Any:
+    async def resolve(self, request: HTTPConnection, ctx: ResolutionState) -> Any:
         overrides = ctx.overrides
         if overrides:
             fake = overrides.get(self.key)
@@ -370,7 +371,7 @@ def _resume_sync(gen: Any, exc: BaseException | None) -> tuple[BaseException | N
     return None, True
 
 
-async def unwind(request: Request, exc: Exception) -> BaseException:
+async def unwind(request: HTTPConnection, exc: Exception) -> BaseException:
     """Throw ``exc`` into the request's yield dependencies (newest first) before it is
     answered; one that raises another exception (``try: yield x / except E: raise
     HTTPException(400)``) replaces it, for the older ones and for the answer.

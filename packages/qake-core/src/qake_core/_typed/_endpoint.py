@@ -118,7 +118,7 @@ def compile_route(route: APIRoute, app: App) -> CompiledRoute:
     """Compile ``route`` for ``app``: its request → response function, and its direct
     call when it has one."""
     spec = route_spec(route, app)
-    planner = RoutePlanner(app, route, spec)
+    planner = RoutePlanner(app, route)
     where = planner.where
     build = _Build(
         spec,
