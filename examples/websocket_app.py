@@ -176,8 +176,10 @@ class Chat:
         ]
 
     async def announce(self, room: str, kind: str, user: str) -> None:
-        """Tell the room who joined or left, with who is there now."""
-        members = await self.presence.members(room)
+        """Tell the room who joined or left, with who is there now (a user with two
+        tabs open is one name)."""
+        present = await self.presence.members(room)
+        members = list(dict.fromkeys(member.partition("/")[0] for member in present))
         await self.broadcast.publish(
             channel(room), {"type": kind, "user": user, "members": members}
         )
@@ -302,11 +304,11 @@ async def _live(
     done.cancel()
 
 
-async def _stay_present(chat: Chat, room: str, user: str) -> None:
+async def _stay_present(chat: Chat, room: str, member: str) -> None:
     """Join again well within the presence ttl, so a live socket never expires."""
     while True:
         await anyio.sleep(chat.presence.ttl / 3)
-        await chat.presence.join(room, user)
+        await chat.presence.join(room, member)
 
 
 async def _talk(chat: Chat, websocket: WebSocket, room: str, user: str) -> None:
@@ -338,12 +340,13 @@ async def join_room(chat: Chat, websocket: WebSocket, room: str, name: str) -> N
         history = await chat.history(room)
         await websocket.send_json({"type": "history", "room": room, "messages": history})
         last = history[-1]["id"] if history else 0
-        await chat.presence.join(room, name)
+        member = f"{name}/{secrets.token_hex(8)}"  # one presence entry per socket
+        await chat.presence.join(room, member)
         try:
             await chat.announce(room, "joined", name)
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_live, subscriber, websocket, last, tasks.cancel_scope)
-                tasks.start_soon(_stay_present, chat, room, name)
+                tasks.start_soon(_stay_present, chat, room, member)
                 try:
                     await _talk(chat, websocket, room, name)
                 except WebSocketDisconnect:
@@ -351,7 +354,7 @@ async def join_room(chat: Chat, websocket: WebSocket, room: str, name: str) -> N
                 tasks.cancel_scope.cancel()
         finally:
             with anyio.CancelScope(shield=True):
-                await chat.presence.leave(room, name)
+                await chat.presence.leave(room, member)
                 try:
                     await chat.announce(room, "left", name)
                 except BroadcastUnavailable:
@@ -359,7 +362,14 @@ async def join_room(chat: Chat, websocket: WebSocket, room: str, name: str) -> N
 
 
 def add_socket(app: QakeAPI) -> None:
-    @app.websocket("/ws/rooms/{room}", max_message_size=8 * 1024, max_messages_per_second=10)
+    # idle_timeout=None: a reader may stay silent for hours; dead peers are found by the
+    # server's protocol pings (qake run --ws-ping-interval / --ws-ping-timeout).
+    @app.websocket(
+        "/ws/rooms/{room}",
+        max_message_size=8 * 1024,
+        max_messages_per_second=10,
+        idle_timeout=None,
+    )
     async def room_socket(websocket: WebSocket, room: str) -> None:
         # TODO(interim): Depends on WebSocket routes
         user = await current_user(websocket)

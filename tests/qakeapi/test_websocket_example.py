@@ -15,7 +15,12 @@ import pytest
 
 from examples.websocket_app import ROOM, Settings, create_app
 from qakeapi import QakeAPI
-from qakeapi.testing import TestClient, WebSocketDisconnect, WebSocketRejected
+from qakeapi.testing import (
+    TestClient,
+    WebSocketDisconnect,
+    WebSocketRejected,
+    assert_no_findings,
+)
 
 SECRET = b"c" * 32
 ALICE = ("alice", "alice's long password")
@@ -315,3 +320,25 @@ def test_settings_for_several_workers_need_a_shared_secret_and_database(
     monkeypatch.delenv("CHAT_REDIS_URL")
     monkeypatch.delenv("CHAT_APP_SECRET")
     assert len(Settings.from_env().secret) == 32  # one process: a random secret
+
+
+def test_presence_keeps_a_user_with_two_tabs_until_both_close(client: TestClient) -> None:
+    alice, bob = session_of(client, *ALICE), session_of(client, *BOB)
+    with client.websocket_connect("/ws/rooms/lobby", headers=as_user(bob)) as b:
+        receive_until(b, "joined")
+        with client.websocket_connect("/ws/rooms/lobby", headers=as_user(alice)) as tab1:
+            receive_until(tab1, "joined")
+            assert receive_until(b, "joined")["members"] == ["bob", "alice"]
+            with client.websocket_connect("/ws/rooms/lobby", headers=as_user(alice)) as tab2:
+                receive_until(tab2, "joined")
+                assert receive_until(b, "joined")["members"] == ["bob", "alice"]
+            assert receive_until(b, "left") == {
+                "type": "left",
+                "user": "alice",
+                "members": ["bob", "alice"],
+            }
+        assert receive_until(b, "left")["members"] == ["bob"]
+
+
+def test_the_security_scanner_finds_nothing() -> None:
+    assert_no_findings(chat_app())
