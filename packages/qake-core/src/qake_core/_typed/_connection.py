@@ -111,14 +111,16 @@ def _check_inputs(spec: CallSpec, where: str) -> None:
                 "WebSocket handshake has none; receive it as a message "
                 "(`await websocket.receive_model(Model)`) or make it a Query/Header parameter"
             )
-    hints: dict[str, Any] | None = None
     for name, what in spec.injected:
         if what in ("response", "background"):
             kind = "Response" if what == "response" else "BackgroundTasks"
             raise HandlerSignatureError(
                 f"{label}: parameter {name!r} asks for {kind}, which a WebSocket route "
-                "does not have; remove it (send messages with the WebSocket instead)"
+                "does not have: this callable serves HTTP routes only (send messages "
+                "with the WebSocket instead)"
             )
+    hints: dict[str, Any] | None = None
+    for name, what in spec.injected:
         if what == "request":
             if hints is None:
                 hints = type_hints_of(spec.call, label)
