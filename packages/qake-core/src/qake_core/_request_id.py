@@ -17,6 +17,7 @@ request_id_var: ContextVar[str | None] = ContextVar("qake_request_id", default=N
 
 _VALID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
 SCOPE_KEY = "qake.request_id"
+_HANDSHAKE_ANSWERS = frozenset({"websocket.accept", "websocket.http.response.start"})
 
 #: Attribute naming the request on an exception that escaped a RequestIDMiddleware.
 _EXC_KEY = "__qake_request_id__"
@@ -36,7 +37,8 @@ class _IDs:
 
 
 class RequestIDMiddleware:
-    """Give every HTTP request an ID and echo it in the response header.
+    """Give every HTTP request and WebSocket connection an ID and echo it in the
+    response header (a WebSocket's: in the handshake's answer).
 
     An incoming ``X-Request-ID`` (the ``header`` option) is kept when it is 1-128
     characters of ``[A-Za-z0-9._-]`` (and ``trust_incoming`` is on); otherwise one is
@@ -54,7 +56,8 @@ class RequestIDMiddleware:
         self.generate = _IDs()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
             return
         request_id: str | None = None
@@ -75,6 +78,15 @@ class RequestIDMiddleware:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", ()), echo]
             await send(message)
+
+        if kind == "websocket":
+            # The handshake's answer carries it: the accept, or the denial response.
+            async def send_with_id_ws(message: Message) -> None:
+                if message["type"] in _HANDSHAKE_ANSWERS:
+                    message["headers"] = [*(message.get("headers") or ()), echo]
+                await send(message)
+
+            send_with_id = send_with_id_ws
 
         token = request_id_var.set(request_id)
         try:
