@@ -8,13 +8,13 @@
   ``Origin`` check qake-ws does by default (a cross-site page → HTTP 403). On connect
   the socket gets the room's last messages from the database (``history``), joins the
   room's presence and everyone sees ``joined``. Each message the client sends is
-  validated (``ChatIn``: an invalid one is answered with an ``error`` message), stored
-  with bound parameters, then published to the room: every socket of the room, on any
-  worker, receives it.
+  validated (``receive_model(ChatIn)``: an invalid one is answered with an ``error``
+  message), stored with bound parameters, then published to the room: every socket of
+  the room, on any worker, receives it. A room name outside ``ROOM`` → HTTP 422.
 * Messages are data end to end: SQL text only ever carries ``?`` placeholders, the
   server sends JSON, and the page shows every name and text through ``textContent``
   (never ``innerHTML``), so ``<script>`` or ``'; DROP TABLE`` payloads stay text (XSS-
-  and SQL-injection-safe). Room names are constrained to ``ROOM``.
+  and SQL-injection-safe).
 
 One process: ``qake run examples.websocket_app:app`` and open http://localhost:8000
 (the session and CSRF cookies are ``__Host-``/``Secure``: browsers send them to
@@ -30,7 +30,6 @@ One process: ``qake run examples.websocket_app:app`` and open http://localhost:8
 import hashlib
 import hmac
 import os
-import re
 import secrets
 import sqlite3
 import threading
@@ -38,11 +37,11 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any, Self
 
 import anyio
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from qakeapi import (
     Depends,
@@ -52,6 +51,7 @@ from qakeapi import (
     HTTPException,
     Jinja2Templates,
     MemoryStore,
+    Path,
     QakeAPI,
     Query,
     RedirectResponse,
@@ -84,10 +84,9 @@ from qakeapi.ws import (
     RedisBroadcast,
     Subscriber,
     SubscriberDropped,
-    WebSocketException,
 )
 
-HERE = Path(__file__).parent
+HERE = FilePath(__file__).parent
 USERNAME = r"^[a-z0-9_]{3,32}$"
 #: Room names: what may appear in ``/ws/rooms/{room}`` (and in a channel name).
 ROOM = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -312,23 +311,20 @@ async def _stay_present(chat: Chat, room: str, member: str) -> None:
 
 
 async def _talk(chat: Chat, websocket: WebSocket, room: str, user: str) -> None:
-    """The client's messages: validated, stored, published; until it disconnects."""
+    """The client's messages: validated, stored, published; until it disconnects.
+
+    An invalid message (not JSON, not a ``ChatIn``) is answered with ``{"type":
+    "error", "errors": [...]}`` by ``receive_model`` (the route's
+    ``invalid_message="error"``) and the next one is read.
+    """
     while True:
-        try:
-            incoming = ChatIn.model_validate(await websocket.receive_json())
-        except ValidationError as exc:
-            problems = [
-                f"{'.'.join(map(str, e['loc'])) or 'message'}: {e['msg']}" for e in exc.errors()
-            ]
-            await websocket.send_json({"type": "error", "detail": "; ".join(problems)})
-            continue
+        incoming = await websocket.receive_model(ChatIn)
         event = await chat.save(room, user, incoming.text)
         try:
             await chat.broadcast.publish(channel(room), event)
         except BroadcastUnavailable:
-            await websocket.send_json(
-                {"type": "error", "detail": "saved, but not delivered: the chat is down"}
-            )
+            detail = "saved, but not delivered: the chat is unavailable"
+            await websocket.send_json({"type": "error", "errors": [{"msg": detail}]})
 
 
 async def join_room(chat: Chat, websocket: WebSocket, room: str, name: str) -> None:
@@ -361,6 +357,10 @@ async def join_room(chat: Chat, websocket: WebSocket, room: str, name: str) -> N
                     pass
 
 
+Room = Annotated[str, Path(pattern=ROOM)]
+User = Annotated[SimpleUser, Depends(current_user)]
+
+
 def add_socket(app: QakeAPI) -> None:
     # idle_timeout=None: a reader may stay silent for hours; dead peers are found by the
     # server's protocol pings (qake run --ws-ping-interval / --ws-ping-timeout).
@@ -369,13 +369,9 @@ def add_socket(app: QakeAPI) -> None:
         max_message_size=8 * 1024,
         max_messages_per_second=10,
         idle_timeout=None,
+        invalid_message="error",
     )
-    async def room_socket(websocket: WebSocket, room: str) -> None:
-        # TODO(interim): Depends on WebSocket routes
-        user = await current_user(websocket)
-        chat = get_chat(websocket)
-        if not re.fullmatch(ROOM, room):
-            raise WebSocketException(1008, "invalid room name")
+    async def room_socket(websocket: WebSocket, room: Room, user: User, chat: ChatDep) -> None:
         await join_room(chat, websocket, room, user.identity)
 
 

@@ -27,7 +27,7 @@ socket.onmessage = (event) => {
   else if (data.type === "joined" || data.type === "left") {
     show(`${data.user} ${data.type}`, "presence");
     members.textContent = data.members.join(", ");
-  } else if (data.type === "error") show(data.detail, "error");
+  } else if (data.type === "error") show(data.errors.map((e) => e.msg).join("; "), "error");
 };
 socket.onclose = (event) => show(`disconnected (${event.code})`, "error");
 document.getElementById("say").onsubmit = (event) => {
