@@ -396,13 +396,13 @@ class Settings:
                 "CHAT_REDIS_URL is set (several workers): set CHAT_APP_SECRET (32+ bytes, "
                 "the same for every worker) and CHAT_APP_DB (a database file they share)"
             )
-        users = tuple(
-            (name, password)
-            for name, _, password in (
-                entry.partition(":") for entry in os.environ.get("CHAT_APP_USERS", "").split()
-            )
-        )
-        return cls(secret or secrets.token_bytes(32), database, redis_url, users)
+        users = []
+        for entry in os.environ.get("CHAT_APP_USERS", "").split():
+            name, _, password = entry.partition(":")
+            if not password:
+                raise RuntimeError("CHAT_APP_USERS: give 'name:password' pairs, space-separated")
+            users.append((name, password))
+        return cls(secret or secrets.token_bytes(32), database, redis_url, tuple(users))
 
 
 def create_app(settings: Settings | None = None) -> QakeAPI:
@@ -416,9 +416,9 @@ def create_app(settings: Settings | None = None) -> QakeAPI:
     @asynccontextmanager
     async def lifespan(app: QakeAPI) -> AsyncIterator[dict[str, Any]]:
         db = Database(settings.database)
-        for username, password in settings.users:
-            await add_user(db, username, password, replace=True)
         try:
+            for username, password in settings.users:
+                await add_user(db, username, password, replace=True)
             async with broadcast:
                 presence = Presence(store, prefix="chat:presence:")
                 yield {"chat": Chat(db, broadcast, presence, settings.history)}

@@ -3,8 +3,8 @@ uvicorn worker processes, driven by httpx (the login form) and the ``websockets`
 
 Clients connect with the session cookie until both workers serve some of them; a message
 from one reaches every client (Redis pub/sub), a later client finds it in the history
-(the shared SQLite file), and the handshake still refuses a missing session and a
-cross-site ``Origin``.
+(the shared SQLite file), and the handshake still refuses a missing session, a
+cross-site ``Origin`` and a bad room name.
 """
 
 from __future__ import annotations
@@ -141,6 +141,14 @@ def test_the_chat_runs_on_two_workers_with_redis(server: Server) -> None:
             ):
                 pass
         assert refused.value.response.status_code == 403
+        with pytest.raises(InvalidStatus) as invalid:
+            bad_room = url.replace("lobby", "Not-A-Room")
+            async with (
+                asyncio.timeout(TIMEOUT),
+                connect(bad_room, additional_headers=cookie("bob")),
+            ):
+                pass
+        assert invalid.value.response.status_code == 422
 
     asyncio.run(main())
     log = server.output()

@@ -316,6 +316,10 @@ def test_settings_for_several_workers_need_a_shared_secret_and_database(
     settings = Settings.from_env()
     assert settings.secret == b"s" * 32
     assert settings.users == (("alice", "pw-one-1234"), ("bob", "pw:with:colons"))
+    monkeypatch.setenv("CHAT_APP_USERS", "alice")
+    with pytest.raises(RuntimeError, match="name:password"):
+        Settings.from_env()
+    monkeypatch.delenv("CHAT_APP_USERS")
     monkeypatch.delenv("CHAT_REDIS_URL")
     monkeypatch.delenv("CHAT_APP_SECRET")
     assert len(Settings.from_env().secret) == 32  # one process: a random secret
