@@ -1,8 +1,10 @@
 """WebSockets under a real uvicorn (``qake run``), driven by the ``websockets`` client.
 
 Issue 15: echo, subprotocol choice, a refused handshake, the Origin check, the size and
-rate limits, clean-up after an abrupt disconnect, and a Redis broadcast across two
-worker processes.
+rate limits, invalid UTF-8, clean-up (the handler's and its yield dependencies') after an
+abrupt disconnect, and a slow broadcast subscriber dropped while the others keep up.
+Handshake auth is in test_ws_e2e_auth.py, the Redis broadcast across two workers in
+test_ws_e2e_redis.py.
 """
 
 from __future__ import annotations
@@ -12,12 +14,10 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from qake_server import Server, qake_run
-from redis_process import redis_answers
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin, Subprotocol
@@ -33,6 +33,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = tmp_path_factory.mktemp("ws") / "server.log"
     with qake_run(APP, log=log, ready="/ok") as running:
         yield running
+    output = running.output()
+    # bad input is a close code, never a crash (uvicorn itself logs the invalid UTF-8)
+    assert "Exception in ASGI application" not in output, output
 
 
 def _ws(server: Server, path: str) -> str:
@@ -127,6 +130,18 @@ def test_message_flood_closes_1008(server: Server) -> None:
     asyncio.run(main())
 
 
+def test_invalid_utf8_in_a_text_frame_closes_1007(server: Server) -> None:
+    async def main() -> None:
+        async with asyncio.timeout(TIMEOUT), connect(_ws(server, "/echo")) as ws:
+            await ws.send("valid")
+            assert await ws.recv() == "valid"
+            # bytes sent as they are in a text frame: the client does not check them
+            await ws.send(b"bad \xff\xfe utf-8", text=True)
+            assert await _closed_with(ws) == 1007
+
+    asyncio.run(main())
+
+
 def _tracked(server: Server, key: str) -> dict[str, object]:
     r = httpx.get(f"{server.base}/tracked/{key}", timeout=TIMEOUT)
     assert r.status_code == 200
@@ -134,7 +149,7 @@ def _tracked(server: Server, key: str) -> dict[str, object]:
     return body
 
 
-def test_abrupt_disconnect_runs_the_handlers_cleanup(server: Server) -> None:
+def test_abrupt_disconnect_runs_the_cleanups_and_leaves_no_task(server: Server) -> None:
     key = uuid.uuid4().hex
     baseline = _tracked(server, "none")["tasks"]
     assert isinstance(baseline, int)
@@ -143,7 +158,9 @@ def test_abrupt_disconnect_runs_the_handlers_cleanup(server: Server) -> None:
         async with asyncio.timeout(TIMEOUT):
             ws = await connect(_ws(server, f"/tracked/{key}"))
             assert await ws.recv() == "ready"
-            assert (await asyncio.to_thread(_tracked, server, key))["state"] == "open"
+            seen = await asyncio.to_thread(_tracked, server, key)
+            assert seen["state"] == "open"
+            assert seen["resources"] == {"async": "held", "sync": "held"}
             ws.transport.abort()  # the TCP connection drops, no close frame
             await ws.wait_closed()
 
@@ -151,59 +168,46 @@ def test_abrupt_disconnect_runs_the_handlers_cleanup(server: Server) -> None:
     deadline = time.monotonic() + TIMEOUT
     while True:
         seen = _tracked(server, key)
-        if seen["state"] == "cleaned" and seen["task_done"] and seen["tasks"] == baseline:
+        released = {"async": "released", "sync": "released"}
+        ended = (seen["state"], seen["resources"], seen["task_done"]) == ("cleaned", released, True)
+        if ended and seen["tasks"] == baseline:
             break
         assert time.monotonic() < deadline, f"no clean-up after the disconnect: {seen}"
         time.sleep(0.05)
 
 
-async def _pid_of(ws: ClientConnection) -> int:
-    """The worker serving ``ws`` (it answers once subscribed to ``news``)."""
-    await ws.send("pid?")
-    answer = json.loads(await ws.recv())
-    pid: int = answer["pid"]
-    return pid
+def test_a_slow_subscriber_is_dropped_while_the_others_keep_receiving(server: Server) -> None:
+    """Two subscribers of one room (queues of 8): ``slow`` stops reading, so its TCP
+    buffers fill and the server's sends to it wait; ``fast`` publishes and reads one
+    message at a time until a message reports the room down to one subscriber."""
+    url = _ws(server, f"/room/{uuid.uuid4().hex}?pad=16384")
 
+    async def main() -> None:
+        async with asyncio.timeout(5):
+            slow = await connect(url, compression=None)
+            await slow.send("0")
+            assert json.loads(await slow.recv())["n"] == 0  # subscribed; reads no more
+            async with connect(url, compression=None) as fast:
+                n = 0
+                while True:
+                    n += 1
+                    assert n < 2000, "the slow subscriber was never dropped"
+                    await fast.send(str(n))
+                    message = json.loads(await fast.recv())
+                    assert message["n"] == n  # every message, in order, never stalled
+                    if message["subscribers"] == 1:
+                        break  # an earlier message dropped the slow one
+            # Reading again, it gets what had reached it, then the close.
+            received: list[int] = []
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    received.append(json.loads(await slow.recv())["n"])
+            assert closed.value.rcvd is not None
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (
+                1013,
+                "subscriber too slow",
+            )
+            assert received == list(range(1, len(received) + 1))
+            assert len(received) < n - 1
 
-def _wait_for_workers(server: Server, count: int) -> None:
-    """Until ``count`` different worker pids have answered ``/ok`` (one connection each)."""
-    pids: set[int] = set()
-    deadline = time.monotonic() + 15
-    while len(pids) < count:
-        assert time.monotonic() < deadline, f"only workers {pids} answered"
-        pids.add(httpx.get(server.base + "/ok", timeout=TIMEOUT).json()["pid"])
-
-
-@pytest.mark.redis
-def test_redis_broadcast_reaches_clients_of_both_workers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # qakeapi installed alone has qake-ws without its redis extra (RedisBroadcast)
-    pytest.importorskip("redis", reason="RedisBroadcast needs redis-py (qake-ws[redis])")
-    if not redis_answers("127.0.0.1", 6379):
-        pytest.skip("Redis does not answer on 127.0.0.1:6379")
-    monkeypatch.setenv("QAKE_WS_E2E_PREFIX", f"qake-ws-e2e-{uuid.uuid4().hex}:")
-    with qake_run(APP, "--workers", "2", log=tmp_path / "server.log", ready="/ok") as server:
-        _wait_for_workers(server, 2)
-
-        async def main() -> None:
-            clients: list[ClientConnection] = []
-            pids: set[int] = set()
-            try:
-                async with asyncio.timeout(10):
-                    while len(pids) < 2 or len(clients) < 4:
-                        assert len(clients) < 40, f"one worker served every client: {pids}"
-                        ws = await connect(_ws(server, "/news"))
-                        clients.append(ws)
-                        pids.add(await _pid_of(ws))
-                async with asyncio.timeout(TIMEOUT), httpx.AsyncClient() as http:
-                    r = await http.post(server.base + "/news")
-                    assert r.status_code == 200
-                    for ws in clients:
-                        message = json.loads(await ws.recv())
-                        assert message["headline"] == "hello workers"
-            finally:
-                for ws in clients:
-                    await ws.close()
-
-        asyncio.run(main())
+    asyncio.run(main())
