@@ -190,7 +190,27 @@ def test_a_websocket_handshake_with_a_bad_host_is_refused() -> None:
         return {"type": "websocket.connect"}
 
     sent = run_app(app, scope, connect)
-    assert sent == [{"type": "websocket.close", "code": 1008}]
+    assert sent == [{"type": "websocket.close", "code": 1008, "reason": ""}]
+    # With the denial extension: the 400 an HTTP request would get, as problem+json.
+    scope["extensions"] = {"websocket.http.response": {}}
+    start, body = run_app(app, scope, connect)
+    assert (start["type"], start["status"]) == ("websocket.http.response.start", 400)
+    assert b"Host header" in body["body"]
+
+
+def test_a_websocket_handshake_no_route_matches_is_refused_with_404() -> None:
+    app = App()
+    scope = http_scope("GET", "/nowhere", [(b"host", b"example.com")])
+    scope["type"] = "websocket"
+    scope["extensions"] = {"websocket.http.response": {}}
+
+    async def connect() -> Message:
+        return {"type": "websocket.connect"}
+
+    start, body = run_app(app, scope, connect)
+    assert start["status"] == 404
+    assert (b"content-type", b"application/problem+json") in start["headers"]
+    assert body["type"] == "websocket.http.response.body"
 
 
 # -- item 4: header sizes --------------------------------------------------------------

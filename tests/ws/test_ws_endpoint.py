@@ -377,3 +377,19 @@ def test_unbindable_signatures_fail_at_the_declaration(make_app: MakeApp) -> Non
         app = make_app()
         with pytest.raises(HandlerSignatureError, match=message):
             app.add_websocket_route("/rooms/{room}", handler)
+
+
+def test_a_path_no_websocket_route_matches_is_refused_with_404(
+    make_app: MakeApp, client_for: MakeClient
+) -> None:
+    app = make_app()
+
+    @app.websocket("/ws/rooms/{room}")
+    async def room(ws: WebSocket, room: str) -> None:
+        await ws.accept()
+
+    for path in ("/nowhere", "/ws/rooms/"):
+        with pytest.raises(WebSocketRejected) as info, client_for(app).websocket_connect(path):
+            pass
+        assert info.value.status_code == 404
+        assert info.value.headers["content-type"] == "application/problem+json"

@@ -68,9 +68,11 @@ from qake_core._typed._specs import (
     RouteSpec,
 )
 from qake_core._upload import UploadFile
+from qake_core._ws_denial import DENIAL_EXTENSION, deny_websocket, send_denial
 
 __all__ = [
     "DEFAULT_HEADERS_KEY",
+    "DENIAL_EXTENSION",
     "PROBLEM_JSON",
     "URL",
     "APIRoute",
@@ -143,6 +145,7 @@ __all__ = [
     "accepts",
     "cache",
     "default_headers_of",
+    "deny_websocket",
     "format_set_cookie",
     "is_document",
     "is_safe_redirect",
@@ -156,4 +159,5 @@ __all__ = [
     "route_path",
     "route_template",
     "run_in_threadpool",
+    "send_denial",
 ]

@@ -21,6 +21,7 @@ from qake_core._request_head import KNOWN_HOSTS, head_problem
 from qake_core._requests import Request
 from qake_core._responses import Response
 from qake_core._scope import route_path
+from qake_core._ws_denial import deny_websocket
 from qake_core.types import Receive, Scope, Send
 from qake_routing import MethodNotAllowed
 
@@ -150,16 +151,21 @@ class Dispatcher:
 
     async def dispatch_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = scope["headers"]
-        if head_problem(headers, self.max_headers, self.max_header_bytes, self.max_header_line):
+        problem = head_problem(
+            headers, self.max_headers, self.max_header_bytes, self.max_header_line
+        )
+        if problem:
             # A handshake with a bad Host or oversized headers: refused before accepting
-            # (the server answers 403).
-            await send({"type": "websocket.close", "code": 1008})
+            # with the status an HTTP request would get (a server without the denial
+            # extension answers 403).
+            await deny_websocket(scope, receive, send, problem_response(*problem))
             return
         try:
             match = self.ws_tree.match(None, route_path(scope), decoded=True)
         except LookupError:
             if not await self._to_mount(scope, receive, send):
-                await send({"type": "websocket.close", "code": 1000})
+                detail = "No WebSocket route matches this path."
+                await deny_websocket(scope, receive, send, problem_response(404, detail))
             return
         await match.handler.handle(scope, receive, send, match.params)
 

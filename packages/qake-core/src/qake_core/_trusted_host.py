@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from qake_core._problem import problem_response
+from qake_core._ws_denial import deny_websocket
 from qake_core.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["TrustedHostMiddleware"]
@@ -46,7 +47,8 @@ class TrustedHostMiddleware:
         if self.is_allowed(host):
             await self.app(scope, receive, send)
             return
+        response = problem_response(400, "Invalid Host header.")
         if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})
+            await deny_websocket(scope, receive, send, response)
             return
-        await problem_response(400, "Invalid Host header.")(scope, receive, send)
+        await response(scope, receive, send)

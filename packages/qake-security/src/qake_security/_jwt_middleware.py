@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from qake_core import problem_response
+from qake_core import deny_websocket, problem_response
 from qake_core.types import ASGIApp, Receive, Scope, Send
 from qake_security._jwt import INVALID_CHALLENGE, INVALID_DETAIL, InvalidToken
 from qake_security._users import ANONYMOUS, set_user
-from qake_security._ws_denial import deny_websocket
 
 if TYPE_CHECKING:
     from qake_security._jwt import JWTAuth

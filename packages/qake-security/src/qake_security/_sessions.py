@@ -25,10 +25,15 @@ from typing import Any, Literal
 
 import orjson
 
-from qake_core import Store, format_set_cookie, parse_cookie_header, problem_response
+from qake_core import (
+    Store,
+    deny_websocket,
+    format_set_cookie,
+    parse_cookie_header,
+    problem_response,
+)
 from qake_core.types import ASGIApp, Message, Receive, Scope, Send
 from qake_security._signing import Signer
-from qake_security._ws_denial import deny_websocket
 
 __all__ = [
     "MAX_COOKIE_BYTES",

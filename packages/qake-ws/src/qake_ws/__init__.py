@@ -18,7 +18,7 @@ from qake_ws._models import INVALID_MESSAGE_POLICIES
 from qake_ws._origin import ANY_ORIGIN, OriginPolicy
 from qake_ws._presence import Presence
 from qake_ws._state import WebSocketState
-from qake_ws._websocket import DEFAULT_MAX_MESSAGE_SIZE, DENIAL_EXTENSION, WebSocket
+from qake_ws._websocket import DEFAULT_MAX_MESSAGE_SIZE, WebSocket
 
 __all__ = [
     "ANY_ORIGIN",
@@ -26,7 +26,6 @@ __all__ = [
     "DEFAULT_MAX_MESSAGES_PER_SECOND",
     "DEFAULT_MAX_MESSAGE_SIZE",
     "DEFAULT_MAX_QUEUE",
-    "DENIAL_EXTENSION",
     "HEARTBEAT_TIMEOUT_CODE",
     "INVALID_MESSAGE_POLICIES",
     "Broadcast",

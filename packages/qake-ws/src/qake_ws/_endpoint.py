@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from qake_core import (
+    DENIAL_EXTENSION,
     HandlerSignatureError,
     HTTPException,
     Response,
@@ -26,7 +27,7 @@ from qake_ws._limits import (
 from qake_ws._models import check_policy
 from qake_ws._origin import OriginPolicy
 from qake_ws._state import WebSocketState
-from qake_ws._websocket import DEFAULT_MAX_MESSAGE_SIZE, DENIAL_EXTENSION, WebSocket
+from qake_ws._websocket import DEFAULT_MAX_MESSAGE_SIZE, WebSocket
 
 __all__ = ["WebSocketHandle", "compile_websocket_route"]
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar, overload
 import anyio
 import orjson
 
-from qake_core import HTTPConnection, Response
+from qake_core import HTTPConnection, Response, send_denial
 from qake_core.types import Message, Receive, Scope, Send
 from qake_ws._exceptions import WebSocketDisconnect
 from qake_ws._limits import AsyncioIdleWatch, IdleTimeout, MessageRate
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "DENIAL_EXTENSION", "WebSocket"]
+__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "WebSocket"]
 
 #: The default limit on one received message: 1 MiB (text measured in UTF-8 bytes).
 DEFAULT_MAX_MESSAGE_SIZE = 1 << 20
@@ -38,8 +38,6 @@ _INVALID_PAYLOAD = 1007
 _POLICY_VIOLATION = 1008
 _MESSAGE_TOO_BIG = 1009
 _MAX_REASON_BYTES = 123  # a close frame's payload is at most 125 bytes, 2 for the code
-#: The ASGI extension that lets an app refuse a handshake with an HTTP response.
-DENIAL_EXTENSION = "websocket.http.response"
 
 HeadersArg = Mapping[str, str] | Iterable[tuple[str | bytes, str | bytes]]
 
@@ -246,22 +244,12 @@ class WebSocket(HTTPConnection):
             raise RuntimeError("send_denial_response() is only possible before accept()")
         if self.client_state is _CONNECTING:
             await self.receive()  # the handshake's websocket.connect comes first
-        if DENIAL_EXTENSION not in (self.scope.get("extensions") or {}):
-            await self.close(_POLICY_VIOLATION)
-            return
         self.application_state = _DISCONNECTED
-        body = response.body
         try:
-            await self._send(
-                {
-                    "type": "websocket.http.response.start",
-                    "status": response.status_code,
-                    "headers": response.raw_headers,
-                }
-            )
-            await self._send({"type": "websocket.http.response.body", "body": body})
+            await send_denial(self.scope, self._send, response, _POLICY_VIOLATION)
         except OSError:
-            self.client_state = _DISCONNECTED  # the client left while being refused
+            pass  # the client left while being refused
+        self.client_state = _DISCONNECTED
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         """Close the connection (before ``accept()`` this refuses the handshake: HTTP 403).

@@ -1,5 +1,6 @@
 """qakeapi: the whole framework — every public name of qake-core, plus ``QakeAPI``,
-``WebSocket`` and ``WebSocketDisconnect``.
+``WebSocket``, ``WebSocketDisconnect``, ``WebSocketException`` (FastAPI's names),
+``WebSocketEndpoint`` and ``WebSocketState``.
 
 The other packages are mirrored as ``qakeapi.routing``, ``qakeapi.security``,
 ``qakeapi.ws``, ``qakeapi.testing`` and ``qakeapi.docs``.
@@ -7,8 +8,21 @@ The other packages are mirrored as ``qakeapi.routing``, ``qakeapi.security``,
 
 from qake_core import *  # noqa: F403
 from qake_core import __all__ as _core_all
-from qake_ws import WebSocket, WebSocketDisconnect
+from qake_ws import (
+    WebSocket,
+    WebSocketDisconnect,
+    WebSocketEndpoint,
+    WebSocketException,
+    WebSocketState,
+)
 from qakeapi._app import QakeAPI
 
-__all__ = ["QakeAPI", "WebSocket", "WebSocketDisconnect"]
+__all__ = [
+    "QakeAPI",
+    "WebSocket",
+    "WebSocketDisconnect",
+    "WebSocketEndpoint",
+    "WebSocketException",
+    "WebSocketState",
+]
 __all__ += _core_all
