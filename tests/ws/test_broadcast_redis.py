@@ -164,6 +164,22 @@ def test_redis_restart_keeps_subscriptions(
     asyncio.run(main())
 
 
+def test_the_first_publish_after_a_redis_restart_is_not_lost(
+    redis_process: RedisProcess,
+) -> None:
+    """The publishing connection Redis dropped is replaced on first use, not reported."""
+
+    async def main() -> None:
+        broadcast = RedisBroadcast(redis_process.url, min_backoff=0.02, max_backoff=0.2)
+        async with broadcast:
+            await broadcast.publish("news", "before")  # the pooled connection exists
+            await asyncio.to_thread(redis_process.stop)
+            await asyncio.to_thread(redis_process.start)  # returns once Redis answers
+            await broadcast.publish("news", "after")  # no BroadcastUnavailable
+
+    asyncio.run(main())
+
+
 @needs_shared_redis
 def test_presence_on_a_redis_store() -> None:
     async def main() -> None:

@@ -61,6 +61,7 @@ class RedisBroadcast(Broadcast):
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
         self._errors: tuple[type[BaseException], ...] = ()
+        self._stale: type[Exception] = OSError
         self._redis: Redis | None = None
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -91,6 +92,9 @@ class RedisBroadcast(Broadcast):
                 "RedisBroadcast needs redis-py: pip install 'qake-ws[redis]'"
             ) from exc
         self._errors = _redis_errors()
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        self._stale = RedisConnectionError
         self._redis = Redis.from_url(self.url)
         self._outage = False
         try:
@@ -118,7 +122,13 @@ class RedisBroadcast(Broadcast):
         assert self._redis is not None
         payload = encode_message(message)
         try:
-            await self._redis.publish(self.prefix + channel, payload)
+            try:
+                await self._redis.publish(self.prefix + channel, payload)
+            except self._stale:
+                # A pooled connection Redis dropped (after a restart) fails on first use;
+                # the pool then opens a fresh one. Not retried after a timeout: that
+                # publish may have reached Redis.
+                await self._redis.publish(self.prefix + channel, payload)
         except self._errors as exc:
             reason = type(exc).__name__
             raise BroadcastUnavailable(
