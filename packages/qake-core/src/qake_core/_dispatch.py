@@ -149,7 +149,9 @@ class Dispatcher:
         else:
             await self._not_found(scope, receive, send)
 
-    async def dispatch_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def dispatch_websocket(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """The awaitable serving a WebSocket handshake. PERF: the route's handle is
+        returned, not awaited here: a connection's every message resumes its frames."""
         headers = scope["headers"]
         problem = head_problem(
             headers, self.max_headers, self.max_header_bytes, self.max_header_line
@@ -158,16 +160,17 @@ class Dispatcher:
             # A handshake with a bad Host or oversized headers: refused before accepting
             # with the status an HTTP request would get (a server without the denial
             # extension answers 403).
-            await deny_websocket(scope, receive, send, problem_response(*problem))
-            return
+            return deny_websocket(scope, receive, send, problem_response(*problem))
         try:
             match = self.ws_tree.match(None, route_path(scope), decoded=True)
         except LookupError:
-            if not await self._to_mount(scope, receive, send):
-                detail = "No WebSocket route matches this path."
-                await deny_websocket(scope, receive, send, problem_response(404, detail))
-            return
-        await match.handler.handle(scope, receive, send, match.params)
+            return self._no_websocket_route(scope, receive, send)
+        return match.handler.handle(scope, receive, send, match.params)  # type: ignore[no-any-return]
+
+    async def _no_websocket_route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not await self._to_mount(scope, receive, send):
+            detail = "No WebSocket route matches this path."
+            await deny_websocket(scope, receive, send, problem_response(404, detail))
 
     async def _to_mount(self, scope: Scope, receive: Receive, send: Send) -> bool:
         if not self.mounts:

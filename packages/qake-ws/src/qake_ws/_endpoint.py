@@ -163,16 +163,19 @@ def compile_websocket_route(route: WebSocketRoute, app: Any) -> WebSocketHandle:
     invalid = check_policy(_option(route, app, "invalid_message", "close"), where)
     origins = _origin_policy(route, app, where)
     plan = app.compile_connection(route)
+    runner: Runner | None = None
     if isinstance(func, type):
         if not issubclass(func, WebSocketEndpoint):
             raise HandlerSignatureError(
                 f"{where}: a class endpoint must subclass qake_ws.WebSocketEndpoint"
             )
         runner = class_runner(func, where)
-    else:
-        runner = _function_runner(func)
-    call = _chain(runner, plan, list(getattr(app, "websocket_hooks", ())))
-    finish = plan.finish
+    hooks = list(getattr(app, "websocket_hooks", ()))
+    # PERF: a function handler without hooks is awaited from handle() itself: every
+    # message the handler waits for resumes the frames above it.
+    call = _chain(runner or _function_runner(func), plan, hooks) if runner or hooks else None
+    arguments, finish = plan.arguments, plan.finish
+    handler: Callable[..., Awaitable[None]] = route.endpoint
 
     async def handle(scope: Scope, receive: Receive, send: Send, params: dict[str, Any]) -> None:
         websocket = WebSocket(
@@ -191,7 +194,10 @@ def compile_websocket_route(route: WebSocketRoute, app: Any) -> WebSocketHandle:
             return
         error: BaseException | None = None
         try:
-            await call(websocket)
+            if call is None:
+                await handler(**await arguments(websocket))
+            else:
+                await call(websocket)
         except Exception as exc:
             error = exc
         if websocket.cleanups:

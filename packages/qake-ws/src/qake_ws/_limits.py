@@ -6,13 +6,10 @@ import asyncio
 import time
 from typing import Any
 
-from qake_core.types import Message, Receive
-
 __all__ = [
     "DEFAULT_IDLE_TIMEOUT",
     "DEFAULT_MAX_MESSAGES_PER_SECOND",
     "AsyncioIdleWatch",
-    "IdleTimeout",
     "MessageRate",
     "check_idle_timeout",
     "check_rate",
@@ -71,17 +68,14 @@ def check_idle_timeout(value: object, where: str) -> float | None:
     return _positive_or_none(value, "idle_timeout", where)
 
 
-class IdleTimeout(Exception):
-    """The peer sent nothing for the whole idle timeout while the app waited."""
-
-
 class AsyncioIdleWatch:
     """An idle timeout for one connection on asyncio, at O(1) cost per message.
 
     ``asyncio.timeout()`` or an anyio cancel scope per ``receive()`` costs 6-15 µs; here
-    one timer handle lives across receives: each wait only moves ``deadline``, and the
-    timer, when it fires early, re-arms itself at the new deadline (a lazy timer). It
-    cancels the waiting task only if that task is still waiting past the deadline.
+    one timer handle lives across receives: :meth:`arm` before each wait only moves
+    ``deadline``, and the timer, when it fires early, re-arms itself at the new deadline
+    (a lazy timer). It cancels the waiting task only if that task is still waiting past
+    the deadline; :meth:`expired` then tells that cancellation from any other.
     """
 
     __slots__ = ("_expired", "_handle", "_loop", "_waiter", "deadline", "timeout")
@@ -94,27 +88,32 @@ class AsyncioIdleWatch:
         self._expired = False
         self.deadline = 0.0
 
-    async def receive(self, receive: Receive) -> Message:
-        """``await receive()``; raises :class:`IdleTimeout` past ``timeout`` seconds."""
-        self.deadline = self._loop.time() + self.timeout
+    def arm(self) -> None:
+        """The current task starts waiting for a message."""
+        loop = self._loop
+        self.deadline = loop.time() + self.timeout
         if self._handle is None:
-            self._handle = self._loop.call_at(self.deadline, self._fire)
-        task = self._waiter = asyncio.current_task()
-        try:
-            return await receive()
-        except asyncio.CancelledError:
-            if self._expired and task is not None and task.uncancel() == 0:
-                self._expired = False
-                raise IdleTimeout from None
-            raise
-        finally:
-            self._waiter = None
+            self._handle = loop.call_at(self.deadline, self._fire)
+        self._waiter = asyncio.current_task(loop)  # PERF: with the loop: 60 ns, not 220
+
+    def disarm(self) -> None:
+        """The wait is over (a message came, or it was cancelled)."""
+        self._waiter = None
+
+    def expired(self) -> bool:
+        """Whether the ``CancelledError`` being handled is this timeout's (it is then
+        consumed: the task is no longer cancelled)."""
+        task = asyncio.current_task()
+        if self._expired and task is not None and task.uncancel() == 0:
+            self._expired = False
+            return True
+        return False
 
     def _fire(self) -> None:
         self._handle = None
         waiter = self._waiter
         if waiter is None:
-            return  # not waiting: the next receive() arms the timer again
+            return  # not waiting: the next arm() sets the timer again
         if self._loop.time() < self.deadline:
             self._handle = self._loop.call_at(self.deadline, self._fire)
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar, overload
 
 import anyio
@@ -13,7 +13,7 @@ import orjson
 from qake_core import HTTPConnection, Response, send_denial
 from qake_core.types import Message, Receive, Scope, Send
 from qake_ws._exceptions import WebSocketDisconnect
-from qake_ws._limits import AsyncioIdleWatch, IdleTimeout, MessageRate
+from qake_ws._limits import AsyncioIdleWatch, MessageRate
 from qake_ws._models import InvalidMessage, InvalidMessagePolicy, adapter_for, validate
 from qake_ws._state import WebSocketState
 
@@ -51,16 +51,6 @@ def _raw_headers(headers: HeadersArg | None) -> list[tuple[bytes, bytes]]:
         return []
     pairs = headers.items() if isinstance(headers, Mapping) else headers
     return [(_latin1(name).lower(), _latin1(value)) for name, value in pairs]
-
-
-def _too_big(message: Message, limit: int) -> bool:
-    text = message.get("text")
-    if text is not None:
-        # PERF: a code point is at most 4 UTF-8 bytes; encode only when it could matter.
-        size = len(text)
-        return size * 4 > limit and (size > limit or len(text.encode("utf-8")) > limit)
-    data = message.get("bytes")
-    return data is not None and len(data) > limit
 
 
 def _on_asyncio() -> bool:
@@ -149,22 +139,7 @@ class WebSocket(HTTPConnection):
         """The next ASGI message (``websocket.connect``/``receive``/``disconnect``)."""
         state = self.client_state
         if state is _CONNECTED:
-            message = await self._receive_or_idle()
-            kind = message["type"]
-            if kind == "websocket.receive":
-                self.last_received_at = time.monotonic()
-                limit = self.max_message_size
-                if limit is not None and _too_big(message, limit):
-                    await self._fail(_MESSAGE_TOO_BIG, f"message larger than {limit} bytes")
-                rate = self._rate
-                if rate is not None and not rate.take():
-                    await self._fail(_POLICY_VIOLATION, "too many messages")
-                return message
-            if kind == "websocket.disconnect":
-                self.client_state = _DISCONNECTED
-                self._stop_idle_watch()
-                return message
-            raise RuntimeError(f"unexpected ASGI message {kind!r} on a connected WebSocket")
+            return await self._next()
         if state is _CONNECTING:
             message = await self._receive()
             if message["type"] != "websocket.connect":
@@ -173,25 +148,65 @@ class WebSocket(HTTPConnection):
             return message
         raise RuntimeError("cannot receive: the client has disconnected")
 
-    async def _receive_or_idle(self) -> Message:
-        """The server's next message; closes with 1001 after ``idle_timeout`` without one."""
-        timeout = self.idle_timeout
-        if timeout is None:
-            return await self._receive()
-        if not self._idle_watch_ready:
-            self._idle_watch_ready = True
-            if _on_asyncio():
-                self._idle_watch = AsyncioIdleWatch(timeout)
+    async def _next(self, data: bool = False) -> Message:
+        """The next message of a connected client, its limits applied: a
+        ``websocket.receive`` (too big: 1009, too many: 1008, none within
+        ``idle_timeout``: 1001, each raising :class:`WebSocketDisconnect`), or the
+        ``websocket.disconnect`` (with ``data``: raised as :class:`WebSocketDisconnect`).
+        PERF: the one frame between ``receive_*`` and the server."""
         watch = self._idle_watch
         if watch is not None:
+            watch.arm()
             try:
-                return await watch.receive(self._receive)
-            except IdleTimeout:
-                pass
+                message = await self._receive()
+            except asyncio.CancelledError:
+                if watch.expired():
+                    await self._fail(_GOING_AWAY, "idle timeout")
+                raise
+            finally:
+                watch.disarm()
+        elif self.idle_timeout is None:
+            message = await self._receive()
+        elif not self._idle_watch_ready:
+            self._idle_watch_ready = True
+            if _on_asyncio():
+                self._idle_watch = AsyncioIdleWatch(self.idle_timeout)
+            return await self._next(data)
         else:  # trio: its cancel scopes are cheap
-            with anyio.move_on_after(timeout):
-                return await self._receive()
-        return await self._fail(_GOING_AWAY, "idle timeout")
+            received: Message | None = None
+            with anyio.move_on_after(self.idle_timeout):
+                received = await self._receive()
+            if received is None:
+                await self._fail(_GOING_AWAY, "idle timeout")
+            message = received
+        if message["type"] == "websocket.receive":
+            self.last_received_at = time.monotonic()
+            limit = self.max_message_size
+            if limit is not None:
+                text = message.get("text")
+                if text is not None:
+                    # PERF: a code point is at most 4 UTF-8 bytes; encode only when it
+                    # could matter.
+                    size = len(text)
+                    too_big = size * 4 > limit and (
+                        size > limit or len(text.encode("utf-8")) > limit
+                    )
+                else:
+                    payload = message.get("bytes")
+                    too_big = payload is not None and len(payload) > limit
+                if too_big:
+                    await self._fail(_MESSAGE_TOO_BIG, f"message larger than {limit} bytes")
+            rate = self._rate
+            if rate is not None and not rate.take():
+                await self._fail(_POLICY_VIOLATION, "too many messages")
+            return message
+        if message["type"] == "websocket.disconnect":
+            self.client_state = _DISCONNECTED
+            self._stop_idle_watch()
+            if data:
+                raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+            return message
+        raise RuntimeError(f"unexpected ASGI message {message['type']!r} on a connected WebSocket")
 
     async def send(self, message: Message) -> None:
         """Send an ASGI message, checking it is valid in the connection's state."""
@@ -214,9 +229,12 @@ class WebSocket(HTTPConnection):
         try:
             await self._send(message)
         except OSError:
-            # ASGI 2.4: a server raises an OSError subclass when the client is gone.
-            self.application_state = self.client_state = _DISCONNECTED
-            raise WebSocketDisconnect(1006) from None
+            self._gone()
+
+    def _gone(self) -> NoReturn:
+        # ASGI 2.4: a server raises an OSError subclass when the client is gone.
+        self.application_state = self.client_state = _DISCONNECTED
+        raise WebSocketDisconnect(1006) from None
 
     # -- handshake and close --------------------------------------------------------------
 
@@ -278,13 +296,14 @@ class WebSocket(HTTPConnection):
 
     # -- data -----------------------------------------------------------------------------
 
-    async def _receive_data(self) -> Message:
+    def _receive_data(self) -> Awaitable[Message]:
+        """The next data message (``receive_*``); a disconnect raises
+        :class:`WebSocketDisconnect`. PERF: returns :meth:`_next`'s awaitable, no frame."""
         if self.application_state is not _CONNECTED:
             raise RuntimeError("cannot receive data before accept(); call accept() first")
-        message = await self.receive()
-        if message["type"] == "websocket.disconnect":
-            raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
-        return message
+        if self.client_state is not _CONNECTED:
+            raise RuntimeError("cannot receive: the client has disconnected")
+        return self._next(True)
 
     async def receive_text(self) -> str:
         """The next text message; a binary one closes the connection with 1003."""
@@ -343,6 +362,13 @@ class WebSocket(HTTPConnection):
                 await self.send_json({"type": "error", "errors": exc.errors})
 
     async def send_text(self, data: str) -> None:
+        if self.application_state is _CONNECTED:
+            # PERF: the state's one valid case, without send()'s frame.
+            try:
+                await self._send({"type": "websocket.send", "text": data})
+            except OSError:
+                self._gone()
+            return
         await self.send({"type": "websocket.send", "text": data})
 
     async def send_bytes(self, data: bytes) -> None:
@@ -362,7 +388,12 @@ class WebSocket(HTTPConnection):
         """Text messages until the client disconnects (the loop then simply ends)."""
         try:
             while True:
-                yield await self.receive_text()
+                # PERF: receive_text() inlined: one frame fewer resumed per message.
+                message = await self._receive_data()
+                text: str | None = message.get("text")
+                if text is None:
+                    await self._fail(_UNSUPPORTED_DATA, "expected a text message")
+                yield text
         except WebSocketDisconnect:
             pass
 
