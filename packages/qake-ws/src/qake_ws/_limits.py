@@ -72,56 +72,52 @@ class AsyncioIdleWatch:
     """An idle timeout for one connection on asyncio, at O(1) cost per message.
 
     ``asyncio.timeout()`` or an anyio cancel scope per ``receive()`` costs 6-15 µs; here
-    one timer handle lives across receives: :meth:`arm` before each wait only moves
-    ``deadline``, and the timer, when it fires early, re-arms itself at the new deadline
-    (a lazy timer). It cancels the waiting task only if that task is still waiting past
-    the deadline; :meth:`expired` then tells that cancellation from any other.
+    one timer handle lives across receives. Before each wait the reader sets
+    ``deadline`` and ``waiter`` (its task), and clears ``waiter`` after it (PERF: plain
+    attribute stores, inlined by ``WebSocket``); the timer, when it fires early,
+    re-arms itself at the new deadline (a lazy timer). It cancels the waiting task only
+    if that task is still waiting past the deadline; :meth:`expired` then tells that
+    cancellation from any other.
     """
 
-    __slots__ = ("_expired", "_handle", "_loop", "_waiter", "deadline", "timeout")
+    __slots__ = ("_expired", "deadline", "handle", "loop", "timeout", "waiter")
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self._loop = asyncio.get_running_loop()
-        self._handle: asyncio.TimerHandle | None = None
-        self._waiter: asyncio.Task[Any] | None = None
+        self.loop = asyncio.get_running_loop()
+        self.handle: asyncio.TimerHandle | None = None
+        #: The task waiting for a message, or ``None``.
+        self.waiter: asyncio.Task[Any] | None = None
         self._expired = False
         self.deadline = 0.0
 
-    def arm(self) -> None:
-        """The current task starts waiting for a message."""
-        loop = self._loop
-        self.deadline = loop.time() + self.timeout
-        if self._handle is None:
-            self._handle = loop.call_at(self.deadline, self._fire)
-        self._waiter = asyncio.current_task(loop)  # PERF: with the loop: 60 ns, not 220
-
-    def disarm(self) -> None:
-        """The wait is over (a message came, or it was cancelled)."""
-        self._waiter = None
+    def start(self) -> None:
+        """Set the timer (at ``deadline``) if it is not running."""
+        if self.handle is None:
+            self.handle = self.loop.call_at(self.deadline, self._fire)
 
     def expired(self) -> bool:
         """Whether the ``CancelledError`` being handled is this timeout's (it is then
         consumed: the task is no longer cancelled)."""
-        task = asyncio.current_task()
+        task = asyncio.current_task(self.loop)
         if self._expired and task is not None and task.uncancel() == 0:
             self._expired = False
             return True
         return False
 
     def _fire(self) -> None:
-        self._handle = None
-        waiter = self._waiter
+        self.handle = None
+        waiter = self.waiter
         if waiter is None:
-            return  # not waiting: the next arm() sets the timer again
-        if self._loop.time() < self.deadline:
-            self._handle = self._loop.call_at(self.deadline, self._fire)
+            return  # not waiting: the next wait sets the timer again
+        if self.loop.time() < self.deadline:
+            self.handle = self.loop.call_at(self.deadline, self._fire)
             return
         self._expired = True
         waiter.cancel()
 
     def stop(self) -> None:
         """Drop the timer (the connection is over)."""
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
