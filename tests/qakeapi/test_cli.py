@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,3 +45,17 @@ def test_python_dash_m_qakeapi_is_the_cli() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "/countdown" in result.stdout
+
+
+def test_run_passes_the_websocket_options_to_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    monkeypatch.chdir(ROOT)
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
+    argv = ["run", "examples.basic_app:app", "--ws", "wsproto", "--ws-max-size", "65536"]
+    assert main([*argv, "--ws-ping-interval", "5", "--ws-ping-timeout", "7"]) == 0
+    assert (seen["ws"], seen["ws_max_size"]) == ("wsproto", 65536)
+    assert (seen["ws_ping_interval"], seen["ws_ping_timeout"]) == (5.0, 7.0)
+    main(["run", "examples.basic_app:app"])
+    assert (seen["ws"], seen["ws_max_size"]) == ("auto", 16 * 1024 * 1024)

@@ -76,6 +76,8 @@ def _run(args: argparse.Namespace) -> int:
         "host": args.host,
         "port": args.port,
         "log_level": args.log_level,
+        "ws": args.ws,
+        "ws_max_size": args.ws_max_size,
         "ws_ping_interval": args.ws_ping_interval,
         "ws_ping_timeout": args.ws_ping_timeout,
         "proxy_headers": args.proxy_headers,
@@ -115,6 +117,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=("auto", "httptools", "h11"),
         default="auto",
         help="HTTP/1.1 parser: httptools when installed (auto), else h11 with a warning",
+    )
+    run.add_argument(
+        "--ws",
+        choices=("auto", "websockets-sansio", "websockets", "wsproto", "none"),
+        default="auto",
+        help="uvicorn's WebSocket implementation (auto: websockets-sansio when installed)",
+    )
+    run.add_argument(
+        "--ws-max-size",
+        type=int,
+        default=16 * 1024 * 1024,
+        help="largest WebSocket frame/message the server accepts, in bytes (uvicorn); "
+        "routes' max_message_size (1 MiB by default) applies after it",
     )
     run.add_argument(
         "--ws-ping-interval",
