@@ -91,6 +91,18 @@ class Server:
     proc: subprocess.Popen[bytes]
     log_path: Path
 
+    def stop(self) -> None:
+        """Terminate the server (killed after 10 s) and remove its log."""
+        proc = self.proc
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.log_path.unlink(missing_ok=True)
+
     def log_tail(self, chars: int = 3000) -> str:
         try:
             return self.log_path.read_text(errors="replace")[-chars:]
@@ -175,14 +187,7 @@ def serve(
                 time.sleep(0.1)
         yield server
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log_path.unlink(missing_ok=True)
+        server.stop()
 
 
 def check_http(server: Server, scenarios: list[Scenario], warmup_requests: int) -> None:

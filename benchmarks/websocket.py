@@ -184,14 +184,7 @@ def serve(
             raise BenchError(f"{framework} server exited with {proc.returncode}:\n{tail}")
         yield server
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log_path.unlink(missing_ok=True)
+        server.stop()
 
 
 # -- the client ------------------------------------------------------------------------
