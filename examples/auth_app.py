@@ -220,7 +220,9 @@ async def check_password(db: Database, username: str, password: str) -> SimpleUs
 def add_token_routes(app: QakeAPI, auth: Auth) -> None:
     """Sign-up, OAuth2 password login and refresh (JSON: no cookies, so no CSRF token)."""
 
-    @app.post("/signup", status_code=201)
+    @app.post(
+        "/signup", status_code=201, responses={409: {"description": "That username is taken"}}
+    )
     @csrf_exempt
     async def signup(body: SignUp, db: Db) -> dict[str, str]:
         stored = await hash_password(body.password.get_secret_value())
@@ -236,7 +238,11 @@ def add_token_routes(app: QakeAPI, auth: Auth) -> None:
         auth.login_rate, name="login", store=auth.limits, on_store_error="closed"
     )
 
-    @app.post("/token", dependencies=[login_limit])
+    @app.post(
+        "/token",
+        dependencies=[login_limit],
+        responses={401: {"description": "Incorrect username or password"}},
+    )
     @csrf_exempt
     async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], db: Db) -> TokenPair:
         user = await check_password(db, form.username, form.password)
@@ -246,7 +252,7 @@ def add_token_routes(app: QakeAPI, auth: Auth) -> None:
             )
         return await auth.issue(db, user, family=secrets.token_urlsafe(16))
 
-    @app.post("/token/refresh")
+    @app.post("/token/refresh", responses={401: {"description": "Invalid refresh token"}})
     @csrf_exempt
     async def refresh_tokens(body: RefreshRequest, db: Db) -> TokenPair:
         invalid = HTTPException(401, "Invalid refresh token")
@@ -323,7 +329,11 @@ def add_api_routes(app: QakeAPI, auth: Auth) -> None:
 
     per_key = RateLimit("60/minute", key=by_api_key("X-API-Key"), store=auth.limits)
 
-    @app.get("/machine/report", dependencies=[per_key])
+    @app.get(
+        "/machine/report",
+        dependencies=[per_key],
+        responses={401: {"description": "Invalid API key"}},
+    )
     async def machine_report(
         client: Annotated[str, Depends(machine_client)], db: Db
     ) -> dict[str, Any]:
@@ -351,7 +361,12 @@ def add_pages(app: QakeAPI, auth: Auth) -> None:
 
     web_limit = RateLimit(auth.login_rate, name="web-login", store=auth.limits)
 
-    @app.post("/login", dependencies=[web_limit])
+    @app.post(
+        "/login",
+        status_code=303,
+        dependencies=[web_limit],
+        responses={401: {"description": "Incorrect username or password"}},
+    )
     async def web_login(
         request: Request,
         db: Db,
@@ -364,12 +379,12 @@ def add_pages(app: QakeAPI, auth: Auth) -> None:
         login(request, user.identity, roles=sorted(user.roles))  # a new session id
         return RedirectResponse("/", status_code=303)
 
-    @app.post("/logout")
+    @app.post("/logout", status_code=303)
     async def web_logout(request: Request) -> RedirectResponse:
         logout(request)
         return RedirectResponse("/", status_code=303)
 
-    @app.post("/notes")
+    @app.post("/notes", status_code=303)
     async def add_note(
         db: Db,
         user: Annotated[SimpleUser, Depends(SessionAuth())],

@@ -57,7 +57,7 @@ async def index(request: Request, name: str = Query("visitor", max_length=40)) -
     return templates.TemplateResponse(request, "index.html", context)
 
 
-@app.get("/items/{item_id:int}")
+@app.get("/items/{item_id:int}", responses={404: {"description": "There is no such item"}})
 async def read_item(item_id: int) -> Item:
     item = ITEMS.get(item_id)
     if item is None:
