@@ -82,9 +82,11 @@ def test_qakeapi_refuses_unknown_options_by_name() -> None:
     ):
         QakeAPI(titel="Shop")
     with pytest.raises(
-        TypeError, match=r"^QakeAPI\(\.\.\.\): option 'servers' is not supported.*app\.openapi\(\)"
+        TypeError,
+        match=r"^QakeAPI\(\.\.\.\): option 'openapi_external_docs' is not supported"
+        r".*app\.openapi\(\)",
     ):
-        QakeAPI(servers=[{"url": "https://api.example.com"}])
+        QakeAPI(openapi_external_docs={"url": "https://docs.example.com"})
     with pytest.raises(TypeError, match=r"^QakeAPI\(\.\.\.\): option 'swagger_ui_parameters'"):
         QakeAPI(swagger_ui_parameters={})
     with pytest.raises(NotImplementedError, match="docs_url"):

@@ -384,10 +384,8 @@ def test_a_typo_gets_the_closest_option() -> None:
 @pytest.mark.parametrize(
     ("option", "advice"),
     [
-        ("openapi_extra", "app.openapi()"),
-        ("callbacks", "app.openapi()"),
         ("response_description", "responses={<status>: {'description'"),
-        ("generate_unique_id_function", "operation_id="),
+        ("route_class_override", "hook middleware"),
     ],
 )
 def test_fastapi_route_options_qakeapi_lacks_say_what_to_do(option: str, advice: str) -> None:
@@ -420,8 +418,8 @@ def test_router_and_include_router_and_app_refuse_unknown_options() -> None:
         r"include_router option 'prefx'; did you mean 'prefix'",
     ):
         app.include_router(users, prefix="/api", prefx="/v1")
-    with pytest.raises(TypeError, match=r"^include_router.*'callbacks' is not supported"):
-        app.include_router(users, callbacks=[])
+    with pytest.raises(TypeError, match=r"^include_router.*'route_class' is not supported"):
+        app.include_router(users, route_class=object)
     assert [r.path for r in app.routes] == []
     with pytest.raises(
         TypeError, match=r"^App\(\.\.\.\): unknown app option 'debgu'; did you mean 'debug'"

@@ -66,6 +66,8 @@ class App(Router):
         shutdown_timeout: float = 30.0,
         thread_limiter_tokens: int = 40,
         default_headers: Mapping[str, str] | Sequence[tuple[bytes, bytes]] | None = None,
+        callbacks: Sequence[Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] | None = None,
         **unknown: Any,
     ) -> None:
         if unknown:  # a FastAPI option qakeapi lacks, or a typo: say which, and the fix
@@ -76,6 +78,8 @@ class App(Router):
             limits=(limits or Limits()).merged_over(DEFAULT_LIMITS),
             default_response_class=default_response_class,
             converters=converters,
+            callbacks=callbacks,
+            generate_unique_id_function=generate_unique_id_function,
         )
         self.exception_handlers: dict[type[BaseException] | int, ExceptionHandler] = dict(
             exception_handlers or {}

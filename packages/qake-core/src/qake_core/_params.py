@@ -39,11 +39,13 @@ class Param:
     the wire. The other keywords are pydantic ``Field`` arguments: constraints
     (``ge``, ``le``, ``gt``, ``lt``, ``multiple_of``, ``min_length``, ``max_length``,
     ``pattern``, ``strict``...) and documentation (``title``, ``description``,
-    ``examples``, ``deprecated``, ``json_schema_extra``).
+    ``examples``, ``deprecated``, ``json_schema_extra``). ``openapi_examples`` are
+    OpenAPI Example Objects by name (``{"normal": {"summary": ..., "value": ...}}``),
+    shown by the docs next to the parameter or body (not part of its JSON Schema).
     """
 
     location: Location = "query"
-    __slots__ = ("alias", "default", "field_kwargs", "include_in_schema")
+    __slots__ = ("alias", "default", "field_kwargs", "include_in_schema", "openapi_examples")
 
     def __init__(
         self,
@@ -65,8 +67,10 @@ class Param:
         strict: bool | None = None,
         json_schema_extra: dict[str, Any] | None = None,
         include_in_schema: bool = True,
+        openapi_examples: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.default = REQUIRED if default is ... else default
+        self.openapi_examples = dict(openapi_examples) if openapi_examples else None
         self.alias = alias
         self.include_in_schema = include_in_schema
         given = {

@@ -126,6 +126,15 @@ def _refusal(where: str, exc: ValueError) -> ValueError:
     return exc if type(exc) is not ValueError else ValueError(f"{where}: {exc}")
 
 
+def _merged_meta(outer: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """An included route's ``meta``: its own options over the including router's
+    (callbacks: the outer ones first)."""
+    meta = {**outer, **own}
+    if "callbacks" in outer and "callbacks" in own:
+        meta["callbacks"] = [*outer["callbacks"], *own["callbacks"]]
+    return meta
+
+
 class Router:
     """A group of routes with a shared prefix, tags, dependencies and middleware.
 
@@ -147,6 +156,8 @@ class Router:
         include_in_schema: bool = True,
         default_response_class: type | None = None,
         converters: Mapping[str, qake_routing.Converter] | None = None,
+        callbacks: Sequence[Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] | None = None,
         **unknown: Any,
     ) -> None:
         try:
@@ -174,6 +185,10 @@ class Router:
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
         self.default_response_class = default_response_class
+        #: OpenAPI only (qake-docs): callback routes documented on every route, and
+        #: the operationId function of routes that do not name their own.
+        self.callbacks = list(callbacks or [])
+        self.generate_unique_id_function = generate_unique_id_function
         self.routes: list[APIRoute | WebSocketRoute] = []
         self.mounts: list[Mount] = []
         # Names default to the handler's name, which may repeat (one function serving
@@ -264,6 +279,9 @@ class Router:
         produces: Sequence[str] | None = None,
         cache: Any = None,
         use_app_dependencies: bool = True,
+        openapi_extra: Mapping[str, Any] | None = None,
+        callbacks: Sequence[Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] | None = None,
         **unknown: Any,
     ) -> APIRoute:
         """Declare an HTTP route; see the verb decorators for the common case.
@@ -281,6 +299,7 @@ class Router:
             meta["produces"] = produces
         if cache is not None:
             meta["cache"] = cache
+        meta.update(self._openapi_meta(openapi_extra, callbacks, generate_unique_id_function))
         route = APIRoute(
             path=path,
             endpoint=endpoint,
@@ -311,6 +330,25 @@ class Router:
         self._register(route)
         self._route_added(route)
         return route
+
+    def _openapi_meta(
+        self,
+        openapi_extra: Mapping[str, Any] | None,
+        callbacks: Sequence[Any] | None,
+        generate_unique_id: Callable[[APIRoute], str] | None,
+    ) -> dict[str, Any]:
+        """The OpenAPI-only options of a route declared here, kept in ``route.meta``
+        for qake-docs: the router's callbacks before the route's, the route's id
+        function else the router's."""
+        meta: dict[str, Any] = {}
+        if openapi_extra:
+            meta["openapi_extra"] = dict(openapi_extra)
+        if self.callbacks or callbacks:
+            meta["callbacks"] = [*self.callbacks, *(callbacks or [])]
+        generate_unique_id = generate_unique_id or self.generate_unique_id_function
+        if generate_unique_id is not None:
+            meta["generate_unique_id_function"] = generate_unique_id
+        return meta
 
     def _route_added(self, route: APIRoute) -> None:
         """Check the handler's signature now (fails at the decorator line) and keep its
@@ -451,6 +489,8 @@ class Router:
         deprecated: bool | None = None,
         include_in_schema: bool = True,
         default_response_class: type | None = None,
+        callbacks: Sequence[Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] | None = None,
         **unknown: Any,
     ) -> None:
         """Copy ``router``'s routes into this one under ``prefix``.
@@ -470,6 +510,7 @@ class Router:
         outer_deps = [*self.dependencies, *(dependencies or [])]
         outer_mw = [*self.route_middleware, *(middleware or [])]
         outer_tags = [*self.tags, *(tags or [])]
+        outer_meta = self._openapi_meta(None, callbacks, generate_unique_id_function)
 
         def copy_api_route(copy: qake_routing.Route) -> APIRoute:
             route: APIRoute = copy.handler
@@ -484,6 +525,7 @@ class Router:
                 include_in_schema=route.include_in_schema and include_in_schema,
                 limits=route.limits.merged_over(self.limits),
                 response_class=route.response_class or response_class,
+                meta=_merged_meta(outer_meta, route.meta),
             )
             api_route.routing = copy
             return api_route

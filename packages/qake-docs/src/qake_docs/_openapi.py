@@ -1,63 +1,37 @@
-"""``openapi_document``: the OpenAPI 3.1 description of an application's HTTP routes."""
+"""``openapi_document``: the OpenAPI 3.1 description of an application's HTTP routes.
+
+Everything comes from the compiled routes: ``route.spec`` (qake-core's ``RouteSpec``:
+parameters, body, response model, dependencies), ``route.routing`` (the parsed
+template and its converters) and the options kept on the route. No handler signature
+is inspected again.
+"""
 
 from __future__ import annotations
 
 import copy
-import inspect
-import re
 from collections.abc import Iterable
-from http import HTTPStatus
 from typing import Any
 
 import orjson
 
-from qake_core import PROBLEM_JSON, APIRoute, ParamSpec, RouteSpec
+from qake_core import APIRoute, ParamSpec, RouteSpec
+from qake_docs._merge import deep_merge
+from qake_docs._operation_ids import OperationIds
+from qake_docs._problems import Problems
+from qake_docs._responses import (
+    NO_BODY_STATUSES,
+    body_content,
+    declared_response,
+    media_type_of,
+    phrase,
+)
 from qake_docs._schemas import SchemaRegistry, named_model
 from qake_docs._security import SecuritySchemes
+from qake_docs._text import description_of, summary_of
 
-__all__ = ["openapi_document"]
+__all__ = ["can_fail_validation", "openapi_document"]
 
 _WIRE_LOCATIONS = ("path", "query", "header", "cookie")
-_NO_BODY_STATUSES = (204, 304)
-
-# RFC 9457 problem details, as qake-core answers errors.
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "title": "Problem",
-    "properties": {
-        "type": {"type": "string", "default": "about:blank"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {},
-        "instance": {"type": "string"},
-    },
-    "required": ["type", "title", "status"],
-}
-VALIDATION_PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "title": "ValidationProblem",
-    "allOf": [{"$ref": "#/components/schemas/Problem"}],
-    "properties": {
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
-                    "msg": {"type": "string"},
-                    "type": {"type": "string"},
-                },
-                "required": ["loc", "msg", "type"],
-            },
-        }
-    },
-}
-
-
-def _operation_id(route: APIRoute, method: str) -> str:
-    if route.operation_id:
-        return route.operation_id
-    return re.sub(r"\W", "_", f"{route.name}{route.routing.path_format}") + "_" + method.lower()
 
 
 def _json_default(value: Any) -> Any:
@@ -68,12 +42,20 @@ def _json_default(value: Any) -> Any:
         return None
 
 
+def _examples(p: ParamSpec) -> dict[str, Any] | None:
+    """The parameter's ``openapi_examples=`` (OpenAPI Example Objects by name)."""
+    examples = getattr(p.marker, "openapi_examples", None)
+    return copy.deepcopy(examples) if examples else None
+
+
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, *, separate_input_output_schemas: bool = True) -> None:
         self.schemas = SchemaRegistry()
-        self.uses_validation = False
-        self.operation_ids: dict[str, str] = {}
+        # FastAPI's switch: False documents every model once, as its input.
+        self.output_mode: Any = "serialization" if separate_input_output_schemas else "validation"
+        self.operation_ids = OperationIds()
         self.security = SecuritySchemes()
+        self.problems = Problems()
 
     def parameter(self, p: ParamSpec) -> dict[str, Any]:
         param: dict[str, Any] = {"name": p.alias, "in": p.location}
@@ -83,6 +65,9 @@ class _Builder:
             param["description"] = p.description
         if p.deprecated:
             param["deprecated"] = True
+        examples = _examples(p)
+        if examples:
+            param["examples"] = examples
         if p.takes_router_value:
             # The router's value reaches the handler as is: what the converter accepts is
             # all there is to say, in the converter's own words.
@@ -123,61 +108,55 @@ class _Builder:
             # operation (unique, stable), as FastAPI names it, not after qake-core's module.
             module = getattr(spec.endpoint, "__module__", None) or "app"
             adapter = named_model(adapter, f"Body_{operation_id}", module)
-        schema = self.schemas.schema_for(adapter)
-        return {"required": body.required, "content": {body.media_type: {"schema": schema}}}
+        media: dict[str, Any] = {"schema": self.schemas.schema_for(adapter)}
+        if len(body.fields) == 1:
+            examples = _examples(body.fields[0])
+            if examples:
+                media["examples"] = examples
+        return {"required": body.required, "content": {body.media_type: media}}
 
-    def responses(self, route: APIRoute, spec: RouteSpec | None, validates: bool) -> dict[str, Any]:
+    def responses(
+        self, route: APIRoute, spec: RouteSpec | None, security: list[dict[str, list[str]]]
+    ) -> dict[str, Any]:
         status = spec.status_code if spec is not None else (route.status_code or 200)
-        main: dict[str, Any] = {"description": _phrase(status)}
+        media_type = media_type_of(route.response_class)
+        main: dict[str, Any] = {"description": phrase(status)}
         model = spec.response.model if spec is not None else None
-        if model is not None and status not in _NO_BODY_STATUSES:
-            adapter = spec.response.adapter if spec is not None else None
-            schema = self.schemas.schema_for(adapter or model, "serialization")
-            main["content"] = {"application/json": {"schema": schema}}
+        if status not in NO_BODY_STATUSES:
+            schema = None
+            if model is not None and spec is not None:
+                adapter = spec.response.adapter
+                schema = self.schemas.schema_for(adapter or model, self.output_mode)
+            content = body_content(media_type, schema)
+            if content is not None:
+                main["content"] = content
         out: dict[str, Any] = {str(status): main}
-        if validates:
-            self.uses_validation = True
-            out["422"] = {
-                "description": "Validation Error",
-                "content": {
-                    PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ValidationProblem"}}
-                },
-            }
+        if security and spec is not None and self.security.refuses(spec):
+            out["401"] = self.problems.ref(401)
+        if any(scopes for requirement in security for scopes in requirement.values()):
+            out["403"] = self.problems.ref(403)
+        if route.meta.get("produces"):
+            out["406"] = self.problems.ref(406)
+        if spec is not None and can_fail_validation(spec):
+            out["422"] = self.problems.ref(422)
         declared = spec.responses if spec is not None else route.responses
         for code, extra in declared.items():
-            out[str(code)] = self.declared_response(code, extra, out.get(str(code)))
+            out[str(code)] = declared_response(
+                code, extra, out.get(str(code)), media_type, self.schemas, self.output_mode
+            )
         return out
 
-    def declared_response(self, code: int | str, extra: Any, current: Any) -> dict[str, Any]:
-        """A ``responses={404: {"model": Problem, "description": ...}}`` entry."""
-        response: dict[str, Any] = dict(current or {})
-        if not isinstance(extra, dict):
-            extra = {"model": extra}
-        extra = dict(extra)
-        model = extra.pop("model", None)
-        response.update(extra)
-        response.setdefault("description", _phrase(code))
-        if model is not None:
-            schema = self.schemas.schema_for(model, "serialization")
-            response.setdefault("content", {})["application/json"] = {"schema": schema}
-        return response
-
-    def operation(self, route: APIRoute, method: str) -> dict[str, Any]:
+    def operation(self, route: APIRoute, method: str, ids: OperationIds | None) -> dict[str, Any]:
+        """The Operation Object of ``method`` on ``route``; ``ids`` checks the id is
+        unique (``None`` for callbacks, described once per operation using them)."""
         spec = route.spec if isinstance(route.spec, RouteSpec) else None
-        operation_id = _operation_id(route, method)
         where = f"{method} {route.path}"
-        if operation_id in self.operation_ids:
-            raise ValueError(
-                f"OpenAPI: operationId {operation_id!r} is used by both "
-                f"{self.operation_ids[operation_id]} and {where}; give one of them "
-                "another operation_id="
-            )
-        self.operation_ids[operation_id] = where
+        operation_id = ids.assign(route, method, where) if ids else OperationIds.of(route, method)
         op: dict[str, Any] = {}
         if route.tags:
             op["tags"] = list(route.tags)
-        op["summary"] = route.summary or route.name.replace("_", " ").capitalize()
-        description = route.description or inspect.getdoc(route.endpoint)
+        op["summary"] = summary_of(route)
+        description = description_of(route)
         if description:
             op["description"] = description
         op["operationId"] = operation_id
@@ -187,14 +166,47 @@ class _Builder:
         body = self.request_body(spec, operation_id) if spec is not None else None
         if body is not None:
             op["requestBody"] = body
-        validates = spec is not None and can_fail_validation(spec)
-        op["responses"] = self.responses(route, spec, validates)
+        security = self.security.requirements(spec, where) if spec is not None else []
+        op["responses"] = self.responses(route, spec, security)
+        callbacks = self.callbacks(route.meta.get("callbacks") or ())
+        if callbacks:
+            op["callbacks"] = callbacks
         if route.deprecated:
             op["deprecated"] = True
-        security = self.security.requirements(spec, where) if spec is not None else []
         if security:
             op["security"] = security
+        extra = route.meta.get("openapi_extra")
+        if extra:
+            deep_merge(op, extra)
         return op
+
+    def path_items(
+        self, routes: Iterable[APIRoute], ids: OperationIds | None, key: Any
+    ) -> dict[str, dict[str, Any]]:
+        items: dict[str, dict[str, Any]] = {}
+        for route in routes:
+            item = items.setdefault(key(route), {})
+            for method in sorted(route.methods):
+                item[method.lower()] = self.operation(route, method, ids)
+        return items
+
+    def callbacks(self, declared: Iterable[Any]) -> dict[str, Any]:
+        """``callbacks=[router or route, ...]``: each route documented as a request the
+        API sends, under the route's name, at its path (as FastAPI does)."""
+        out: dict[str, Any] = {}
+        for route in _http_routes(_routes_of(declared)):
+            out.setdefault(route.name, {}).update(
+                self.path_items([route], None, lambda r: r.routing.path_format)
+            )
+        return out
+
+
+def _routes_of(declared: Iterable[Any]) -> Iterable[Any]:
+    for item in declared:
+        if isinstance(item, APIRoute):
+            yield item
+        else:
+            yield from getattr(item, "routes", ())
 
 
 def can_fail_validation(spec: RouteSpec) -> bool:
@@ -211,17 +223,20 @@ def can_fail_validation(spec: RouteSpec) -> bool:
     return any(p.location != "path" or not p.takes_router_value for p in spec.params)
 
 
-def _phrase(code: int | str) -> str:
-    try:
-        return HTTPStatus(int(code)).phrase
-    except ValueError:
-        return "Response"
-
-
 def _http_routes(routes: Iterable[Any]) -> Iterable[APIRoute]:
     for route in routes:
         if isinstance(route, APIRoute) and route.include_in_schema:
             yield route
+
+
+def _servers(app: Any) -> list[dict[str, Any]]:
+    """``servers=`` as given; ``root_path`` adds its own entry first (as FastAPI's
+    ``root_path_in_servers``) unless one already has that URL."""
+    servers = [copy.deepcopy(dict(s)) for s in getattr(app, "servers", None) or ()]
+    root_path = (getattr(app, "root_path", None) or "").rstrip("/")
+    if root_path and root_path not in {s.get("url") for s in servers}:
+        servers.insert(0, {"url": root_path})
+    return servers
 
 
 def openapi_document(
@@ -229,31 +244,56 @@ def openapi_document(
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``app``'s HTTP routes, as a JSON-ready dict.
 
-    Paths, methods, tags, summaries and path parameters come from the routes; when
-    the core has analysed a route (``route.spec``) its query/header/cookie
-    parameters, request body and response model are described too, with pydantic
-    models as shared ``components.schemas``, and its security dependencies as
-    ``components.securitySchemes`` and the operation's ``security``.
+    Paths, methods, tags, summaries and parameters come from the routes and their
+    ``RouteSpec``: request bodies, responses (models as shared ``components.schemas``,
+    the framework's problem+json errors as ``components.responses``), security
+    dependencies as ``components.securitySchemes`` and the operation's ``security``,
+    callbacks and ``openapi_extra``. The app's ``summary``, ``servers``,
+    ``root_path``, ``openapi_tags``, ``webhooks`` (a router whose routes are documented,
+    not served) and ``separate_input_output_schemas`` are read when it has them.
     """
-    builder = _Builder()
-    paths: dict[str, dict[str, Any]] = {}
-    for route in _http_routes(getattr(app, "routes", ())):
-        item = paths.setdefault(route.routing.path_format, {})
-        for method in sorted(route.methods):
-            item[method.lower()] = builder.operation(route, method)
-    info: dict[str, Any] = {"title": title, "version": version}
+    separate = getattr(app, "separate_input_output_schemas", True)
+    builder = _Builder(separate_input_output_schemas=separate is not False)
+    paths = builder.path_items(
+        _http_routes(getattr(app, "routes", ())),
+        builder.operation_ids,
+        lambda r: r.routing.path_format,
+    )
+    webhooks_router = getattr(app, "webhooks", None)
+    webhooks = builder.path_items(
+        _http_routes(getattr(webhooks_router, "routes", ())),
+        builder.operation_ids,
+        # FastAPI's webhook names have no leading slash; a qakeapi router needs one.
+        lambda r: r.routing.path_format.lstrip("/") or "/",
+    )
+    info: dict[str, Any] = {"title": title}
+    summary = getattr(app, "summary", None)
+    if summary:
+        info["summary"] = summary
+    info["version"] = version
     if description:
         info["description"] = description
-    document: dict[str, Any] = {"openapi": "3.1.0", "info": info, "paths": paths}
+    document: dict[str, Any] = {"openapi": "3.1.0", "info": info}
+    servers = _servers(app)
+    if servers:
+        document["servers"] = servers
+    document["paths"] = paths
+    if webhooks:
+        document["webhooks"] = webhooks
     schemas = builder.schemas.finish()
-    if builder.uses_validation:
-        schemas.setdefault("Problem", PROBLEM_SCHEMA)
-        schemas.setdefault("ValidationProblem", VALIDATION_PROBLEM_SCHEMA)
+    for name, schema in builder.problems.schemas().items():
+        schemas.setdefault(name, copy.deepcopy(schema))
     components: dict[str, Any] = {}
     if schemas:
         components["schemas"] = dict(sorted(schemas.items()))
+    responses = builder.problems.responses()
+    if responses:
+        components["responses"] = responses
     if builder.security.schemes:
         components["securitySchemes"] = copy.deepcopy(builder.security.schemes)
     if components:
         document["components"] = components
+    tags = getattr(app, "openapi_tags", None)
+    if tags:
+        document["tags"] = copy.deepcopy(list(tags))
     return document

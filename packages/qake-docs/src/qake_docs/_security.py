@@ -47,6 +47,14 @@ class SecuritySchemes:
         self._walk(spec.dependencies, (), found, where)
         return [{name: scopes} for name, scopes in found.items()]
 
+    def refuses(self, spec: RouteSpec) -> bool:
+        """Whether a scheme of the route answers 401 itself when credentials are missing
+        (``auto_error=False`` schemes hand ``None`` to the handler instead)."""
+        return any(
+            _declared(dep) is not None and getattr(dep.call, "auto_error", True) is not False
+            for dep in spec.all_dependencies
+        )
+
     def _walk(
         self,
         deps: Iterable[DependencySpec],

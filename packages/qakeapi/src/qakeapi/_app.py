@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from qake_core import App
+from qake_core import App, Router
 from qake_docs import Docs
 from qake_security import install_security_headers
 from qake_ws import compile_websocket_route
@@ -21,7 +21,10 @@ class QakeAPI(App):
     on them on JSON and other answers; ``security_headers=False`` turns them off, a
     dict passes options to :func:`~qake_security.security_header_plan`)
     and the OpenAPI document at ``openapi_url`` (qake-docs; ``None`` to not serve
-    it), titled with ``title``, ``version`` and ``description``.
+    it), titled with ``title``, ``version`` and ``description``. The document also
+    takes FastAPI's ``summary`` (``info.summary``), ``servers``, ``root_path`` (listed
+    first in ``servers``), ``openapi_tags``, ``separate_input_output_schemas`` and
+    ``webhooks`` (``app.webhooks``: a router whose routes are documented, not served).
 
     As in FastAPI, the document's route is the framework's own: the app's
     ``dependencies=`` do not guard it. ``docs_dependencies=[...]`` are the ones that
@@ -42,12 +45,24 @@ class QakeAPI(App):
         redoc_url: None = None,
         docs_dependencies: Sequence[Any] | None = None,
         security_headers: bool | Mapping[str, Any] = True,
+        summary: str | None = None,
+        servers: Sequence[Mapping[str, Any]] | None = None,
+        root_path: str = "",
+        openapi_tags: Sequence[Mapping[str, Any]] | None = None,
+        separate_input_output_schemas: bool = True,
+        webhooks: Router | None = None,
         **options: Any,
     ) -> None:
         super().__init__(**options)
         self.title = title
         self.version = version
         self.description = description
+        self.summary = summary
+        self.servers = [dict(server) for server in servers or ()]
+        self.root_path = root_path
+        self.openapi_tags = [dict(tag) for tag in openapi_tags or ()]
+        self.separate_input_output_schemas = separate_input_output_schemas
+        self.webhooks = webhooks if webhooks is not None else Router()
         self.openapi_url = openapi_url
         self.websocket_compiler = compile_websocket_route
         if security_headers is not False:

@@ -1,0 +1,80 @@
+"""The problem+json (RFC 9457) error answers the framework itself gives, as reusable
+``components.responses`` referenced only by the operations that can give them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qake_core import PROBLEM_JSON
+
+__all__ = ["PROBLEM_SCHEMA", "VALIDATION_PROBLEM_SCHEMA", "Problems"]
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "properties": {
+        "type": {"type": "string", "default": "about:blank"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {},
+        "instance": {"type": "string"},
+    },
+    "required": ["type", "title", "status"],
+}
+VALIDATION_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "ValidationProblem",
+    "allOf": [{"$ref": "#/components/schemas/Problem"}],
+    "properties": {
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                    "msg": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+                "required": ["loc", "msg", "type"],
+            },
+        }
+    },
+}
+
+#: status → (component name, description, schema name)
+_KNOWN: dict[int, tuple[str, str, str]] = {
+    401: ("Unauthorized", "Missing or invalid credentials", "Problem"),
+    403: ("Forbidden", "The credentials lack a required scope", "Problem"),
+    406: ("NotAcceptable", "None of the Accept header's types can be produced", "Problem"),
+    422: ("ValidationError", "Validation Error", "ValidationProblem"),
+}
+
+
+class Problems:
+    """Collects the error responses the operations refer to."""
+
+    def __init__(self) -> None:
+        self.used: set[int] = set()
+
+    def ref(self, status: int) -> dict[str, str]:
+        """``{"$ref": "#/components/responses/<Name>"}`` for ``status`` (401/403/406/422)."""
+        self.used.add(status)
+        return {"$ref": f"#/components/responses/{_KNOWN[status][0]}"}
+
+    def responses(self) -> dict[str, Any]:
+        """``components.responses`` for the statuses referred to."""
+        out: dict[str, Any] = {}
+        for status in sorted(self.used):
+            name, description, schema = _KNOWN[status]
+            ref = {"$ref": f"#/components/schemas/{schema}"}
+            out[name] = {"description": description, "content": {PROBLEM_JSON: {"schema": ref}}}
+        return out
+
+    def schemas(self) -> dict[str, Any]:
+        """The schemas those responses use."""
+        if not self.used:
+            return {}
+        out = {"Problem": PROBLEM_SCHEMA}
+        if 422 in self.used:
+            out["ValidationProblem"] = VALIDATION_PROBLEM_SCHEMA
+        return out
