@@ -1,7 +1,22 @@
 """qake-docs: OpenAPI 3.1 documents generated from qakeapi routes."""
 
+from qake_docs._assets import add_docs_assets
 from qake_docs._docs import Docs, add_docs_routes
 from qake_docs._openapi import openapi_document
+from qake_docs._pages import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
 from qake_docs._schemas import SchemaRegistry
 
-__all__ = ["Docs", "SchemaRegistry", "add_docs_routes", "openapi_document"]
+__all__ = [
+    "Docs",
+    "SchemaRegistry",
+    "add_docs_assets",
+    "add_docs_routes",
+    "get_redoc_html",
+    "get_swagger_ui_html",
+    "get_swagger_ui_oauth2_redirect_html",
+    "openapi_document",
+]

@@ -26,10 +26,15 @@ class QakeAPI(App):
     first in ``servers``), ``openapi_tags``, ``separate_input_output_schemas`` and
     ``webhooks`` (``app.webhooks``: a router whose routes are documented, not served).
 
-    As in FastAPI, the document's route is the framework's own: the app's
-    ``dependencies=`` do not guard it. ``docs_dependencies=[...]`` are the ones that
-    do (pass the app's list to guard it like the other routes). ``docs_url`` and
-    ``redoc_url`` take only ``None`` (no Swagger UI or ReDoc page is served yet).
+    Swagger UI is served at ``docs_url`` (its OAuth2 redirect page at
+    ``swagger_ui_oauth2_redirect_url``, options ``swagger_ui_parameters`` and
+    ``swagger_ui_init_oauth``) and ReDoc at ``redoc_url``, with their files from the
+    installed qake-docs (no CDN); ``None`` leaves a page out (FastAPI's names and
+    defaults; ``openapi_url=None`` leaves all of them out).
+
+    As in FastAPI, these routes are the framework's own: the app's ``dependencies=``
+    do not guard them. ``docs_dependencies=[...]`` are the ones that do (pass the
+    app's list to guard them like the other routes).
     Any other keyword is :class:`qake_core.App`'s; an unknown one raises ``TypeError``
     naming it.
     """
@@ -41,8 +46,11 @@ class QakeAPI(App):
         version: str = "0.1.0",
         description: str = "",
         openapi_url: str | None = "/openapi.json",
-        docs_url: None = None,
-        redoc_url: None = None,
+        docs_url: str | None = "/docs",
+        redoc_url: str | None = "/redoc",
+        swagger_ui_oauth2_redirect_url: str | None = "/docs/oauth2-redirect",
+        swagger_ui_parameters: Mapping[str, Any] | None = None,
+        swagger_ui_init_oauth: Mapping[str, Any] | None = None,
         docs_dependencies: Sequence[Any] | None = None,
         security_headers: bool | Mapping[str, Any] = True,
         summary: str | None = None,
@@ -64,6 +72,11 @@ class QakeAPI(App):
         self.separate_input_output_schemas = separate_input_output_schemas
         self.webhooks = webhooks if webhooks is not None else Router()
         self.openapi_url = openapi_url
+        self.docs_url = docs_url
+        self.redoc_url = redoc_url
+        self.swagger_ui_oauth2_redirect_url = swagger_ui_oauth2_redirect_url
+        self.swagger_ui_parameters = swagger_ui_parameters
+        self.swagger_ui_init_oauth = swagger_ui_init_oauth
         self.websocket_compiler = compile_websocket_route
         if security_headers is not False:
             header_options = {} if security_headers is True else dict(security_headers)
@@ -72,7 +85,15 @@ class QakeAPI(App):
             install_security_headers(self, **header_options)
         # The document reads title/version/description from the app when first built.
         self.docs = Docs(self)
-        self.docs.install(openapi_url, docs_url, redoc_url, dependencies=docs_dependencies)
+        self.docs.install(
+            openapi_url,
+            docs_url,
+            redoc_url,
+            dependencies=docs_dependencies,
+            swagger_ui_oauth2_redirect_url=swagger_ui_oauth2_redirect_url,
+            swagger_ui_parameters=swagger_ui_parameters,
+            swagger_ui_init_oauth=swagger_ui_init_oauth,
+        )
 
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI 3.1 document of this application (built once, then cached)."""
