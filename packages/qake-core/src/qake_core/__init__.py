@@ -52,7 +52,7 @@ from qake_core._responses import (
     StreamingResponse,
 )
 from qake_core._routing import APIRoute, Mount, Router, WebSocketRoute
-from qake_core._scope import route_path, route_template
+from qake_core._scope import matched_route, route_path, route_template
 from qake_core._server_errors import ServerErrorMiddleware
 from qake_core._sse import EventSourceResponse, ServerSentEvent
 from qake_core._staticfiles import StaticFiles
@@ -150,6 +150,7 @@ __all__ = [
     "is_document",
     "is_safe_redirect",
     "iterate_in_threadpool",
+    "matched_route",
     "merge_default_headers",
     "negotiate",
     "parse_cookie_header",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qake_core import Request, problem_response
+from qake_core import Request, matched_route, problem_response
 from qake_core.types import ASGIApp, Message, Receive, Scope, Send
 from qake_security._rate_limit import RateLimit
 
@@ -20,9 +20,21 @@ class RateLimitMiddleware:
     (``per_route=True``: an unmatched path counts under ``*``); ``per_route=False``
     gives the client one quota for the whole app. A refused request is answered here
     (429 problem+json) and never reaches the app. WebSocket and lifespan scopes pass.
+
+    The framework's own routes (the OpenAPI document, ``/docs``, ``/redoc`` and their
+    assets: the routes the app's ``dependencies=`` do not guard either) pass too, unless
+    ``limit_framework_routes=True``.
     """
 
-    def __init__(self, app: ASGIApp, limit: RateLimit | str, **options: Any) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: RateLimit | str,
+        *,
+        limit_framework_routes: bool = False,
+        **options: Any,
+    ) -> None:
+        self.limit_framework_routes = limit_framework_routes
         if isinstance(limit, str):
             limit = RateLimit(limit, **options)
         elif options:
@@ -34,7 +46,7 @@ class RateLimitMiddleware:
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (not self.limit_framework_routes and _framework_route(scope)):
             await self.app(scope, receive, send)
             return
         verdict = await self.limit.check(Request(scope, receive))
@@ -61,3 +73,10 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_labelled)
+
+
+def _framework_route(scope: Scope) -> bool:
+    """Whether the framework serves ``scope`` itself (its routes opt out of the app's
+    dependencies: ``use_app_dependencies=False``)."""
+    route = matched_route(scope)
+    return route is not None and getattr(route, "use_app_dependencies", True) is False
