@@ -17,6 +17,7 @@ import orjson
 from qake_core import APIRoute, ParamSpec, RouteSpec
 from qake_docs._merge import deep_merge
 from qake_docs._operation_ids import OperationIds
+from qake_docs._param_models import model_fields
 from qake_docs._problems import Problems
 from qake_docs._responses import (
     NO_BODY_STATUSES,
@@ -82,12 +83,37 @@ class _Builder:
         param["schema"] = schema
         return param
 
+    def model_parameters(self, p: ParamSpec) -> Iterable[tuple[str, dict[str, Any]]]:
+        """One parameter per field of a parameter model, as the app reads them."""
+        for wire, info, annotation in model_fields(p):
+            param: dict[str, Any] = {"name": wire, "in": p.location}
+            if info.is_required():
+                param["required"] = True
+            if info.description:
+                param["description"] = info.description
+            if info.deprecated:
+                param["deprecated"] = True
+            schema = self.schemas.schema_for(annotation)
+            if info.title:
+                schema["title"] = info.title
+            if not info.is_required() and info.default is not None:
+                default = _json_default(info.get_default(call_default_factory=False))
+                if default is not None:
+                    schema["default"] = default
+            param["schema"] = schema
+            yield wire, param
+
     def parameters(self, route: APIRoute, spec: RouteSpec | None) -> list[dict[str, Any]]:
         declared: dict[tuple[str, str], dict[str, Any]] = {}
         if spec is not None:
             for p in spec.params:
-                if p.location in _WIRE_LOCATIONS and p.include_in_schema:
+                if p.location not in _WIRE_LOCATIONS or not p.include_in_schema:
+                    continue
+                if p.model is None:
                     declared[(p.location, p.alias)] = self.parameter(p)
+                    continue
+                for wire, param in self.model_parameters(p):
+                    declared.setdefault((p.location, wire), param)
         out = []
         # Every parameter of the template, in its order, as the router parsed it; one the
         # handler does not declare is described by its converter.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from qake_docs._schema_names import readable_names, rename_refs
+
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
     from pydantic.json_schema import JsonSchemaMode
@@ -11,6 +13,7 @@ if TYPE_CHECKING:
 __all__ = ["REF_TEMPLATE", "SchemaRegistry", "named_model"]
 
 REF_TEMPLATE = "#/components/schemas/{model}"
+_REF_PREFIX = "#/components/schemas/"
 
 
 class SchemaRegistry:
@@ -44,10 +47,17 @@ class SchemaRegistry:
         from pydantic import TypeAdapter
 
         schemas, definitions = TypeAdapter.json_schemas(inputs, ref_template=REF_TEMPLATE)
+        defs = dict(definitions.get("$defs", {}))
+        renames = readable_names(defs)
         for i, (slot, mode, _) in enumerate(self._pending):
             slot.update(schemas[(i, mode)])
+            if renames:
+                rename_refs(slot, _REF_PREFIX, renames)
         self._pending.clear()
-        return dict(definitions.get("$defs", {}))
+        if renames:
+            defs = {renames.get(name, name): schema for name, schema in defs.items()}
+            rename_refs(defs, _REF_PREFIX, renames)
+        return defs
 
 
 def named_model(adapter: TypeAdapter[Any], name: str, module: str) -> TypeAdapter[Any]:

@@ -93,11 +93,52 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _security(route: Any) -> str:
+    """The schemes a route requires, with their scopes: ``OAuth2PasswordBearer[read,write]``."""
+    from qake_docs._security import SecuritySchemes
+
+    spec = getattr(route, "spec", None)
+    if spec is None or not hasattr(spec, "dependencies"):
+        return "-"
+    requirements = SecuritySchemes().requirements(spec, route.path)
+    shown = [
+        f"{name}[{','.join(scopes)}]" if scopes else name
+        for requirement in requirements
+        for name, scopes in requirement.items()
+    ]
+    return " ".join(shown) or "-"
+
+
 def _routes(args: argparse.Namespace) -> int:
     app = load_app(args.app)
     for route in getattr(app, "routes", []):
         methods = ",".join(sorted(getattr(route, "methods", None) or ["WS"]))
-        print(f"{methods:<20} {route.path:<40} {route.name}")
+        print(f"{methods:<20} {route.path:<40} {route.name:<30} {_security(route)}")
+    return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    import json
+
+    app = load_app(args.app)
+    if not callable(getattr(app, "openapi", None)):
+        raise SystemExit(f"{args.app} has no openapi() method; is it a qakeapi.QakeAPI?")
+    document = app.openapi()
+    if args.yaml:
+        try:
+            yaml = importlib.import_module("yaml")  # PyYAML: optional, untyped
+        except ImportError:
+            raise SystemExit(
+                "qake openapi --yaml needs PyYAML: pip install pyyaml (or omit --yaml for JSON)"
+            ) from None
+        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    else:
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as file:
+            file.write(text)
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -152,6 +193,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     routes = sub.add_parser("routes", help="list the routes of MODULE:APP")
     routes.add_argument("app")
     routes.set_defaults(func=_routes)
+    openapi = sub.add_parser("openapi", help="write the OpenAPI document of MODULE:APP")
+    openapi.add_argument("app")
+    openapi.add_argument("--output", "-o", help="write to this file (default: standard output)")
+    openapi.add_argument("--yaml", action="store_true", help="YAML (needs PyYAML) instead of JSON")
+    openapi.set_defaults(func=_openapi)
     args = parser.parse_args(argv)
     return int(args.func(args))
 
