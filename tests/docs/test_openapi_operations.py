@@ -362,3 +362,24 @@ def test_no_problem_components_when_no_route_can_answer_them() -> None:
 
     doc = checked(app.openapi())
     assert "components" not in doc
+
+
+class Problem(BaseModel):
+    code: str
+
+
+def test_a_users_problem_model_keeps_its_name() -> None:
+    app = QakeAPI()
+
+    @app.post("/report")
+    async def report(problem: Problem) -> Problem:
+        return problem
+
+    doc = checked(app.openapi())
+    schemas = doc["components"]["schemas"]
+    assert schemas["Problem"]["properties"] == {"code": {"title": "Code", "type": "string"}}
+    assert schemas["ValidationProblem"]["allOf"] == [{"$ref": "#/components/schemas/QakeProblem"}]
+    assert "type" in schemas["QakeProblem"]["properties"]
+    error = doc["components"]["responses"]["ValidationError"]["content"]
+    schema = error["application/problem+json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/ValidationProblem"}

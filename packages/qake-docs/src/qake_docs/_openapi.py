@@ -307,8 +307,8 @@ def openapi_document(
     if webhooks:
         document["webhooks"] = webhooks
     schemas = builder.schemas.finish()
-    for name, schema in builder.problems.schemas().items():
-        schemas.setdefault(name, copy.deepcopy(schema))
+    builder.problems.avoid(schemas)
+    schemas.update(builder.problems.schemas())
     components: dict[str, Any] = {}
     if schemas:
         components["schemas"] = dict(sorted(schemas.items()))

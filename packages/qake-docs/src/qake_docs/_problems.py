@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
 from typing import Any
 
 from qake_core import PROBLEM_JSON
@@ -51,10 +53,23 @@ _KNOWN: dict[int, tuple[str, str, str]] = {
 
 
 class Problems:
-    """Collects the error responses the operations refer to."""
+    """Collects the error responses the operations refer to.
+
+    Their schemas are ``Problem`` and ``ValidationProblem`` unless the app has models of
+    those names (RFC 9457 users may): then the framework's get a ``Qake`` prefix, and
+    the user's models keep their names.
+    """
 
     def __init__(self) -> None:
         self.used: set[int] = set()
+        self.names = {"Problem": "Problem", "ValidationProblem": "ValidationProblem"}
+
+    def avoid(self, taken: Iterable[str]) -> None:
+        """Rename the framework's schemas away from the app's ``taken`` names."""
+        taken = set(taken)
+        for name in self.names:
+            if name in taken:
+                self.names[name] = f"Qake{name}"
 
     def ref(self, status: int) -> dict[str, str]:
         """``{"$ref": "#/components/responses/<Name>"}`` for ``status`` (401/403/406/422)."""
@@ -66,7 +81,7 @@ class Problems:
         out: dict[str, Any] = {}
         for status in sorted(self.used):
             name, description, schema = _KNOWN[status]
-            ref = {"$ref": f"#/components/schemas/{schema}"}
+            ref = {"$ref": f"#/components/schemas/{self.names[schema]}"}
             out[name] = {"description": description, "content": {PROBLEM_JSON: {"schema": ref}}}
         return out
 
@@ -74,7 +89,9 @@ class Problems:
         """The schemas those responses use."""
         if not self.used:
             return {}
-        out = {"Problem": PROBLEM_SCHEMA}
+        out = {self.names["Problem"]: copy.deepcopy(PROBLEM_SCHEMA)}
         if 422 in self.used:
-            out["ValidationProblem"] = VALIDATION_PROBLEM_SCHEMA
+            validation = copy.deepcopy(VALIDATION_PROBLEM_SCHEMA)
+            validation["allOf"] = [{"$ref": f"#/components/schemas/{self.names['Problem']}"}]
+            out[self.names["ValidationProblem"]] = validation
         return out
