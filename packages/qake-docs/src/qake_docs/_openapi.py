@@ -255,14 +255,75 @@ def _http_routes(routes: Iterable[Any]) -> Iterable[APIRoute]:
             yield route
 
 
-def _servers(app: Any) -> list[dict[str, Any]]:
+def _servers(servers: Iterable[Any] | None, root_path: str | None) -> list[dict[str, Any]]:
     """``servers=`` as given; ``root_path`` adds its own entry first (as FastAPI's
     ``root_path_in_servers``) unless one already has that URL."""
-    servers = [copy.deepcopy(dict(s)) for s in getattr(app, "servers", None) or ()]
-    root_path = (getattr(app, "root_path", None) or "").rstrip("/")
-    if root_path and root_path not in {s.get("url") for s in servers}:
-        servers.insert(0, {"url": root_path})
-    return servers
+    out = [copy.deepcopy(dict(s)) for s in servers or ()]
+    root = (root_path or "").rstrip("/")
+    if root and root not in {s.get("url") for s in out}:
+        out.insert(0, {"url": root})
+    return out
+
+
+def assemble(
+    routes: Iterable[Any],
+    *,
+    title: str,
+    version: str,
+    description: str | None = None,
+    summary: str | None = None,
+    info_extra: dict[str, Any] | None = None,
+    servers: Iterable[Any] | None = None,
+    root_path: str | None = None,
+    tags: Iterable[Any] | None = None,
+    webhooks: Iterable[Any] = (),
+    separate_input_output_schemas: bool = True,
+    openapi_version: str = "3.1.0",
+) -> dict[str, Any]:
+    """The document of ``routes`` (HTTP routes with their ``RouteSpec``), ``webhooks``
+    (routes documented as requests the API sends) and the given metadata.
+    ``info_extra`` holds ``termsOfService``, ``contact`` and ``license`` when given."""
+    builder = _Builder(separate_input_output_schemas=separate_input_output_schemas)
+    paths = builder.path_items(
+        _http_routes(routes), builder.operation_ids, lambda r: r.routing.path_format
+    )
+    hooks = builder.path_items(
+        _http_routes(webhooks),
+        builder.operation_ids,
+        # FastAPI's webhook names have no leading slash; a qakeapi router needs one.
+        lambda r: r.routing.path_format.lstrip("/") or "/",
+    )
+    info: dict[str, Any] = {"title": title}
+    if summary:
+        info["summary"] = summary
+    info["version"] = version
+    if description:
+        info["description"] = description
+    info.update(copy.deepcopy(info_extra or {}))
+    document: dict[str, Any] = {"openapi": openapi_version, "info": info}
+    server_list = _servers(servers, root_path)
+    if server_list:
+        document["servers"] = server_list
+    document["paths"] = paths
+    if hooks:
+        document["webhooks"] = hooks
+    schemas = builder.schemas.finish()
+    builder.problems.avoid(schemas)
+    schemas.update(builder.problems.schemas())
+    components: dict[str, Any] = {}
+    if schemas:
+        components["schemas"] = dict(sorted(schemas.items()))
+    responses = builder.problems.responses()
+    if responses:
+        components["responses"] = responses
+    if builder.security.schemes:
+        components["securitySchemes"] = copy.deepcopy(builder.security.schemes)
+    if components:
+        document["components"] = components
+    tag_list = [copy.deepcopy(dict(tag)) for tag in tags or ()]
+    if tag_list:
+        document["tags"] = tag_list
+    return document
 
 
 def openapi_document(
@@ -278,48 +339,16 @@ def openapi_document(
     ``root_path``, ``openapi_tags``, ``webhooks`` (a router whose routes are documented,
     not served) and ``separate_input_output_schemas`` are read when it has them.
     """
-    separate = getattr(app, "separate_input_output_schemas", True)
-    builder = _Builder(separate_input_output_schemas=separate is not False)
-    paths = builder.path_items(
-        _http_routes(getattr(app, "routes", ())),
-        builder.operation_ids,
-        lambda r: r.routing.path_format,
+    return assemble(
+        getattr(app, "routes", ()),
+        title=title,
+        version=version,
+        description=description,
+        summary=getattr(app, "summary", None),
+        servers=getattr(app, "servers", None),
+        root_path=getattr(app, "root_path", None),
+        tags=getattr(app, "openapi_tags", None),
+        webhooks=getattr(getattr(app, "webhooks", None), "routes", ()),
+        separate_input_output_schemas=getattr(app, "separate_input_output_schemas", True)
+        is not False,
     )
-    webhooks_router = getattr(app, "webhooks", None)
-    webhooks = builder.path_items(
-        _http_routes(getattr(webhooks_router, "routes", ())),
-        builder.operation_ids,
-        # FastAPI's webhook names have no leading slash; a qakeapi router needs one.
-        lambda r: r.routing.path_format.lstrip("/") or "/",
-    )
-    info: dict[str, Any] = {"title": title}
-    summary = getattr(app, "summary", None)
-    if summary:
-        info["summary"] = summary
-    info["version"] = version
-    if description:
-        info["description"] = description
-    document: dict[str, Any] = {"openapi": "3.1.0", "info": info}
-    servers = _servers(app)
-    if servers:
-        document["servers"] = servers
-    document["paths"] = paths
-    if webhooks:
-        document["webhooks"] = webhooks
-    schemas = builder.schemas.finish()
-    builder.problems.avoid(schemas)
-    schemas.update(builder.problems.schemas())
-    components: dict[str, Any] = {}
-    if schemas:
-        components["schemas"] = dict(sorted(schemas.items()))
-    responses = builder.problems.responses()
-    if responses:
-        components["responses"] = responses
-    if builder.security.schemes:
-        components["securitySchemes"] = copy.deepcopy(builder.security.schemes)
-    if components:
-        document["components"] = components
-    tags = getattr(app, "openapi_tags", None)
-    if tags:
-        document["tags"] = copy.deepcopy(list(tags))
-    return document
