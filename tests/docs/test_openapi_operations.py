@@ -269,7 +269,10 @@ def test_declared_responses_with_headers_examples_and_content_types() -> None:
             200: {
                 "content": {"image/png": {}},
                 "description": "The item, or its picture.",
-                "headers": {"X-Rate-Left": {"schema": {"type": "integer"}}},
+                "headers": {
+                    "X-Rate-Left": {"schema": {"type": "integer"}},
+                    "ETag": {"description": "The item's version"},
+                },
             },
             404: {
                 "model": Item,
@@ -286,7 +289,10 @@ def test_declared_responses_with_headers_examples_and_content_types() -> None:
     responses = op(doc, "/items/{item_id}/image")["responses"]
     ok = responses["200"]
     assert ok["description"] == "The item, or its picture."
-    assert ok["headers"] == {"X-Rate-Left": {"schema": {"type": "integer"}}}
+    assert ok["headers"] == {
+        "X-Rate-Left": {"schema": {"type": "integer"}},
+        "ETag": {"description": "The item's version", "schema": {"type": "string"}},
+    }
     assert ok["content"]["image/png"] == {}
     assert ok["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Item"}
     missing = responses["404"]["content"]["application/json"]

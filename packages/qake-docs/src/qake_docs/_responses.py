@@ -70,6 +70,11 @@ def declared_response(
     content = extra.pop("content", None)
     response.update(extra)
     response.setdefault("description", phrase(code))
+    for header in (response.get("headers") or {}).values():
+        # A Header Object needs a schema (or content); a header described in words
+        # only is a string, which every header value is.
+        if isinstance(header, dict) and not {"schema", "content", "$ref"} & header.keys():
+            header["schema"] = {"type": "string"}
     if content:
         merged = response.setdefault("content", {})
         for key, value in content.items():
