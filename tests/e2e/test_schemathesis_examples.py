@@ -62,6 +62,19 @@ def basic_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
+def db_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("db")
+    prelude = (
+        f"import os; os.environ['DB_APP_SQLITE'] = {str(folder / 'books.sqlite3')!r}; "
+        "os.environ.pop('DB_APP_DSN', None)"
+    )
+    with qake_run(
+        "examples.db_app:app", log=folder / "log", ready="/books", prelude=prelude
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
 def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = tmp_path_factory.mktemp("auth") / "log"
     with qake_run("examples.auth_app:app", log=log, prelude=AUTH_PRELUDE) as server:
@@ -71,6 +84,12 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def test_schemathesis_finds_nothing_on_the_basic_example(basic_server: Server) -> None:
     schema = schemathesis.openapi.from_url(basic_server.base + "/openapi.json")
     found = run_checks(schema, tolerated=BASIC_TOLERATED)
+    assert not found, report(found)
+
+
+def test_schemathesis_finds_nothing_on_the_db_example(db_server: Server) -> None:
+    schema = schemathesis.openapi.from_url(db_server.base + "/openapi.json")
+    found = run_checks(schema)
     assert not found, report(found)
 
 
