@@ -260,6 +260,30 @@ def test_callbacks_document_a_routers_routes_under_the_operation() -> None:
         assert client.post("/x/invoices/1", json={"id": "1", "total": 1}).status_code == 404
 
 
+def test_callbacks_at_an_openapi_runtime_expression() -> None:
+    events = Router()
+
+    @events.post("/")
+    async def invoice_paid(body: Invoice) -> None: ...
+
+    @events.put("/")
+    async def invoice_paid_again(body: Invoice) -> None: ...
+
+    app = QakeAPI()
+    expression = "{$request.body#/callback_url}/invoices/{$request.body#/id}"
+
+    @app.post("/invoices", callbacks={expression: events})
+    async def create_invoice(invoice: Invoice) -> Invoice:
+        return invoice
+
+    doc = checked(app.openapi())
+    documented = op(doc, "/invoices", "post")["callbacks"]
+    assert list(documented) == ["invoice_paid", "invoice_paid_again"]
+    assert list(documented["invoice_paid"]) == [expression]
+    assert list(documented["invoice_paid"][expression]) == ["post"]
+    assert list(documented["invoice_paid_again"][expression]) == ["put"]
+
+
 def test_declared_responses_with_headers_examples_and_content_types() -> None:
     app = QakeAPI()
 

@@ -66,7 +66,7 @@ class App(Router):
         shutdown_timeout: float = 30.0,
         thread_limiter_tokens: int = 40,
         default_headers: Mapping[str, str] | Sequence[tuple[bytes, bytes]] | None = None,
-        callbacks: Sequence[Any] | None = None,
+        callbacks: Sequence[Any] | Mapping[str, Any] | None = None,
         generate_unique_id_function: Callable[[APIRoute], str] | None = None,
         **unknown: Any,
     ) -> None:

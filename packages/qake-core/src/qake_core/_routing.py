@@ -126,6 +126,16 @@ def _refusal(where: str, exc: ValueError) -> ValueError:
     return exc if type(exc) is not ValueError else ValueError(f"{where}: {exc}")
 
 
+def _callback_list(callbacks: Sequence[Any] | Mapping[str, Any] | None) -> list[Any]:
+    """``callbacks=`` as a list: routers or routes, or mappings of an OpenAPI runtime
+    expression (``{$request.body#/callback_url}``) to a router or routes."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Mapping):
+        return [dict(callbacks)]
+    return list(callbacks)
+
+
 def _merged_meta(outer: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
     """An included route's ``meta``: its own options over the including router's
     (callbacks: the outer ones first)."""
@@ -156,7 +166,7 @@ class Router:
         include_in_schema: bool = True,
         default_response_class: type | None = None,
         converters: Mapping[str, qake_routing.Converter] | None = None,
-        callbacks: Sequence[Any] | None = None,
+        callbacks: Sequence[Any] | Mapping[str, Any] | None = None,
         generate_unique_id_function: Callable[[APIRoute], str] | None = None,
         **unknown: Any,
     ) -> None:
@@ -187,7 +197,7 @@ class Router:
         self.default_response_class = default_response_class
         #: OpenAPI only (qake-docs): callback routes documented on every route, and
         #: the operationId function of routes that do not name their own.
-        self.callbacks = list(callbacks or [])
+        self.callbacks = _callback_list(callbacks)
         self.generate_unique_id_function = generate_unique_id_function
         self.routes: list[APIRoute | WebSocketRoute] = []
         self.mounts: list[Mount] = []
@@ -280,7 +290,7 @@ class Router:
         cache: Any = None,
         use_app_dependencies: bool = True,
         openapi_extra: Mapping[str, Any] | None = None,
-        callbacks: Sequence[Any] | None = None,
+        callbacks: Sequence[Any] | Mapping[str, Any] | None = None,
         generate_unique_id_function: Callable[[APIRoute], str] | None = None,
         **unknown: Any,
     ) -> APIRoute:
@@ -334,7 +344,7 @@ class Router:
     def _openapi_meta(
         self,
         openapi_extra: Mapping[str, Any] | None,
-        callbacks: Sequence[Any] | None,
+        callbacks: Sequence[Any] | Mapping[str, Any] | None,
         generate_unique_id: Callable[[APIRoute], str] | None,
     ) -> dict[str, Any]:
         """The OpenAPI-only options of a route declared here, kept in ``route.meta``
@@ -344,7 +354,7 @@ class Router:
         if openapi_extra:
             meta["openapi_extra"] = dict(openapi_extra)
         if self.callbacks or callbacks:
-            meta["callbacks"] = [*self.callbacks, *(callbacks or [])]
+            meta["callbacks"] = [*self.callbacks, *_callback_list(callbacks)]
         generate_unique_id = generate_unique_id or self.generate_unique_id_function
         if generate_unique_id is not None:
             meta["generate_unique_id_function"] = generate_unique_id
@@ -489,7 +499,7 @@ class Router:
         deprecated: bool | None = None,
         include_in_schema: bool = True,
         default_response_class: type | None = None,
-        callbacks: Sequence[Any] | None = None,
+        callbacks: Sequence[Any] | Mapping[str, Any] | None = None,
         generate_unique_id_function: Callable[[APIRoute], str] | None = None,
         **unknown: Any,
     ) -> None:

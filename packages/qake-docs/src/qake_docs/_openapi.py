@@ -9,7 +9,7 @@ is inspected again.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -218,12 +218,25 @@ class _Builder:
 
     def callbacks(self, declared: Iterable[Any]) -> dict[str, Any]:
         """``callbacks=[router or route, ...]``: each route documented as a request the
-        API sends, under the route's name, at its path (as FastAPI does)."""
+        API sends, under the route's name, at its path (as FastAPI does).
+
+        A route template cannot hold OpenAPI's runtime expressions, so a mapping
+        ``{"{$callback_url}/invoices/{$request.body#/id}": router}`` gives the URL the
+        API calls: the router's routes are documented at that expression instead.
+        """
         out: dict[str, Any] = {}
-        for route in _http_routes(_routes_of(declared)):
-            out.setdefault(route.name, {}).update(
-                self.path_items([route], None, lambda r: r.routing.path_format)
-            )
+        for item in declared:
+            targets: list[tuple[str | None, Any]]
+            if isinstance(item, Mapping):
+                targets = [(str(key), value) for key, value in item.items()]
+            else:
+                targets = [(None, item)]
+            for expression, target in targets:
+                for route in _http_routes(_routes_of([target])):
+                    key = expression or route.routing.path_format
+                    item = out.setdefault(route.name, {}).setdefault(key, {})
+                    for method in sorted(route.methods):
+                        item[method.lower()] = self.operation(route, method, None)
         return out
 
 
