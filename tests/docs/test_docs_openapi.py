@@ -137,7 +137,8 @@ def test_operation_details_body_and_responses() -> None:
     assert post["summary"] == "Create an item"
     assert post["requestBody"]["required"] is True
     assert post["requestBody"]["content"]["application/json"]["schema"] == item_ref
-    assert set(post["responses"]) == {"201", "422"}
+    # the body's own failures too: malformed (400), too large (413), not JSON (415)
+    assert set(post["responses"]) == {"201", "400", "413", "415", "422"}
 
     delete = doc["paths"]["/items/{item_id}"]["delete"]
     assert "content" not in delete["responses"]["204"]

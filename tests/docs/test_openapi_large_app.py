@@ -56,7 +56,7 @@ def test_parameter_models_aliases_and_bodies_as_the_app_reads_them() -> None:
     assert list(login) == ["application/x-www-form-urlencoded"]
     create = doc["paths"]["/r0/items"]["post"]
     assert create["security"] == [{"OAuth2PasswordBearer": ["write"]}]
-    assert set(create["responses"]) == {"201", "401", "403", "422"}
+    assert set(create["responses"]) == {"201", "400", "401", "403", "413", "415", "422"}
 
 
 def test_schema_names_are_identical_in_two_processes() -> None:

@@ -9,10 +9,14 @@ from typing import Annotated, Any
 import pytest
 from pydantic import BaseModel
 
+from qake_core import App
+from qake_docs import openapi_document
 from qakeapi import (
     APIRoute,
     Body,
     Depends,
+    File,
+    Form,
     Header,
     HTMLResponse,
     PlainTextResponse,
@@ -21,6 +25,7 @@ from qakeapi import (
     Request,
     Router,
     Security,
+    UploadFile,
 )
 from qakeapi.security import OAuth2PasswordBearer
 from qakeapi.testing import TestClient
@@ -413,3 +418,35 @@ def test_a_users_problem_model_keeps_its_name() -> None:
     error = doc["components"]["responses"]["ValidationError"]["content"]
     schema = error["application/problem+json"]["schema"]
     assert schema == {"$ref": "#/components/schemas/ValidationProblem"}
+
+
+def test_body_failures_and_a_dependencys_declared_answers_are_listed() -> None:
+    class Limited:
+        openapi_responses = {
+            429: ("Too many requests", {"Retry-After": {"schema": {"type": "integer"}}})
+        }
+
+        def __call__(self) -> None:
+            return None
+
+    app = App()
+
+    @app.post("/upload", dependencies=[Depends(Limited())])
+    async def upload(file: UploadFile = File(...)) -> dict[str, int]:
+        return {"size": 0}
+
+    @app.post("/login")
+    async def login(name: str = Form(...)) -> dict[str, str]:
+        return {"name": name}
+
+    @app.get("/plain")
+    async def plain() -> dict[str, str]:
+        return {}
+
+    doc = checked(openapi_document(app, title="t", version="1"))
+    upload_responses = doc["paths"]["/upload"]["post"]["responses"]
+    assert set(upload_responses) == {"200", "400", "413", "422", "429", "431"}
+    assert upload_responses["429"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+    assert upload_responses["400"] == {"$ref": "#/components/responses/BadRequest"}
+    assert set(doc["paths"]["/login"]["post"]["responses"]) == {"200", "400", "413", "422"}
+    assert set(doc["paths"]["/plain"]["get"]["responses"]) == {"200"}

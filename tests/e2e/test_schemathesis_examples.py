@@ -19,7 +19,7 @@ import pytest
 import schemathesis
 from qake_server import Server, qake_run
 from schemathesis.config import SchemathesisConfig
-from schemathesis_run import Found, Tolerated, run_checks
+from schemathesis_run import Found, run_checks
 
 pytestmark = pytest.mark.e2e
 
@@ -27,26 +27,6 @@ ADMIN_PASSWORD = "an admin password"
 AUTH_PRELUDE = (
     f"import os; os.environ['AUTH_APP_ADMIN_PASSWORD'] = {ADMIN_PASSWORD!r}; "
     "os.environ['AUTH_APP_SECRET'] = 's' * 32"
-)
-
-#: Undocumented statuses that come from the packages, not from the examples' code
-#: (reported to the lead; each entry goes once the document lists the status).
-BASIC_TOLERATED = (
-    Tolerated(
-        "POST /upload",
-        400,
-        "a malformed multipart body is refused with 400 by qake-core's form parser; "
-        "qake-docs documents only 422 for a multipart body",
-    ),
-)
-
-_RATE_LIMITED = (
-    "a RateLimit dependency answers 429 (5 logins a minute here); qake-docs does not "
-    "list 429 on the operations a RateLimit guards"
-)
-AUTH_TOLERATED = (
-    Tolerated("POST /token", 429, _RATE_LIMITED),
-    Tolerated("POST /login", 429, _RATE_LIMITED),
 )
 
 
@@ -83,7 +63,7 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def test_schemathesis_finds_nothing_on_the_basic_example(basic_server: Server) -> None:
     schema = schemathesis.openapi.from_url(basic_server.base + "/openapi.json")
-    found = run_checks(schema, tolerated=BASIC_TOLERATED)
+    found = run_checks(schema)
     assert not found, report(found)
 
 
@@ -166,6 +146,5 @@ def test_schemathesis_finds_nothing_on_the_auth_example(auth_server: Server) -> 
         # request (the session cookie also on operations that do not declare it).
         headers={"X-CSRF-Token": signed_in.csrf},
         cookies=signed_in.cookies,
-        tolerated=AUTH_TOLERATED,
     )
     assert not found, report(found)

@@ -23,7 +23,6 @@ _EDIT_DOCUMENT = (
     "QakeAPI's app.openapi() returns the cached dict that openapi_url serves, so "
     "change it before the first request"
 )
-_OPERATION_ID = "qakeapi derives operation ids itself; set operation_id= on the routes to choose"
 _NO_ROUTE_CLASS = (
     "qakeapi has no route classes to subclass; wrap routes with hook middleware "
     "(middleware=[...]) or add dependencies=[...]"
@@ -34,14 +33,9 @@ _ROUTE_ADVICE: dict[str, str] = {
     "response_description": (
         "describe the response with responses={<status>: {'description': '...'}}"
     ),
-    "callbacks": "OpenAPI callbacks: " + _EDIT_DOCUMENT,
-    "openapi_extra": "extra OpenAPI fields: " + _EDIT_DOCUMENT,
-    "generate_unique_id_function": _OPERATION_ID,
     "route_class_override": _NO_ROUTE_CLASS,
 }
 _ROUTER_ADVICE: dict[str, str] = {
-    "callbacks": "OpenAPI callbacks: " + _EDIT_DOCUMENT,
-    "generate_unique_id_function": _OPERATION_ID,
     "routes": "declare routes with the router's decorators or add_api_route()",
     "route_class": _NO_ROUTE_CLASS,
     "redirect_slashes": "set it on the app: App(redirect_slashes=...)",
@@ -52,27 +46,33 @@ _ROUTER_ADVICE: dict[str, str] = {
     "lifespan": "give the lifespan to the app: App(lifespan=...)",
 }
 _DOCS_ONLY = (
-    "Swagger UI and ReDoc pages are not served yet; qakeapi.QakeAPI serves the OpenAPI "
-    "document at openapi_url: point a UI at it (QakeAPI accepts docs_url=None and "
-    "redoc_url=None)"
+    "the docs pages are the app's: qakeapi.QakeAPI(docs_url=..., redoc_url=..., "
+    "swagger_ui_parameters=...) serves them; with a bare App, use qake_docs' "
+    "add_docs_routes() or get_swagger_ui_html() on a route of your own"
 )
+
+
+def _qakeapi_option(what: str, name: str) -> str:
+    return f"{what} belongs to the document qakeapi.QakeAPI builds: QakeAPI({name}=...)"
+
+
 _APP_ADVICE: dict[str, str] = {
-    "callbacks": "OpenAPI callbacks: " + _EDIT_DOCUMENT,
-    "webhooks": "OpenAPI webhooks: " + _EDIT_DOCUMENT,
-    "generate_unique_id_function": _OPERATION_ID,
+    "webhooks": _qakeapi_option("the webhooks section", "webhooks"),
     "routes": "declare routes with the app's decorators, add_api_route() or include_router()",
     "title": "the document's title belongs to qakeapi.QakeAPI(title=...) (or qake_docs.Docs)",
     "version": "the document's version belongs to qakeapi.QakeAPI(version=...)",
     "description": "the document's description belongs to qakeapi.QakeAPI(description=...)",
     "openapi_url": "the document is served by qakeapi.QakeAPI(openapi_url=...)",
-    "summary": "info.summary: " + _EDIT_DOCUMENT,
+    "summary": _qakeapi_option("info.summary", "summary"),
     "terms_of_service": "info.termsOfService: " + _EDIT_DOCUMENT,
     "contact": "info.contact: " + _EDIT_DOCUMENT,
     "license_info": "info.license: " + _EDIT_DOCUMENT,
-    "openapi_tags": "the tags list: " + _EDIT_DOCUMENT,
-    "servers": "the servers list: " + _EDIT_DOCUMENT,
+    "openapi_tags": _qakeapi_option("the tags list", "openapi_tags"),
+    "servers": _qakeapi_option("the servers list", "servers"),
     "openapi_external_docs": "externalDocs: " + _EDIT_DOCUMENT,
-    "separate_input_output_schemas": "qakeapi documents response models in serialization mode",
+    "separate_input_output_schemas": _qakeapi_option(
+        "the input/output schema split", "separate_input_output_schemas"
+    ),
     "docs_url": _DOCS_ONLY,
     "redoc_url": _DOCS_ONLY,
     "swagger_ui_oauth2_redirect_url": _DOCS_ONLY,

@@ -10,10 +10,12 @@ from qake_docs._pages import (
     get_swagger_ui_oauth2_redirect_html,
 )
 from qake_docs._schemas import SchemaRegistry
+from qake_docs._security import SecuritySchemes
 
 __all__ = [
     "Docs",
     "SchemaRegistry",
+    "SecuritySchemes",
     "add_docs_assets",
     "add_docs_routes",
     "get_openapi",

@@ -30,7 +30,7 @@ from qake_docs._schemas import SchemaRegistry, named_model
 from qake_docs._security import SecuritySchemes
 from qake_docs._text import description_of, summary_of
 
-__all__ = ["can_fail_validation", "openapi_document"]
+__all__ = ["body_failures", "can_fail_validation", "dependency_responses", "openapi_document"]
 
 _WIRE_LOCATIONS = ("path", "query", "header", "cookie")
 
@@ -163,8 +163,14 @@ class _Builder:
             out["403"] = self.problems.ref(403)
         if route.meta.get("produces"):
             out["406"] = self.problems.ref(406)
+        if spec is not None and spec.body is not None:
+            for failure in body_failures(spec.body.media_type):
+                out[str(failure)] = self.problems.ref(failure)
         if spec is not None and can_fail_validation(spec):
             out["422"] = self.problems.ref(422)
+        if spec is not None:
+            for given, (description, headers) in dependency_responses(spec).items():
+                out.setdefault(str(given), self.problems.ref(given, description, headers))
         declared = spec.responses if spec is not None else route.responses
         for code, extra in declared.items():
             out[str(code)] = declared_response(
@@ -246,6 +252,31 @@ def _routes_of(declared: Iterable[Any]) -> Iterable[Any]:
             yield item
         else:
             yield from getattr(item, "routes", ())
+
+
+def body_failures(media_type: str) -> tuple[int, ...]:
+    """What qake-core answers a body it cannot read with: 400 (malformed: bad JSON, a
+    broken multipart body, a bad Content-Length), 413 (over a size limit), 415 (a JSON
+    body sent as another type), 431 (a multipart part's headers too large)."""
+    if media_type == "multipart/form-data":
+        return (400, 413, 431)
+    if media_type == "application/x-www-form-urlencoded":
+        return (400, 413)
+    return (400, 413, 415)
+
+
+def dependency_responses(spec: RouteSpec) -> dict[int, tuple[str, dict[str, Any]]]:
+    """The error answers the route's dependencies declare they give, as
+    ``openapi_responses = {429: ("Too many requests", {"Retry-After": {...}})}`` on
+    the dependency (qake-security's ``RateLimit`` does); the first declaration of a
+    status wins."""
+    found: dict[int, tuple[str, dict[str, Any]]] = {}
+    for dep in spec.all_dependencies:
+        declared = getattr(dep.spec.call, "openapi_responses", None)
+        if isinstance(declared, dict):
+            for code, (description, headers) in declared.items():
+                found.setdefault(int(code), (str(description), dict(headers)))
+    return found
 
 
 def can_fail_validation(spec: RouteSpec) -> bool:

@@ -15,16 +15,15 @@ def model_fields(p: ParamSpec) -> Iterator[tuple[str, Any, Any]]:
     """``(wire name, pydantic FieldInfo, annotation with its constraints)`` per field of
     ``p.model``, in the model's order.
 
-    The wire names are qake-core's own (``_group_fields``: validation alias, else alias,
+    The wire names are qake-core's own (``ParamSpec.wire_fields``: validation alias, else alias,
     else name; a header field's underscores as hyphens unless
     ``Header(convert_underscores=False)``; lower-case headers), so the document cannot
     drift from what the app reads.
     """
-    from qake_core._typed._extraction import _group_fields  # the one rule, not a copy
-
     assert p.model is not None
     fields = p.model.model_fields.values()
-    for (wire, _key, _seq), info in zip(_group_fields(p), fields, strict=True):
+    # the one rule (qake-core's), not a copy
+    for (wire, _key, _seq), info in zip(p.wire_fields(), fields, strict=True):
         annotation = info.annotation
         if info.metadata:
             annotation = Annotated[(annotation, *info.metadata)]

@@ -45,10 +45,14 @@ VALIDATION_PROBLEM_SCHEMA: dict[str, Any] = {
 
 #: status → (component name, description, schema name)
 _KNOWN: dict[int, tuple[str, str, str]] = {
+    400: ("BadRequest", "The request body could not be read", "Problem"),
     401: ("Unauthorized", "Missing or invalid credentials", "Problem"),
     403: ("Forbidden", "The credentials lack a required scope", "Problem"),
     406: ("NotAcceptable", "None of the Accept header's types can be produced", "Problem"),
+    413: ("ContentTooLarge", "The request body is over a size limit", "Problem"),
+    415: ("UnsupportedMediaType", "The body is not of the media type required", "Problem"),
     422: ("ValidationError", "Validation Error", "ValidationProblem"),
+    431: ("HeaderFieldsTooLarge", "A multipart part's headers are too large", "Problem"),
 }
 
 
@@ -71,8 +75,22 @@ class Problems:
             if name in taken:
                 self.names[name] = f"Qake{name}"
 
-    def ref(self, status: int) -> dict[str, str]:
-        """``{"$ref": "#/components/responses/<Name>"}`` for ``status`` (401/403/406/422)."""
+    def ref(
+        self, status: int, description: str | None = None, headers: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``{"$ref": "#/components/responses/<Name>"}`` for a status the framework
+        answers itself; another status (a dependency's, such as 429) is described in
+        place with ``description`` and ``headers``, its body a problem document."""
+        if status not in _KNOWN:
+            self.used.add(0)  # the Problem schema is needed
+            ref = {"$ref": f"#/components/schemas/{self.names['Problem']}"}
+            response: dict[str, Any] = {
+                "description": description or "Error",
+                "content": {PROBLEM_JSON: {"schema": ref}},
+            }
+            if headers:
+                response["headers"] = copy.deepcopy(headers)
+            return response
         self.used.add(status)
         return {"$ref": f"#/components/responses/{_KNOWN[status][0]}"}
 
@@ -80,6 +98,8 @@ class Problems:
         """``components.responses`` for the statuses referred to."""
         out: dict[str, Any] = {}
         for status in sorted(self.used):
+            if status not in _KNOWN:
+                continue  # described in place (only its schema is shared)
             name, description, schema = _KNOWN[status]
             ref = {"$ref": f"#/components/schemas/{self.names[schema]}"}
             out[name] = {"description": description, "content": {PROBLEM_JSON: {"schema": ref}}}

@@ -24,7 +24,7 @@ import math
 import re
 import time
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import anyio
 
@@ -116,6 +116,29 @@ class RateLimit:
     the client address, as ``ProxyHeadersMiddleware`` reads them (not needed when the
     app already has ``trusted_proxies``).
     """
+
+    #: The error answers this dependency gives, for the OpenAPI document (qake-docs
+    #: lists them on the operations it guards): status → (description, headers).
+    openapi_responses: ClassVar[dict[int, tuple[str, dict[str, Any]]]] = {
+        429: (
+            "Too many requests: the rate limit is exhausted (RFC 6585)",
+            {
+                "Retry-After": {
+                    "description": "Seconds until a request is allowed again",
+                    "schema": {"type": "integer", "minimum": 0},
+                },
+                "RateLimit-Policy": {
+                    "description": "The quota policy (IETF RateLimit header fields draft)",
+                    "schema": {"type": "string"},
+                },
+            },
+        ),
+        503: (
+            "The rate limit cannot be checked right now (its store is unreachable and "
+            "on_store_error='closed')",
+            {"Retry-After": {"schema": {"type": "integer", "minimum": 0}}},
+        ),
+    }
 
     def __init__(
         self,

@@ -95,7 +95,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _security(route: Any) -> str:
     """The schemes a route requires, with their scopes: ``OAuth2PasswordBearer[read,write]``."""
-    from qake_docs._security import SecuritySchemes
+    from qake_docs import SecuritySchemes
 
     spec = getattr(route, "spec", None)
     if spec is None or not hasattr(spec, "dependencies"):

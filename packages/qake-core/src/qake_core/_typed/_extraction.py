@@ -178,7 +178,7 @@ def _value_getter(p: ParamSpec) -> Getter:
     return get
 
 
-def _group_fields(p: ParamSpec) -> list[tuple[str, str, bool]]:
+def group_fields(p: ParamSpec) -> list[tuple[str, str, bool]]:
     """``(name on the wire, key the model validates, is a sequence)`` per model field.
 
     The key is the field's validation alias, else its alias, else its name. A header
@@ -213,7 +213,7 @@ def _group_getter(p: ParamSpec) -> Getter:
     """
     model = p.model
     assert model is not None
-    fields = _group_fields(p)
+    fields = group_fields(p)
     # NOTE: header names are lower-case on the wire side; the known set holds both the
     # wire names and the model's keys so that neither is passed again as an extra.
     known = frozenset(name for wire, key, _ in fields for name in (wire, key))

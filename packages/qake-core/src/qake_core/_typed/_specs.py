@@ -51,6 +51,15 @@ class ParamSpec:
     adapter: TypeAdapter[Any] | None = field(default=None, repr=False)
     converter: Converter | None = field(default=None, repr=False)
 
+    def wire_fields(self) -> list[tuple[str, str, bool]]:
+        """For a parameter model (``model`` set): ``(name on the wire, key the model
+        validates, is a sequence)`` per field, in the model's order, as the app reads
+        them (validation alias, else alias, else name; a header field's underscores as
+        hyphens unless ``Header(convert_underscores=False)``; header names lower-case)."""
+        from qake_core._typed._extraction import group_fields
+
+        return group_fields(self)
+
     @property
     def takes_router_value(self) -> bool:
         """Whether the router's value reaches the handler as is: a path parameter
