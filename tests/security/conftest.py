@@ -9,20 +9,9 @@ run runs every one of them.
 
 from __future__ import annotations
 
-import importlib.util
-import re
 from pathlib import Path
 
+from a_la_carte import modules_needing
 from redis_process import redis_process  # noqa: F401 - the fixture, for the modules here
 
-_USES_QAKEAPI = re.compile(r"^\s*(from|import) qakeapi\b", re.MULTILINE)
-
-collect_ignore = (
-    []
-    if importlib.util.find_spec("qakeapi") is not None
-    else sorted(
-        path.name
-        for path in Path(__file__).parent.glob("test_*.py")
-        if _USES_QAKEAPI.search(path.read_text(encoding="utf-8"))
-    )
-)
+collect_ignore = modules_needing("qakeapi", Path(__file__).parent)
