@@ -102,7 +102,8 @@ done
 
 echo "--- qakeapi (meta)"
 P=$(install_alone qakeapi "[templates]" "$(wheel qake_core)" "$(wheel qake_routing)" "$(wheel qake_testing)" \
-  "$(wheel qake_security)" "$(wheel qake_ws)" "$(wheel qake_docs)" "${TEST_TOOLS[@]}")
+  "$(wheel qake_security)" "$(wheel qake_ws)" "$(wheel qake_docs)" "${TEST_TOOLS[@]}" \
+  openapi-spec-validator schemathesis playwright aiosqlite asyncpg)  # docs checks, db example
 "$P" - <<'PY'
 import qake_core, qakeapi
 missing = set(qake_core.__all__) - set(qakeapi.__all__)
