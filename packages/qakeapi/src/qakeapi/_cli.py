@@ -142,6 +142,14 @@ def _openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port_fastapi(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from qakeapi._port import command
+
+    return command(Path(args.path), dry_run=args.dry_run)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``qake`` console script."""
     parser = argparse.ArgumentParser(prog="qake", description="Run and inspect qakeapi apps.")
@@ -198,6 +206,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     openapi.add_argument("--output", "-o", help="write to this file (default: standard output)")
     openapi.add_argument("--yaml", action="store_true", help="YAML (needs PyYAML) instead of JSON")
     openapi.set_defaults(func=_openapi)
+    port = sub.add_parser(
+        "port-fastapi",
+        help="rewrite a FastAPI project's imports to qakeapi's; exit 1 if some need a hand",
+    )
+    port.add_argument("path", help="a Python file or a directory (walked recursively)")
+    port.add_argument("--dry-run", action="store_true", help="print the changes, write nothing")
+    port.set_defaults(func=_port_fastapi)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -1,0 +1,1 @@
+"""A shop API written for FastAPI."""
