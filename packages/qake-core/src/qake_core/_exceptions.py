@@ -54,20 +54,35 @@ class HTTPException(Exception):
         return f"{type(self).__name__}(status_code={self.status_code!r}, detail={self.detail!r})"
 
 
+class ValidationErrors(list[dict[str, Any]]):
+    """A list of validation errors that can also be called: ``exc.errors`` and FastAPI's
+    ``exc.errors()`` give the same list."""
+
+    __slots__ = ()
+
+    def __call__(self) -> list[dict[str, Any]]:
+        return self
+
+
 class RequestValidationError(HTTPException):
     """The request's parameters or body failed validation: a 422 listing every error.
 
-    ``errors`` is a list of ``{"loc": [...], "msg": "...", "type": "..."}``.
+    ``errors`` is a list of ``{"loc": [...], "msg": "...", "type": "..."}`` (also
+    callable, as FastAPI's ``exc.errors()``); ``body`` is the request body when the
+    raiser gave it (FastAPI's attribute; ``None`` otherwise).
     """
 
-    def __init__(self, errors: list[dict[str, Any]], status_code: int = 422) -> None:
+    def __init__(
+        self, errors: list[dict[str, Any]], status_code: int = 422, *, body: Any = None
+    ) -> None:
         super().__init__(
             status_code,
             "The request did not validate.",
             title="Request validation failed",
             extra={"errors": errors},
         )
-        self.errors = errors
+        self.errors = ValidationErrors(errors)
+        self.body = body
 
 
 class HandlerSignatureError(TypeError):

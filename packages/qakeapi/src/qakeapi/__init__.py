@@ -1,12 +1,16 @@
 """qakeapi: the whole framework — every public name of qake-core, plus ``QakeAPI``,
 ``WebSocket``, ``WebSocketDisconnect``, ``WebSocketException`` (FastAPI's names),
-``WebSocketEndpoint`` and ``WebSocketState``.
+``WebSocketEndpoint`` and ``WebSocketState``, ``APIRouter`` (``Router``, FastAPI's name)
+and the ``status`` module.
 
 The other packages are mirrored as ``qakeapi.routing``, ``qakeapi.security``,
-``qakeapi.ws``, ``qakeapi.testing`` and ``qakeapi.docs``.
+``qakeapi.ws``, ``qakeapi.testing`` and ``qakeapi.docs``. FastAPI's modules have their
+counterparts: ``qakeapi.status``, ``qakeapi.encoders``, ``qakeapi.responses``,
+``qakeapi.concurrency`` and ``qakeapi.exception_handlers``.
 """
 
 from qake_core import *  # noqa: F403
+from qake_core import Router as APIRouter
 from qake_core import __all__ as _core_all
 from qake_ws import (
     WebSocket,
@@ -15,14 +19,17 @@ from qake_ws import (
     WebSocketException,
     WebSocketState,
 )
+from qakeapi import status
 from qakeapi._app import QakeAPI
 
 __all__ = [
+    "APIRouter",
     "QakeAPI",
     "WebSocket",
     "WebSocketDisconnect",
     "WebSocketEndpoint",
     "WebSocketException",
     "WebSocketState",
+    "status",
 ]
 __all__ += _core_all
