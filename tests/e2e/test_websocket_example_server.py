@@ -55,9 +55,14 @@ def worker_of(ws: ClientConnection, server_port: int) -> int:
     inode = None
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
-        local, remote = fields[1], fields[2]
-        if int(local.split(":")[1], 16) == server_port and int(remote.split(":")[1], 16) == (
-            client_port
+        local, remote, state = fields[1], fields[2], fields[3]
+        # Only the live connection: an earlier one on the same ports may linger in
+        # TIME_WAIT, owned by no process (inode 0).
+        if (
+            state == "01"  # ESTABLISHED
+            and fields[9] != "0"
+            and int(local.split(":")[1], 16) == server_port
+            and int(remote.split(":")[1], 16) == client_port
         ):
             inode = fields[9]
     assert inode is not None, "the server side of the connection is not in /proc/net/tcp"
