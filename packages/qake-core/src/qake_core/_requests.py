@@ -186,6 +186,12 @@ class HTTPConnection:
             self.cleanups = []
         self.cleanups.append(callback)
 
+    async def run_cleanups(self, exc: BaseException | None = None) -> None:
+        """Run the clean-ups, newest first, each given ``exc`` (the handler's error)."""
+        cleanups = self.cleanups
+        while cleanups:
+            await cleanups.pop()(exc)
+
     def url_for(self, name: str, /, **params: Any) -> str:
         """The path of route ``name`` with ``params`` (see ``App.url_path_for``)."""
         return str(self.app.url_path_for(name, **params))
@@ -385,9 +391,8 @@ class Request(HTTPConnection):
     async def close(self, exc: BaseException | None = None) -> None:
         """Run the clean-ups (newest first) and release uploaded files of the form."""
         try:
-            cleanups = self.cleanups
-            while cleanups:
-                await cleanups.pop()(exc)
+            if self.cleanups:
+                await self.run_cleanups(exc)
         finally:
             if self._form is not None:
                 await self._form.close()

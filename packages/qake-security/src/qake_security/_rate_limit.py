@@ -97,6 +97,10 @@ def _sf_string(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+#: ``RateLimit.check``'s default: match the route to key the quota by.
+_MATCH: Any = object()
+
+
 class RateLimit:
     """A rate limit: ``RateLimit("100/minute")``, keyed by client address by default.
 
@@ -203,8 +207,9 @@ class RateLimit:
 
     # -- the decision ------------------------------------------------------------------
 
-    async def check(self, request: Request) -> Verdict:
-        """Count ``request`` against its quota; what to answer."""
+    async def check(self, request: Request, template: str | object | None = _MATCH) -> Verdict:
+        """Count ``request`` against its quota; what to answer. ``template``: the route
+        template serving it (``None``: no route), when the caller matched it already."""
         if self._proxy is not None:
             request = await self._through_proxies(request)
         partition: Any = self.key(request)
@@ -222,7 +227,9 @@ class RateLimit:
             method = scope.get("method", "")
             # HEAD is answered by the GET route: one quota, or alternating doubles it.
             method = "GET" if method == "HEAD" else method
-            route = f"{method} {route_template(scope) or '*'}"
+            if template is _MATCH:
+                template = route_template(scope)
+            route = f"{method} {template or '*'}"
         key = f"{self._prefix}{route}|{partition}"
         try:
             if self.store_timeout is None:

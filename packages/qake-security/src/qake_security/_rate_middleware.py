@@ -46,10 +46,21 @@ class RateLimitMiddleware:
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (not self.limit_framework_routes and _framework_route(scope)):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        verdict = await self.limit.check(Request(scope, receive))
+        # The route, matched once: it says whether the framework serves the request
+        # itself, and keys the quota (RateLimit.check would match it again).
+        route = matched_route(scope)
+        if (
+            route is not None
+            and not self.limit_framework_routes
+            and getattr(route, "use_app_dependencies", True) is False
+        ):
+            await self.app(scope, receive, send)
+            return
+        template = None if route is None else scope.get("root_path", "") + route.path
+        verdict = await self.limit.check(Request(scope, receive), template)
         error = verdict.error
         if error is not None:
             response = problem_response(
@@ -73,10 +84,3 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_labelled)
-
-
-def _framework_route(scope: Scope) -> bool:
-    """Whether the framework serves ``scope`` itself (its routes opt out of the app's
-    dependencies: ``use_app_dependencies=False``)."""
-    route = matched_route(scope)
-    return route is not None and getattr(route, "use_app_dependencies", True) is False

@@ -192,7 +192,7 @@ def compile_websocket_route(route: WebSocketRoute, app: Any) -> WebSocketHandle:
             detail = "cross-origin WebSocket handshake refused"
             await _deny_quietly(websocket, problem_response(403, detail))
             return
-        error: BaseException | None = None
+        error: Exception | None = None
         try:
             if call is None:
                 await handler(**await arguments(websocket))
@@ -200,8 +200,9 @@ def compile_websocket_route(route: WebSocketRoute, app: Any) -> WebSocketHandle:
                 await call(websocket)
         except Exception as exc:
             error = exc
+        ended: BaseException | None = error
         if websocket.cleanups:
-            error = await finish(websocket, error)
-        await _end(websocket, error, scope.get("path", ""))
+            ended = await finish(websocket, error)
+        await _end(websocket, ended, scope.get("path", ""))
 
     return handle

@@ -205,13 +205,11 @@ class ConnectionPlan:
         return kwargs
 
     @staticmethod
-    async def finish(connection: HTTPConnection, exc: BaseException | None) -> BaseException | None:
+    async def finish(connection: HTTPConnection, exc: Exception | None) -> BaseException | None:
         """Run the connection's clean-ups, newest first. With ``exc``, yield dependencies
         see it thrown in, and the exception one raised instead replaces it (returned);
         a clean-up's own failure after a clean end is logged."""
-        if exc is not None and isinstance(exc, Exception):
-            return await unwind(connection, exc) if connection.cleanups else exc
-        cleanups = connection.cleanups
-        while cleanups:
-            await cleanups.pop()(exc)
-        return exc
+        if exc is not None:
+            return await unwind(connection, exc)
+        await connection.run_cleanups()
+        return None
