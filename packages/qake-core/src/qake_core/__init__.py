@@ -33,6 +33,7 @@ from qake_core._exceptions import (
 from qake_core._file_response import FileResponse
 from qake_core._forms import FormData
 from qake_core._gzip import GZipMiddleware
+from qake_core._health import Health, HealthCheck, begin_draining
 from qake_core._limits import Limits
 from qake_core._middleware import CallNext, HookMiddleware, Middleware
 from qake_core._negotiation import accepts, negotiate
@@ -104,6 +105,8 @@ __all__ = [
     "HandlerSignatureError",
     "Header",
     "Headers",
+    "Health",
+    "HealthCheck",
     "HookMiddleware",
     "JSONResponse",
     "Jinja2Templates",
@@ -143,6 +146,7 @@ __all__ = [
     "UploadFile",
     "WebSocketRoute",
     "accepts",
+    "begin_draining",
     "cache",
     "default_headers_of",
     "deny_websocket",
