@@ -111,10 +111,13 @@ def _check_set_cookie(
     partitioned: bool,
 ) -> None:
     """Refuse what a browser would silently drop (or what would break the header)."""
-    if not key or any(c in _FORBIDDEN for c in key):
+    # NOTE: no whitespace of any kind (U+00A0 and U+0085 too): a reader strips it.
+    if not key or any(c in _FORBIDDEN or c.isspace() for c in key) or _CONTROL.search(key):
         raise ValueError(f"invalid cookie name {key!r}")
-    if any(c in "\r\n;" for c in value):
-        raise ValueError(f"cookie {key!r}: value may not contain ';', CR or LF")
+    # NOTE: a control character (CR and LF included) cannot be sent in a header field
+    # (RFC 9110 §5.5) and makes a browser drop the cookie (RFC 6265bis §5.6).
+    if ";" in value or _CONTROL.search(value):
+        raise ValueError(f"cookie {key!r}: value may not contain ';' or a control character")
     if samesite is not None and samesite.lower() not in ("lax", "strict", "none"):
         raise ValueError(f"cookie {key!r}: samesite must be 'lax', 'strict', 'none' or None")
     if samesite is not None and samesite.lower() == "none" and not secure:
@@ -159,7 +162,9 @@ def format_set_cookie(
     ``Secure``, ``Path=/`` and no ``Domain``; a ``__Secure-`` name needs ``Secure``.
     """
     _check_set_cookie(key, value, path, domain, secure, samesite, partitioned)
-    if any(c in ' ,"\\' for c in value):
+    # NOTE: quoted also when its ends are whitespace that a reader strips (a tab, or
+    # U+00A0 and U+0085, which str.strip removes): the quotes keep them in the value.
+    if any(c in ' ,"\\' for c in value) or value != value.strip():
         value = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     parts = [f"{key}={value}"]
     if max_age is not None:
