@@ -7,6 +7,7 @@ import logging
 import time
 
 from qake_core._request_id import SCOPE_KEY, request_id_var
+from qake_core._scope import route_template
 from qake_core.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["AccessLogMiddleware"]
@@ -15,8 +16,10 @@ __all__ = ["AccessLogMiddleware"]
 class AccessLogMiddleware:
     """Log ``method path status duration`` to ``qake.access`` at INFO after each request.
 
-    The record carries structured fields for JSON formatters: ``http_method``,
-    ``http_path``, ``http_status``, ``duration_ms``, ``client``, ``request_id``.
+    The record carries structured fields for JSON formatters (:class:`JSONFormatter`):
+    ``http_method``, ``http_path``, ``http_route`` (the template of the route that served
+    the request, ``/items/{item_id:int}``; ``None`` for a 404 or 405), ``http_status``,
+    ``duration_ms``, ``client``, ``request_id``.
     A request that failed before the response started is logged with status 500.
     WebSocket connections get :class:`WebSocketAccessLog`'s records. When the logger
     is disabled for INFO the middleware is a pass-through.
@@ -57,6 +60,7 @@ class AccessLogMiddleware:
                 extra={
                     "http_method": method,
                     "http_path": path,
+                    "http_route": route_template(scope),
                     "http_status": status,
                     "duration_ms": round(ms, 3),
                     "client": _client(scope),
@@ -79,9 +83,10 @@ def _request_id(scope: Scope) -> str | None:
 class WebSocketAccessLog:
     """One connection's records: ``WS /path accepted`` (or ``refused <status>``) when
     the handshake is answered, ``WS /path closed <code> <duration> in=<n> out=<n>``
-    when it ends. Structured fields: ``ws_path``, ``ws_event`` (accepted, refused,
-    closed), ``http_status`` (a refusal's), ``ws_close_code`` (the code the app sent or
-    the client's; 1006 when neither), ``ws_closed_by`` (app, client),
+    when it ends. Structured fields: ``ws_path``, ``http_route`` (the route's template),
+    ``ws_event`` (accepted, refused, closed), ``http_status`` (a refusal's),
+    ``ws_close_code`` (the code the app sent or the client's; 1006 when neither),
+    ``ws_closed_by`` (app, client),
     ``ws_messages_in``/``ws_messages_out``, ``duration_ms``, ``client``, ``request_id``."""
 
     __slots__ = ("closed_by", "code", "logger", "messages_in", "messages_out", "scope")
@@ -132,6 +137,7 @@ class WebSocketAccessLog:
     def _extra(self, event: str, status: int | None) -> dict[str, object]:
         return {
             "ws_path": self.scope.get("path"),
+            "http_route": route_template(self.scope),
             "ws_event": event,
             "http_status": status,
             "client": _client(self.scope),

@@ -10,7 +10,7 @@ from contextvars import ContextVar
 
 from qake_core.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["RequestIDFilter", "RequestIDMiddleware", "request_id_var"]
+__all__ = ["RequestIDFilter", "RequestIDMiddleware", "record_request_id", "request_id_var"]
 
 #: The current request's ID (``None`` outside a request).
 request_id_var: ContextVar[str | None] = ContextVar("qake_request_id", default=None)
@@ -118,8 +118,19 @@ class RequestIDFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        request_id = getattr(record, "request_id", None) or request_id_var.get()
-        if request_id is None and record.exc_info:
-            request_id = getattr(record.exc_info[1], _EXC_KEY, None)
-        record.request_id = request_id or "-"
+        record.request_id = record_request_id(record) or "-"
         return True
+
+
+def record_request_id(record: logging.LogRecord) -> str | None:
+    """The request ID a log record belongs to, or ``None``: the record's own
+    ``request_id`` (``"-"`` counts as none), else the current request's, else the one
+    carried by the record's exception (:class:`RequestIDFilter`'s lookup; the JSON
+    formatter's too)."""
+    request_id = getattr(record, "request_id", None)
+    if request_id and request_id != "-":
+        return str(request_id)
+    request_id = request_id_var.get()
+    if request_id is None and record.exc_info:
+        request_id = getattr(record.exc_info[1], _EXC_KEY, None)
+    return request_id

@@ -1,0 +1,92 @@
+"""``JSONFormatter``: each log record as one line of JSON (orjson), errors with their
+exception type and traceback."""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from qake_core._request_id import record_request_id
+
+__all__ = ["JSONFormatter"]
+
+#: Attributes every ``LogRecord`` has (and those ``Formatter``s add): any other one came
+#: from ``extra=`` and becomes a field of its own.
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "request_id",
+}
+
+#: uvicorn's access record: ``'%s - "%s %s HTTP/%s" %d'`` with these arguments.
+_UVICORN_ACCESS = ("client", "http_method", "http_path", "http_version", "http_status")
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object per record, on one line: ``time`` (UTC, ISO 8601, milliseconds),
+    ``level``, ``logger``, ``message``, ``request_id`` (as :class:`RequestIDFilter`
+    finds it: no filter needed), then every field given with ``extra=``
+    (:class:`AccessLogMiddleware`'s ``http_method``, ``http_route``, ``http_status``,
+    ``duration_ms``, ``client``...), then ``fields``' constant ones (``{"service":
+    "shop"}``).
+
+    A record with an exception gets ``exc_type`` (``module.QualifiedName``; a builtin's
+    bare name), ``exc_message`` and ``traceback`` (the whole formatted traceback, one
+    string); one with ``stack_info`` gets ``stack``. uvicorn's access lines become
+    ``client``, ``http_method``, ``http_path``, ``http_version`` and ``http_status``.
+    A value JSON cannot hold is written as its ``str()``.
+    """
+
+    def __init__(self, fields: Mapping[str, Any] | None = None) -> None:
+        super().__init__()
+        self.fields = dict(fields or {})
+
+    def format(self, record: logging.LogRecord) -> str:
+        created = record.created
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = record_request_id(record)
+        if request_id is not None:
+            entry["request_id"] = request_id
+        entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
+        args = record.args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
+            entry.update(zip(_UVICORN_ACCESS, args, strict=True))
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            cls = type(exc)
+            module, name = cls.__module__, cls.__qualname__
+            entry["exc_type"] = name if module == "builtins" else f"{module}.{name}"
+            entry["exc_message"] = str(exc)
+            if not record.exc_text:  # cached on the record, as logging.Formatter does
+                record.exc_text = "".join(traceback.format_exception(exc)).rstrip("\n")
+            entry["traceback"] = record.exc_text
+        elif record.exc_text:
+            entry["traceback"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        if self.fields:
+            entry.update(self.fields)
+        return _dumps(entry)
+
+
+def _dumps(entry: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(entry, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # e.g. an int beyond 64 bits: orjson refuses it without `default`
+        return orjson.dumps({k: _plain(v) for k, v in entry.items()}, default=str).decode()
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, str | float | bool | None) else str(value)
