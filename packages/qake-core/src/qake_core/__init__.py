@@ -34,9 +34,12 @@ from qake_core._file_response import FileResponse
 from qake_core._forms import FormData
 from qake_core._gzip import GZipMiddleware
 from qake_core._health import Health, HealthCheck, begin_draining
+from qake_core._json_log import JSONFormatter
 from qake_core._limits import Limits
+from qake_core._metrics import MetricsMiddleware, add_metrics_route, metrics_app
 from qake_core._middleware import CallNext, HookMiddleware, Middleware
 from qake_core._negotiation import accepts, negotiate
+from qake_core._otel import otel_span_details
 from qake_core._params import Body, Cookie, File, Form, Header, Param, Path, Query
 from qake_core._problem import PROBLEM_JSON, problem_response
 from qake_core._proxy_headers import ProxyHeadersMiddleware
@@ -108,10 +111,12 @@ __all__ = [
     "Health",
     "HealthCheck",
     "HookMiddleware",
+    "JSONFormatter",
     "JSONResponse",
     "Jinja2Templates",
     "Limits",
     "MemoryStore",
+    "MetricsMiddleware",
     "Middleware",
     "Mount",
     "MultiDict",
@@ -146,6 +151,7 @@ __all__ = [
     "UploadFile",
     "WebSocketRoute",
     "accepts",
+    "add_metrics_route",
     "begin_draining",
     "cache",
     "default_headers_of",
@@ -156,7 +162,9 @@ __all__ = [
     "iterate_in_threadpool",
     "matched_route",
     "merge_default_headers",
+    "metrics_app",
     "negotiate",
+    "otel_span_details",
     "parse_cookie_header",
     "problem_response",
     "request_id_var",
