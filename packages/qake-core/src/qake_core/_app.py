@@ -11,7 +11,13 @@ import anyio
 from qake_core._datastructures import State
 from qake_core._default_headers import DEFAULT_HEADERS_KEY, DefaultHeaders, default_headers_of
 from qake_core._dispatch import Dispatcher
-from qake_core._errors import ErrorBoundary, ExceptionHandler, silence_server_duplicates
+from qake_core._compat import Compat
+from qake_core._errors import (
+    ErrorBoundary,
+    ErrorStyle,
+    ExceptionHandler,
+    silence_server_duplicates,
+)
 from qake_core._inflight import InFlight, draining
 from qake_core._lifespan import Lifespan, combine, run_lifespan
 from qake_core._limits import DEFAULT_LIMITS, Limits
@@ -68,6 +74,8 @@ class App(Router):
         default_headers: Mapping[str, str] | Sequence[tuple[bytes, bytes]] | None = None,
         callbacks: Sequence[Any] | Mapping[str, Any] | None = None,
         generate_unique_id_function: Callable[[APIRoute], str] | None = None,
+        compat: Compat = None,
+        echo_validation_input: bool = False,
         **unknown: Any,
     ) -> None:
         if unknown:  # a FastAPI option qakeapi lacks, or a typo: say which, and the fix
@@ -80,13 +88,24 @@ class App(Router):
             converters=converters,
             callbacks=callbacks,
             generate_unique_id_function=generate_unique_id_function,
+            compat=compat,
         )
         self.exception_handlers: dict[type[BaseException] | int, ExceptionHandler] = dict(
             exception_handlers or {}
         )
+        #: With ``compat="fastapi"``: validation errors carry the ``input`` that failed
+        #: (FastAPI always sends it; it may hold a secret, so qakeapi asks).
+        self.echo_validation_input = echo_validation_input
+        self.inflight = InFlight()
         #: Exception → response for the whole app (``_errors``): the runners, the 404/405
-        #: answers and ``__call__`` use it; it shares ``exception_handlers``' dict.
-        self._errors = ErrorBoundary(self.exception_handlers, debug)
+        #: answers and ``__call__`` use it; it shares ``exception_handlers``' dict. In
+        #: the app's style: problem+json, or FastAPI's with ``compat="fastapi"``.
+        self._errors = ErrorBoundary(
+            self.exception_handlers, debug, self.inflight, self._error_style(self.compat)
+        )
+        #: The boundaries by compat mode: the app's, and one per other mode a router
+        #: asks for (made when the routes are compiled).
+        self._boundaries: dict[str, ErrorBoundary] = {self.compat or "qakeapi": self._errors}
         self.user_middleware: list[Middleware] = list(middleware or [])
         self.hooks: list[HookMiddleware] = list(hooks or [])
         #: ``async def hook(websocket, call_next) -> None`` around every WebSocket route.
@@ -103,8 +122,6 @@ class App(Router):
         self.trusted_proxies = list(trusted_proxies or [])
         #: Seconds the lifespan shutdown waits for in-flight background tasks.
         self.shutdown_timeout = shutdown_timeout
-        self.inflight = InFlight()
-        self._errors.inflight = self.inflight
         self._default_headers: DefaultHeaders | None = (
             default_headers_of(default_headers) if default_headers else None
         )
@@ -126,7 +143,25 @@ class App(Router):
 
     @debug.setter
     def debug(self, value: bool) -> None:
-        self._errors.debug = value
+        for boundary in self._boundaries.values():
+            boundary.debug = value
+
+    def _error_style(self, mode: Compat) -> ErrorStyle | None:
+        if mode != "fastapi":
+            return None  # qakeapi's: problem+json
+        from qake_core._compat import fastapi_error_style
+
+        return fastapi_error_style(self.echo_validation_input)
+
+    def _boundary_of(self, route: APIRoute) -> ErrorBoundary:
+        """The error boundary answering ``route``'s errors: the app's, or the one of the
+        compat mode its router chose (``_compat``), made once per mode."""
+        mode = route.meta.get("compat") or self.compat or "qakeapi"
+        boundary = self._boundaries.get(mode)
+        if boundary is None:
+            boundary = self._errors.restyled(self._error_style(mode))
+            self._boundaries[mode] = boundary
+        return boundary
 
     def _check_not_built(self, what: str) -> None:
         if self._stack is not None:
@@ -241,6 +276,7 @@ class App(Router):
             self._errors,
             self._run_lifespan,
             self.redirect_slashes,
+            self.compat == "fastapi",
         )
         self._dispatcher = dispatcher
         stack: ASGIApp = dispatcher.dispatch
@@ -260,19 +296,18 @@ class App(Router):
         from qake_core._typed._endpoint import compile_route
 
         compiled = compile_route(route, self)
+        errors = self._boundary_of(route)
         hooks = [*self.hooks, *route.middleware, *route_option_hooks(route)]
         direct = None if hooks else compiled.direct
         if direct is not None:
-            return direct_runner(direct, route.limits, self._errors, self._default_headers)
+            return direct_runner(direct, route.limits, errors, self._default_headers)
         flat = None if hooks else compiled.flat
         if flat is not None:
             from qake_core._typed._flat_runner import flat_runner
 
-            general = request_runner(flat.general, route.limits, self._errors)
-            return flat_runner(
-                flat, general, route.limits, self._errors, self._default_headers, self
-            )
-        return request_runner(build_hook_chain(compiled.call, hooks), route.limits, self._errors)
+            general = request_runner(flat.general, route.limits, errors)
+            return flat_runner(flat, general, route.limits, errors, self._default_headers, self)
+        return request_runner(build_hook_chain(compiled.call, hooks), route.limits, errors)
 
     def compile_connection(self, route: WebSocketRoute) -> ConnectionPlan:
         """The per-connection plan of a WebSocket route's arguments (for the app's

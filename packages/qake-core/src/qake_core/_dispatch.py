@@ -42,6 +42,7 @@ class Dispatcher:
 
     __slots__ = (
         "errors",
+        "fastapi",
         "last_host",
         "lifespan",
         "max_header_bytes",
@@ -64,6 +65,7 @@ class Dispatcher:
         errors: ErrorBoundary,
         lifespan: Callable[[Scope, Receive, Send], Awaitable[None]],
         redirect_slashes: bool,
+        fastapi: bool = False,
     ) -> None:
         self.tree = tree
         self.ws_tree = ws_tree
@@ -71,6 +73,9 @@ class Dispatcher:
         self.errors = errors
         self.lifespan = lifespan
         self.redirect_slashes = redirect_slashes
+        #: ``compat="fastapi"``: FastAPI's trailing-slash redirect (307 to the absolute
+        #: URL, any method) and a 405 for an OPTIONS request no route takes.
+        self.fastapi = fastapi
         self.static: StaticTable = {
             path.encode("latin-1"): {
                 method: (found.route.handler.handle, found.params)
@@ -190,7 +195,7 @@ class Dispatcher:
     async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
         if await self._to_mount(scope, receive, send):
             return
-        if self.redirect_slashes and scope["method"] in ("GET", "HEAD"):
+        if self.redirect_slashes and (self.fastapi or scope["method"] in ("GET", "HEAD")):
             # qake-routing's trailing-slash policy: the other spelling, if only it matches.
             other = self.tree.redirect_slashes(scope["method"], route_path(scope), decoded=True)
             if other is not None:
@@ -199,6 +204,11 @@ class Dispatcher:
                 root = scope.get("root_path", "")
                 query = scope.get("query_string", b"").decode("latin-1")
                 target = root + other + (f"?{query}" if query else "")
+                if self.fastapi:  # Starlette's: the absolute URL, 307 for any method
+                    url = Request(scope, receive, send).url
+                    absolute = f"{url.scheme}://{url.netloc}{target}"
+                    await RedirectResponse(absolute, 307)(scope, receive, send)
+                    return
                 await RedirectResponse(target, 308)(scope, receive, send)
                 return
         response = await self.errors.response_for(Request(scope, receive, send), HTTPException(404))
@@ -207,7 +217,7 @@ class Dispatcher:
 
     async def _not_allowed(self, scope: Scope, receive: Receive, send: Send, allowed: Any) -> None:
         allow = ", ".join(sorted({*allowed, "OPTIONS"}))
-        if scope["method"] == "OPTIONS":
+        if scope["method"] == "OPTIONS" and not self.fastapi:
             await Response(b"", 204, headers={"allow": allow})(scope, receive, send)
             return
         exc = HTTPException(405, headers={"allow": allow})

@@ -15,7 +15,7 @@ import inspect
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import anyio
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RESPONSE_STARTED",
     "ErrorBoundary",
+    "ErrorStyle",
     "ExceptionHandler",
     "error_response",
     "log_unhandled",
@@ -41,6 +42,16 @@ __all__ = [
 ]
 
 ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
+
+
+class ErrorStyle(NamedTuple):
+    """How an error boundary writes the answers it makes itself: an ``HTTPException``'s
+    (``RequestValidationError`` included) and the generic 500's. ``None`` for either:
+    qakeapi's own (problem+json)."""
+
+    http_exception: Callable[[HTTPException], Response] | None
+    server_error: Callable[[BaseException, Scope, bool], Response] | None
+
 
 #: Scope key set once a response (or the 500 for an error) has been sent.
 RESPONSE_STARTED = "qake.response_started"
@@ -140,17 +151,32 @@ class ErrorBoundary:
     runners do not send inline. Built by the app with its handlers (the same dict, so a
     handler added later is seen), its ``debug`` flag and its in-flight counter."""
 
-    __slots__ = ("debug", "handlers", "inflight")
+    __slots__ = ("debug", "handlers", "http_exception", "inflight", "server_error")
 
     def __init__(
         self,
         handlers: Mapping[type[BaseException] | int, ExceptionHandler],
         debug: bool = False,
         inflight: InFlight | None = None,
+        style: ErrorStyle | None = None,
     ) -> None:
         self.handlers = handlers
         self.debug = debug
         self.inflight = inflight
+        #: How an ``HTTPException`` and an unhandled error are written: problem+json,
+        #: or another style (``_compat``: FastAPI's), chosen when the app is built.
+        self.http_exception: Callable[[HTTPException], Response] = response_for_http_exception
+        self.server_error: Callable[[BaseException, Scope, bool], Response] = error_response
+        if style is not None:
+            if style.http_exception is not None:
+                self.http_exception = style.http_exception
+            if style.server_error is not None:
+                self.server_error = style.server_error
+
+    def restyled(self, style: ErrorStyle | None) -> ErrorBoundary:
+        """A boundary like this one (the same handlers dict and in-flight counter) that
+        writes its own answers in ``style``."""
+        return ErrorBoundary(self.handlers, self.debug, self.inflight, style)
 
     async def response_for(self, request: Request, exc: Exception) -> Response | None:
         """The handled answer to ``exc``: a registered handler's, an ``HTTPException``'s
@@ -171,7 +197,7 @@ class ErrorBoundary:
                 result = await result
             return result
         if isinstance(exc, HTTPException):
-            return response_for_http_exception(exc)
+            return self.http_exception(exc)
         if isinstance(exc, ClientDisconnect):
             return Response(b"", status_code=499)
         return None
@@ -188,7 +214,7 @@ class ErrorBoundary:
                 log_unhandled(
                     exc, "unhandled error in %s %s", scope.get("method"), scope.get("path")
                 )
-                response = error_response(exc, scope, self.debug)
+                response = self.server_error(exc, scope, self.debug)
                 scope[RESPONSE_STARTED] = True  # the app's __call__ must not answer it again
             await response(scope, receive, send)
         finally:
@@ -208,7 +234,7 @@ class ErrorBoundary:
         log_unhandled(exc, "unhandled error in %s %s", scope.get("method"), scope.get("path"))
         scope[RESPONSE_STARTED] = True
         try:
-            await error_response(exc, scope, self.debug)(scope, receive, send)
+            await self.server_error(exc, scope, self.debug)(scope, receive, send)
         except Exception:
             pass  # the server refused it: a response had begun after all
 

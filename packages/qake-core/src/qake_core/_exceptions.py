@@ -67,19 +67,23 @@ class ValidationErrors(list[dict[str, Any]]):
 class RequestValidationError(HTTPException):
     """The request's parameters or body failed validation: a 422 listing every error.
 
-    ``errors`` is a list of ``{"loc": [...], "msg": "...", "type": "..."}`` (also
-    callable, as FastAPI's ``exc.errors()``); ``body`` is the request body when the
-    raiser gave it (FastAPI's attribute; ``None`` otherwise).
+    ``errors`` is a list of ``{"type": "...", "loc": [...], "msg": "..."}`` (also
+    callable, as FastAPI's ``exc.errors()``); the framework's entries also hold
+    pydantic's ``input`` and ``ctx``. The problem+json answer lists each entry's
+    ``loc``, ``msg`` and ``type`` only: the input may be a password or a token.
+    ``body`` is the request body the errors are about (FastAPI's attribute: the JSON
+    value, the form, or ``None`` when the request had none).
     """
 
     def __init__(
         self, errors: list[dict[str, Any]], status_code: int = 422, *, body: Any = None
     ) -> None:
+        shown = [{"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")} for e in errors]
         super().__init__(
             status_code,
             "The request did not validate.",
             title="Request validation failed",
-            extra={"errors": errors},
+            extra={"errors": shown},
         )
         self.errors = ValidationErrors(errors)
         self.body = body

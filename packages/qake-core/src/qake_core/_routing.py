@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import qake_routing
+from qake_core._compat import Compat, check_compat
 from qake_core._limits import Limits
 from qake_core._middleware import HookMiddleware
 from qake_core._options import keywords, reject_unknown_options
@@ -168,6 +169,7 @@ class Router:
         converters: Mapping[str, qake_routing.Converter] | None = None,
         callbacks: Sequence[Any] | Mapping[str, Any] | None = None,
         generate_unique_id_function: Callable[[APIRoute], str] | None = None,
+        compat: Compat = None,
         **unknown: Any,
     ) -> None:
         try:
@@ -199,6 +201,11 @@ class Router:
         #: the operationId function of routes that do not name their own.
         self.callbacks = _callback_list(callbacks)
         self.generate_unique_id_function = generate_unique_id_function
+        #: ``"fastapi"``: this router's routes answer as FastAPI does (``_compat``);
+        #: ``None``: as the app (or the including router) chooses.
+        self.compat = check_compat(compat, f"{type(self).__name__}(prefix={prefix!r})")
+        if compat == "fastapi":  # FastAPI's rule for a duplicate route: the first wins
+            self._tree.shadow_duplicates = self._ws_tree.shadow_duplicates = True
         self.routes: list[APIRoute | WebSocketRoute] = []
         self.mounts: list[Mount] = []
         # Names default to the handler's name, which may repeat (one function serving
@@ -310,6 +317,8 @@ class Router:
         if cache is not None:
             meta["cache"] = cache
         meta.update(self._openapi_meta(openapi_extra, callbacks, generate_unique_id_function))
+        if self.compat is not None:
+            meta["compat"] = self.compat
         route = APIRoute(
             path=path,
             endpoint=endpoint,
@@ -521,6 +530,8 @@ class Router:
         outer_mw = [*self.route_middleware, *(middleware or [])]
         outer_tags = [*self.tags, *(tags or [])]
         outer_meta = self._openapi_meta(None, callbacks, generate_unique_id_function)
+        if router.compat is None and self.compat is not None:
+            outer_meta["compat"] = self.compat
 
         def copy_api_route(copy: qake_routing.Route) -> APIRoute:
             route: APIRoute = copy.handler

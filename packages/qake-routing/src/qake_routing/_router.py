@@ -41,6 +41,10 @@ class Router(RouteDecorators):
     * ``unique_names``: with ``False`` a name may be reused on another path, and
       ``url_for`` builds the first route registered under it (Starlette's rule);
       by default that is a ``RouteConflict``.
+    * ``shadow_duplicates``: with ``True`` a route whose path shape and methods overlap
+      an earlier one's is kept (``url_for`` builds it) but never matched: the first
+      wins, as in Starlette, and a warning is logged on ``qake.routing``; by default
+      it is a ``RouteConflict``.
     * ``meta`` / extra keywords: inherited by this router's routes (route keys win,
       lists concatenate parent first).
     """
@@ -52,11 +56,13 @@ class Router(RouteDecorators):
         auto_head: bool = True,
         converters: Mapping[str, Converter] | None = None,
         unique_names: bool = True,
+        shadow_duplicates: bool = False,
         meta: Mapping[str, Any] | None = None,
         **extra_meta: Any,
     ) -> None:
         self.auto_head = auto_head
         self.unique_names = unique_names
+        self.shadow_duplicates = shadow_duplicates
         self.meta: dict[str, Any] = {**(meta or {}), **extra_meta}
         self._converters: dict[str, Converter] = dict(BUILTIN_CONVERTERS)
         for name, converter in (converters or {}).items():
@@ -195,7 +201,16 @@ class Router(RouteDecorators):
                     f"name {route.name!r} is already used by another path; "
                     "names must be unique per path (one name may cover several methods)",
                 )
-        self._root.insert(route)  # raises RouteConflict before anything is recorded
+        # raises RouteConflict before anything is recorded
+        if not self._root.insert(route, self.shadow_duplicates):
+            import logging  # NOTE: here: only a router that shadows routes needs it
+
+            logging.getLogger("qake.routing").warning(
+                "route %s %s is shadowed by an earlier route with the same path shape and "
+                "methods: the earlier one answers (shadow_duplicates=True)",
+                ",".join(sorted(route.methods or ("*",))),
+                route.path,
+            )
         self._routes.append(route)
         if route.name is not None:
             self._names.setdefault(route.name, route)

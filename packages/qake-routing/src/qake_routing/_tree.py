@@ -83,8 +83,9 @@ class Node:
         self.int_child: Node | None = None
         self.leaf: Leaf | None = None
 
-    def insert(self, route: Route) -> None:
-        """Add ``route``; raise ``RouteConflict`` if it overlaps an equivalent one."""
+    def insert(self, route: Route, shadow: bool = False) -> bool:
+        """Add ``route``; raise ``RouteConflict`` if it overlaps an equivalent one, or
+        with ``shadow``, leave it out (the earlier one answers) and return ``False``."""
         node = self
         for segment in route.template.segments:
             if isinstance(segment, str):
@@ -104,10 +105,13 @@ class Node:
                 reason = f"same path shape and overlapping methods ({shared})"
             else:
                 continue
+            if shadow:
+                return False
             raise RouteConflict(
                 route, other, reason + "; change one of the paths or split the methods"
             )
         node.routes.append(route)
+        return True
 
     def compile(self, auto_head: bool) -> None:
         self.leaf = Leaf(self.routes, auto_head) if self.routes else None

@@ -54,12 +54,24 @@ class InvalidInput(Exception):
 
 
 def problem_entries(exc: ValidationError, prefix: tuple[Any, ...]) -> Problems:
-    """pydantic's errors as problem entries, their location under ``prefix``."""
-    # NOTE: no "input" (it may hold a secret) and no "ctx" (it may hold an exception).
-    return [
-        {"loc": [*prefix, *e["loc"]], "msg": e["msg"], "type": e["type"]}
-        for e in exc.errors(include_url=False, include_context=False, include_input=False)
-    ]
+    """pydantic's errors as problem entries, their location under ``prefix``.
+
+    They keep pydantic's ``input`` and ``ctx`` (``exc.errors()`` gives them, as
+    FastAPI's does); the answers leave them out (``RequestValidationError``: they may
+    hold a secret, or an exception), unless an app in FastAPI's compat mode asks.
+    """
+    entries: Problems = []
+    for e in exc.errors(include_url=False):
+        entry = {
+            "type": e["type"],
+            "loc": [*prefix, *e["loc"]],
+            "msg": e["msg"],
+            "input": e["input"],
+        }
+        if "ctx" in e:
+            entry["ctx"] = e["ctx"]
+        entries.append(entry)
+    return entries
 
 
 def unique_errors(errors: Problems) -> Problems:
@@ -75,7 +87,7 @@ def unique_errors(errors: Problems) -> Problems:
 
 
 def missing(loc: list[Any]) -> Problems:
-    return [{"loc": loc, "msg": "Field required", "type": "missing"}]
+    return [{"type": "missing", "loc": loc, "msg": "Field required", "input": None}]
 
 
 def read_params(
