@@ -31,9 +31,11 @@ def _parse_accept(header: str) -> tuple[tuple[str, str, float, int], ...]:
             key, _, value = param.strip().partition("=")
             if key.strip().lower() == "q":
                 try:
-                    q = min(max(float(value), 0.0), 1.0)
+                    weight = float(value)
                 except ValueError:
-                    q = 0.0
+                    weight = 0.0
+                # NOTE: "nan" is no weight (and NaN would pass min/max): not acceptable.
+                q = min(max(weight, 0.0), 1.0) if weight == weight else 0.0
         specificity = 0 if kind == "*" else 1 if sub == "*" else 2
         out.append((kind, sub, q, specificity))
     return tuple(out)
