@@ -53,6 +53,10 @@ def parse_range(header: str, size: int) -> list[tuple[int, int]] | None:
                     return None
                 if n == 0:
                     continue
+                if size == 0:
+                    # RFC 9110 §14.1.1: satisfiable (the whole, empty, file), yet no 206
+                    # can carry zero bytes: the header is ignored (200, empty body).
+                    return None
                 ranges.append((max(size - n, 0), size - 1))
                 continue
             start = int(first)
