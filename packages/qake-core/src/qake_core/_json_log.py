@@ -22,6 +22,7 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "asctime",
     "taskName",
     "request_id",
+    "color_message",  # uvicorn's message with terminal colours
 }
 
 #: uvicorn's access record: ``'%s - "%s %s HTTP/%s" %d'`` with these arguments.
@@ -84,9 +85,14 @@ class JSONFormatter(logging.Formatter):
 def _dumps(entry: dict[str, Any]) -> str:
     try:
         return orjson.dumps(entry, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:  # e.g. an int beyond 64 bits: orjson refuses it without `default`
-        return orjson.dumps({k: _plain(v) for k, v in entry.items()}, default=str).decode()
+    except TypeError:  # e.g. an int beyond 64 bits: orjson refuses it, even with `default`
+        return orjson.dumps({k: _storable(v) for k, v in entry.items()}, default=str).decode()
 
 
-def _plain(value: Any) -> Any:
-    return value if isinstance(value, str | float | bool | None) else str(value)
+def _storable(value: Any) -> Any:
+    """``value`` if orjson writes it, else its ``str()``."""
+    try:
+        orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return str(value)
+    return value

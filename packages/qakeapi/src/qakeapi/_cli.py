@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import importlib
 import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["choose_http", "load_app", "main"]
+__all__ = ["choose_http", "load_app", "logging_config", "main"]
 
 #: What uvicorn's pure-Python h11 parser lets through that httptools (llhttp) refuses.
 H11_RISKS = (
@@ -64,6 +65,47 @@ def choose_http(requested: str) -> tuple[str, str | None]:
     return requested, None
 
 
+#: uvicorn's levels (``trace`` is its own, below ``debug``).
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+def logging_config(level: str = "info", *, json_lines: bool = False) -> dict[str, Any]:
+    """The ``logging.config.dictConfig`` of ``qake run --log-json``/``--log-level``, for
+    uvicorn's loggers and the app's own (the root logger, to which every logger the app
+    or qakeapi makes propagates), at ``level``.
+
+    JSON: one :class:`qake_core.JSONFormatter` line per record on standard output,
+    uvicorn's included. Text: uvicorn's own configuration (its format, errors on standard
+    error, access lines on standard output) plus the root logger on uvicorn's error
+    handler. uvicorn applies it in every worker process.
+    """
+    from uvicorn.config import LOG_LEVELS as UVICORN_LEVELS
+    from uvicorn.config import LOGGING_CONFIG
+
+    number = UVICORN_LEVELS[level]
+    if not json_lines:
+        config = copy.deepcopy(LOGGING_CONFIG)
+        config["root"] = {"handlers": ["default"], "level": number}
+        return config
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "qake_core.JSONFormatter"}},
+        "handlers": {
+            "json": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stdout",
+            }
+        },
+        "loggers": {
+            # uvicorn.error and uvicorn.access propagate to it, and no further.
+            "uvicorn": {"handlers": ["json"], "level": number, "propagate": False},
+        },
+        "root": {"handlers": ["json"], "level": number},
+    }
+
+
 def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -75,7 +117,8 @@ def _run(args: argparse.Namespace) -> int:
         "http": http,
         "host": args.host,
         "port": args.port,
-        "log_level": args.log_level,
+        "log_level": args.log_level or "info",
+        "access_log": args.access_log,
         "ws": args.ws,
         "ws_max_size": args.ws_max_size,
         "ws_ping_interval": args.ws_ping_interval,
@@ -83,6 +126,9 @@ def _run(args: argparse.Namespace) -> int:
         "proxy_headers": args.proxy_headers,
         "h11_max_incomplete_event_size": H11_HEAD_BUFFER,
     }
+    if args.log_json or args.log_level is not None:
+        # Off by default: without either option the app's loggers are left as it set them.
+        options["log_config"] = logging_config(args.log_level or "info", json_lines=args.log_json)
     if args.reload or args.workers > 1:
         # uvicorn needs an import string to reload or to start several workers.
         if os.getcwd() not in sys.path:
@@ -160,7 +206,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--reload", action="store_true", help="restart when code changes")
     run.add_argument("--workers", type=int, default=1)
-    run.add_argument("--log-level", default="info")
+    run.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        help="level of uvicorn's loggers and, when given, of the app's own (the root "
+        "logger gets a handler: the app's records are printed too); default info, "
+        "uvicorn's only",
+    )
+    run.add_argument(
+        "--log-json",
+        action="store_true",
+        help="every log record as one JSON line on standard output (qake_core.JSONFormatter): "
+        "uvicorn's, qakeapi's and the app's own",
+    )
+    run.add_argument(
+        "--no-access-log",
+        dest="access_log",
+        action="store_false",
+        help="no uvicorn access lines (when the app logs its own with AccessLogMiddleware)",
+    )
     run.add_argument(
         "--http",
         choices=("auto", "httptools", "h11"),
