@@ -19,12 +19,13 @@ from qakeapi import QakeAPI
 MARKERS = Path(os.environ.get("FAULT_MARKERS", "."))
 SHUTDOWN_TIMEOUT = float(os.environ.get("FAULT_SHUTDOWN_TIMEOUT", "30"))
 in_flight = 0
+STARTUP_FAULT = "the database at db.internal is unreachable"
 
 
 @asynccontextmanager
 async def lifespan(app: QakeAPI) -> AsyncIterator[None]:
     if os.environ.get("FAULT_STARTUP") == "fail":
-        raise RuntimeError("startup fault: the database at db.internal is unreachable")
+        raise RuntimeError(f"startup fault: {STARTUP_FAULT}")
     yield
     (MARKERS / "lifespan-shutdown").write_text("done")
 

@@ -15,6 +15,33 @@ __all__ = ["Lifespan", "run_lifespan"]
 
 logger = logging.getLogger("qake.lifespan")
 
+#: Loggers through which servers print a ``lifespan.*.failed`` message (uvicorn's).
+SERVER_LOGGERS = ("uvicorn.error",)
+
+#: The failure texts ``qake.lifespan`` logged and sent to the server (the last few).
+_reported: list[str] = []
+
+
+class _DropReportedFailure(logging.Filter):
+    """Drop a server's record of a failure message ``qake.lifespan`` already logged
+    (uvicorn logs the message text as is: the same string object)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(record.msg is text for text in _reported)
+
+
+def _report(text: str, what: str) -> str:
+    """Log ``text`` once on ``qake.lifespan``; the server that receives it in the
+    failure message does not print it a second time."""
+    logger.error("%s failed:\n%s", what, text)
+    _reported[:] = [*_reported[-3:], text]
+    for name in SERVER_LOGGERS:
+        server_logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropReportedFailure) for f in server_logger.filters):
+            server_logger.addFilter(_DropReportedFailure())
+    return text
+
+
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Mapping[str, Any] | None]]
 
 
@@ -76,12 +103,11 @@ async def run_lifespan(
             await receive()  # lifespan.shutdown
     except BaseException:
         text = traceback.format_exc()
+        # The message keeps the traceback (a test client shows it), printed once.
         if started:
-            logger.error("shutdown failed:\n%s", text)
-            await send({"type": "lifespan.shutdown.failed", "message": text})
+            await send({"type": "lifespan.shutdown.failed", "message": _report(text, "shutdown")})
         else:
-            logger.error("startup failed:\n%s", text)
-            await send({"type": "lifespan.startup.failed", "message": text})
+            await send({"type": "lifespan.startup.failed", "message": _report(text, "startup")})
         raise
     else:
         if after_shutdown is not None:
