@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
+from qake_core._compat import Compat
 from qake_core._datastructures import State
 from qake_core._default_headers import DEFAULT_HEADERS_KEY, DefaultHeaders, default_headers_of
 from qake_core._dispatch import Dispatcher
-from qake_core._compat import Compat
 from qake_core._errors import (
     ErrorBoundary,
     ErrorStyle,

@@ -20,7 +20,14 @@ from qake_core.types import Message, Receive, Scope, Send
 if TYPE_CHECKING:
     from qake_core._forms import FormData
 
-__all__ = ["ClientDisconnect", "HTTPConnection", "Request", "query_values", "split_query"]
+__all__ = [
+    "ClientDisconnect",
+    "HTTPConnection",
+    "Request",
+    "body_value",
+    "query_values",
+    "split_query",
+]
 
 _BODY_KEY = "qake.body"
 _CONSUMED_KEY = "qake.body_consumed"
@@ -414,3 +421,22 @@ class _Unset:
 
 
 _UNSET: Any = _Unset()
+
+
+def body_value(request: Request | None) -> Any:
+    """The request body as FastAPI's ``RequestValidationError.body`` gives it: the form
+    when one was parsed, else the JSON value of the body read so far (its bytes when
+    they are not JSON), ``None`` without one. For the error path: it parses again."""
+    if request is None:
+        return None
+    if request._form is not None:
+        return request._form
+    raw = request.scope.get(_BODY_KEY)
+    if not raw:
+        return None
+    import orjson
+
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw

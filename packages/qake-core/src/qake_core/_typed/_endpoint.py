@@ -19,9 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from qake_core._compat import route_compat
 from qake_core._exceptions import RequestValidationError
 from qake_core._middleware import CallNext
-from qake_core._requests import Request
+from qake_core._requests import Request, body_value
 from qake_core._responses import Response
 from qake_core._typed._analysis import HandlerSignatureError, route_spec
 from qake_core._typed._body import form_reader, is_form_body, json_parser
@@ -108,6 +109,8 @@ class _Build:
     handler: CallSpec
     serialize: Callable[[Any], Response]
     dump: Callable[[Any], bytes] | None
+    #: ``compat="fastapi"`` (``_compat``): FastAPI's answers for this route's body.
+    fastapi: bool
 
     def direct(self, read: ScopeReader | None, with_params: bool) -> DirectCall:
         func, status = self.handler.call, self.spec.response.status_code
@@ -120,12 +123,14 @@ def compile_route(route: APIRoute, app: App) -> CompiledRoute:
     spec = route_spec(route, app)
     planner = RoutePlanner(app, route)
     where = planner.where
+    fastapi = route_compat(route.meta, app.compat)
     build = _Build(
         spec,
         planner,
         spec.handler,
-        build_serializer(spec.response, route.response_class, where),
+        build_serializer(spec.response, route.response_class, where, str_as_json=fastapi),
         build_dumper(spec.response, route.response_class, where),
+        fastapi,
     )
     handler = spec.handler
     if not spec.dependencies and not handler.injected:
@@ -200,7 +205,7 @@ def _json_body_endpoint(build: _Build) -> CallNext:
     no per-request resolution state, the body validated straight from its bytes."""
     handler, serialize = build.handler, build.serialize
     assert build.spec.body is not None
-    parse_body = json_parser(build.spec.body)
+    parse_body = json_parser(build.spec.body, build.fastapi)
     func = handler.call
     getters = build.planner.plan(handler).getters
 
@@ -209,7 +214,7 @@ def _json_body_endpoint(build: _Build) -> CallNext:
         if getters:  # PERF: no call for a route whose only input is the body
             errors = read_params(getters, request, kwargs, errors)
         if errors:
-            raise RequestValidationError(errors)
+            raise RequestValidationError(errors, body=body_value(request))
         return serialize(await func(**kwargs))
 
     return endpoint_json_body
@@ -226,9 +231,9 @@ def _flat_call(
     if spec.body is not None:
         names = tuple(f.name for f in spec.body.fields)
         if is_form_body(spec.body):
-            body = BodyReader(None, form_reader(spec.body), names)
+            body = BodyReader(None, form_reader(spec.body, build.fastapi), names)
         else:
-            body = BodyReader(json_parser(spec.body), None, names)
+            body = BodyReader(json_parser(spec.body, build.fastapi), None, names)
     flat = flatten(
         top,
         plan,
@@ -274,8 +279,8 @@ def _general_endpoint(
     spec, handler, planner, serialize = build.spec, build.handler, build.planner, build.serialize
     func, is_async, run_sync = handler.call, handler.is_async, planner.run_sync
     body = spec.body
-    read_form = None if body is None or not is_form_body(body) else form_reader(body)
-    parse_json = None if body is None or read_form is not None else json_parser(body)
+    read_form = None if body is None or not is_form_body(body) else form_reader(body, build.fastapi)
+    parse_json = None if body is None or read_form is not None else json_parser(body, build.fastapi)
 
     async def endpoint(request: Request) -> Response:
         # NOTE: read through the app on each request (one attribute load, on routes with
@@ -294,7 +299,7 @@ def _general_endpoint(
                 await node.resolve(request, ctx)
             kwargs = await plan.solve(request, ctx)
             if ctx.errors:
-                raise RequestValidationError(unique_errors(ctx.errors))
+                raise RequestValidationError(unique_errors(ctx.errors), body=body_value(request))
             assert kwargs is not None
             if is_async:
                 result = await func(**kwargs)

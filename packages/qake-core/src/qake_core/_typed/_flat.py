@@ -25,7 +25,7 @@ from typing import Any, NamedTuple, NoReturn
 
 from qake_core._background import BackgroundTasks
 from qake_core._exceptions import RequestValidationError
-from qake_core._requests import Request
+from qake_core._requests import Request, body_value
 from qake_core._responses import Response
 from qake_core._typed._dependencies import CallPlan, DependencyExit, DependencyNode, to_thread
 from qake_core._typed._extraction import Getter, Problems, read_params, unique_errors
@@ -193,7 +193,7 @@ class FlatPlan:
             if any(values[slot] is _FAILED for slot in unnamed):
                 failed = True
             values[out] = _FAILED if failed else await self._call(kind, call, kwargs, request)
-        raise RequestValidationError(unique_errors(errors))
+        raise RequestValidationError(unique_errors(errors), body=body_value(request))
 
     async def _call(
         self, kind: str, call: Callable[..., Any], kwargs: dict[str, Any], request: Any

@@ -155,13 +155,29 @@ def _invalid_response(exc: ValidationError, where: str) -> ResponseValidationErr
     return ResponseValidationError(where, [dict(e) for e in errors])
 
 
+def _str_as_json(status: int | None) -> Callable[[Any], Response]:
+    """``build_serializer``'s plain serializer, but a ``str`` is sent as JSON."""
+
+    def plain_json(value: Any) -> Response:
+        if isinstance(value, Response):
+            return value
+        if isinstance(value, str):
+            return JSONResponse(value, status_code=status or 200)
+        return to_response(value, status, None)
+
+    return plain_json
+
+
 def build_serializer(
-    spec: ResponseSpec, response_class: type | None, where: str
+    spec: ResponseSpec, response_class: type | None, where: str, str_as_json: bool = False
 ) -> Callable[[Any], Response]:
     """A ``value -> Response`` function specialised for the declared response
-    (``where`` names the route in a ``ResponseValidationError``)."""
+    (``where`` names the route in a ``ResponseValidationError``). ``str_as_json``: a
+    returned ``str`` is sent as JSON, as FastAPI does (``compat="fastapi"``)."""
     status = spec.status_code
     adapter = spec.adapter
+    if (spec.model is None or adapter is None) and str_as_json and response_class is None:
+        return _str_as_json(status)
     if spec.model is None or adapter is None:
 
         def plain(value: Any) -> Response:
