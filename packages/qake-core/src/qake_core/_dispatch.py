@@ -147,6 +147,10 @@ class Dispatcher:
             return self.lifespan(scope, receive, send)
         raise RuntimeError(f"unsupported ASGI scope type {kind!r}")
 
+    # A plain function is an ASGI 2 app to asgiref's guarantee_single_callable, which
+    # middleware such as OpenTelemetry's call on the app they wrap: say it is ASGI 3.
+    dispatch._asgi_single_callable = True  # type: ignore[attr-defined]
+
     async def no_route(self, scope: Scope, receive: Receive, send: Send, exc: LookupError) -> None:
         """Answer a request no route matched: a mount's, a redirect, 404 or 405."""
         if isinstance(exc, MethodNotAllowed):
