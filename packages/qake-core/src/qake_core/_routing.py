@@ -21,6 +21,7 @@ from qake_core._compat import Compat, check_compat
 from qake_core._limits import Limits
 from qake_core._middleware import HookMiddleware
 from qake_core._options import keywords, reject_unknown_options
+from qake_core._streaming import is_streaming, streaming_endpoint
 from qake_core.types import ASGIApp
 
 __all__ = ["APIRoute", "Mount", "Router", "WebSocketRoute"]
@@ -311,6 +312,9 @@ class Router:
             reject_unknown_options("route", where, unknown, _route_keywords())
         if not callable(endpoint):
             raise TypeError(f"route {path!r}: the endpoint must be callable, got {endpoint!r}")
+        response_class = response_class or self.default_response_class
+        if is_streaming(endpoint):  # a generator: JSON Lines, SSE or raw (``_streaming``)
+            endpoint = streaming_endpoint(endpoint, response_class)
         meta: dict[str, Any] = {}
         if produces is not None:
             meta["produces"] = produces
@@ -326,7 +330,7 @@ class Router:
             name=name or str(getattr(endpoint, "__name__", "route")),
             status_code=status_code,
             response_model=response_model,
-            response_class=response_class or self.default_response_class,
+            response_class=response_class,
             dependencies=[*self.dependencies, *(dependencies or [])],
             tags=[*self.tags, *(t for t in (tags or []) if t not in self.tags)],
             middleware=[*self.route_middleware, *(middleware or [])],
