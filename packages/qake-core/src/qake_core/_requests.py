@@ -200,8 +200,14 @@ class HTTPConnection:
             await cleanups.pop()(exc)
 
     def url_for(self, name: str, /, **params: Any) -> str:
-        """The path of route ``name`` with ``params`` (see ``App.url_path_for``)."""
-        return str(self.app.url_path_for(name, **params))
+        """The path of route ``name`` with ``params`` (see ``App.url_path_for``); with
+        ``compat="fastapi"``, the absolute URL, as Starlette gives it (built from the
+        request's scheme and Host: only behind a proxy that sets them)."""
+        app = self.app
+        path = str(app.url_path_for(name, **params))
+        if getattr(app, "compat", None) == "fastapi":
+            return str(self.base_url).rstrip("/") + path
+        return path
 
 
 def _scope_value(scope: Scope, key: str, provider: str) -> Any:

@@ -237,9 +237,13 @@ class CORSMiddleware:
                 )
         value = "*" if self.allow_all and not self.credentials else origin
         allowed_headers = wanted if self.any_header else sorted(self.headers)
+        # A preflight has no body: 204; an app with compat="fastapi" answers as
+        # Starlette's CORSMiddleware does (200, "OK").
+        fastapi = getattr(scope.get("app"), "compat", None) == "fastapi"
         return Response(
-            None,
-            204,
+            b"OK" if fastapi else None,
+            200 if fastapi else 204,
+            media_type="text/plain" if fastapi else None,
             headers={
                 "access-control-allow-origin": value,
                 **self._preflight,
