@@ -16,8 +16,8 @@ stops cleanly without a traceback in its output.
     python benchmarks/soak.py --seconds 600                 # hatch run bench:soak
     python benchmarks/soak.py --apps db_app --connections 64
 
-Results: ``<results dir>/soak-<app>.json`` (default ``benchmarks/results``) and a
-markdown table on standard output; exit status 1 when an app fails a check. Needs
+Results: ``<results dir>/soak-<app>.json`` (default ``benchmarks/results``), ``soak.md``
+there (a table of every app's latest run) and the table on standard output; exit status 1 when an app fails a check. Needs
 ``wrk`` (Debian: ``apt-get install -y wrk``), the example apps' dependencies (jinja2,
 aiosqlite) and Linux's ``/proc``.
 """
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import json
 import os
 import platform
@@ -309,6 +310,37 @@ def write_result(result: Result, directory: Path) -> Path:
     return path
 
 
+def write_summary(directory: Path) -> Path:
+    """``soak.md``: the table of every app's latest ``soak-*.json`` in ``directory``."""
+    docs = [json.loads(p.read_text()) for p in sorted(directory.glob("soak-*.json"))]
+    rows = []
+    for doc in docs:
+        samples = [Sample(**s) for s in doc.pop("samples")]
+        fields = {k: v for k, v in doc.items() if k in Result.__dataclass_fields__}
+        rows.append(Result(**fields, samples=samples))
+    notes = [
+        f"{d['app']}: {d['date']}, {d['seconds']} s ({d['warmup']} s warm-up), "
+        f"{d['connections']} connections, {d['machine']['cpus']} CPUs, "
+        f"Python {d['machine']['python']}, {d['machine']['pinning']}"
+        for d in docs
+    ]
+    text = [
+        "# Soak (benchmarks/soak.py)",
+        "",
+        "Each example app under `qake run` (uvicorn, one worker) at full load from `wrk -t1` "
+        "on loopback; RSS growth is the median of the last three one-second samples against "
+        "the median of the three at the end of the warm-up (limit 5 %). Runs:",
+        "",
+        *(f"- {note}" for note in notes),
+        "",
+        table(rows),
+        "",
+    ]
+    path = directory / "soak.md"
+    path.write_text("\n".join(text))
+    return path
+
+
 def table(results: list[Result]) -> str:
     lines = [
         "| app | seconds | requests | req/s | p50 ms | p99 ms | RSS after warm-up MiB "
@@ -349,6 +381,14 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("wrk") is None:
         print("soak: wrk not found: apt-get update && apt-get install -y wrk", file=sys.stderr)
         return 2
+    missing = [m for m in ("jinja2", "aiosqlite") if importlib.util.find_spec(m) is None]
+    if missing:
+        print(
+            f"soak: the example apps need {', '.join(missing)} in this environment "
+            "(pip install jinja2 aiosqlite)",
+            file=sys.stderr,
+        )
+        return 2
     names = [n.strip() for n in args.apps.split(",") if n.strip()]
     unknown = sorted(set(names) - set(APPS))
     if unknown:
@@ -362,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
             for failure in result.failures:
                 print(f"soak: {name}: {failure}", file=sys.stderr)
             results.append(result)
+    write_summary(args.results_dir)
     print(table(results))
     return 0 if all(r.passed for r in results) else 1
 
