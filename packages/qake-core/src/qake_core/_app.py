@@ -33,6 +33,8 @@ from qake_core.types import ASGIApp, Receive, Scope, Send
 from qake_routing import Converter
 
 if TYPE_CHECKING:
+    from qake_core._exceptions import HTTPException
+    from qake_core._responses import Response
     from qake_core._typed._connection import ConnectionPlan
 
 __all__ = ["App", "ExceptionHandler"]
@@ -145,6 +147,11 @@ class App(Router):
     def debug(self, value: bool) -> None:
         for boundary in self._boundaries.values():
             boundary.debug = value
+
+    def http_exception_response(self, exc: HTTPException) -> Response:
+        """The app's own answer to ``exc``, without its handlers: problem+json, or
+        ``{"detail": ...}`` with ``compat="fastapi"`` (``qakeapi.exception_handlers``)."""
+        return self._errors.http_exception(exc)
 
     def _error_style(self, mode: Compat) -> ErrorStyle | None:
         if mode != "fastapi":
