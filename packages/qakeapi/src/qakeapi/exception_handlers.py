@@ -34,7 +34,7 @@ _POLICY_VIOLATION = 1008
 
 def _default_answer(request: Request, exc: HTTPException) -> Response:
     answer = getattr(request.scope.get("app"), "http_exception_response", None)
-    return _problem(exc) if answer is None else answer(exc)  # type: ignore[no-any-return]
+    return _problem(exc) if answer is None else answer(exc)
 
 
 async def http_exception_handler(request: Request, exc: HTTPException) -> Response:
