@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import anyio
 import orjson
 
 from qake_core._messages import not_modified_headers
@@ -22,6 +26,12 @@ __all__ = ["CacheOptions", "cache", "cache_hook"]
 F = TypeVar("F", bound=Callable[..., Any])
 _ATTR = "__qake_cache__"
 _UNCACHEABLE = (b"set-cookie",)
+#: Seconds a shared store (Redis) may take per call before the cache skips it.
+STORE_TIMEOUT = 1.0
+#: Seconds between two warnings about one failing store.
+_WARN_INTERVAL = 60.0
+
+logger = logging.getLogger("qake.cache")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +112,57 @@ def _load(data: bytes) -> Response:
     return finished_response(Response, status, raw, body)
 
 
+class _Guarded:
+    """A store's ``get``/``set`` that never fail a request: a store that raises or takes
+    longer than :data:`STORE_TIMEOUT` is a miss (nothing is stored), logged on
+    ``qake.cache`` at most once a minute. The cache is an optimisation: while its store
+    is down the handler answers every request."""
+
+    __slots__ = ("route", "store", "timeout", "warned_at")
+
+    def __init__(self, store: Store, route: str) -> None:
+        self.store = store
+        self.route = route
+        self.timeout = None if isinstance(store, MemoryStore) else STORE_TIMEOUT
+        self.warned_at = -math.inf
+
+    async def get(self, key: str) -> bytes | None:
+        try:
+            if self.timeout is None:
+                return await self.store.get(key)
+            with anyio.fail_after(self.timeout):
+                return await self.store.get(key)
+        except Exception as exc:
+            self._failed(exc)
+            return None
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
+        try:
+            if self.timeout is None:
+                await self.store.set(key, value, ttl)
+                return
+            with anyio.fail_after(self.timeout):
+                await self.store.set(key, value, ttl)
+        except Exception as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self.warned_at >= _WARN_INTERVAL:
+            self.warned_at = now
+            logger.warning(
+                "response cache of %s: its store %s failed (%s); serving uncached; "
+                "logged at most once every %g s",
+                self.route,
+                type(self.store).__name__,
+                type(exc).__name__,
+                _WARN_INTERVAL,
+            )
+
+
 def cache_hook(options: CacheOptions, route_key: str) -> HookMiddleware:
     """A hook that serves and stores responses according to ``options``."""
-    store: Store = options.store if options.store is not None else MemoryStore(1000)
+    store = _Guarded(options.store if options.store is not None else MemoryStore(1000), route_key)
     vary = [h.lower() for h in options.vary]
     vary_header = ", ".join(["accept-encoding", *vary]).encode()
     ttl = options.ttl
