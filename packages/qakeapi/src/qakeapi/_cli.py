@@ -193,7 +193,7 @@ def _port_fastapi(args: argparse.Namespace) -> int:
 
     from qakeapi._port import command
 
-    return command(Path(args.path), dry_run=args.dry_run)
+    return command(Path(args.path), dry_run=args.dry_run, compat=args.compat)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -276,6 +276,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     port.add_argument("path", help="a Python file or a directory (walked recursively)")
     port.add_argument("--dry-run", action="store_true", help="print the changes, write nothing")
+    port.add_argument(
+        "--compat",
+        action="store_true",
+        help="import the app class as qakeapi.compat.FastAPI: the ported app answers as "
+        "FastAPI did (error bodies, str as JSON...; see the migration guide)",
+    )
     port.set_defaults(func=_port_fastapi)
     args = parser.parse_args(argv)
     return int(args.func(args))
