@@ -43,6 +43,11 @@ def traced_app(exporter: InMemorySpanExporter, **options: Any) -> QakeAPI:
     async def item(item_id: int) -> dict[str, int]:
         return {"item_id": item_id}
 
+    @app.get("/work")
+    async def work() -> dict[str, str]:
+        with provider.get_tracer("shop").start_as_current_span("load order"):
+            return {"done": "yes"}
+
     @app.get("/boom")
     async def boom() -> dict[str, str]:
         raise RuntimeError("boom")
@@ -103,6 +108,18 @@ def test_a_failing_handler_is_a_500_error_span(exporter: InMemorySpanExporter) -
     assert span.name == "GET /boom"
     assert status_code(span) == 500
     assert span.status.status_code == StatusCode.ERROR
+
+
+def test_the_handlers_own_spans_are_children_of_the_request_span(
+    exporter: InMemorySpanExporter,
+) -> None:
+    with TestClient(traced_app(exporter)) as client:
+        assert client.get("/work").json() == {"done": "yes"}
+    (server,) = server_spans(exporter)
+    (own,) = [s for s in exporter.get_finished_spans() if s.name == "load order"]
+    assert own.parent is not None
+    assert own.parent.span_id == server.context.span_id
+    assert own.context.trace_id == server.context.trace_id
 
 
 def test_an_incoming_traceparent_continues_the_callers_trace(

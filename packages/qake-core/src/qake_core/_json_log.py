@@ -47,12 +47,20 @@ class JSONFormatter(logging.Formatter):
     def __init__(self, fields: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         self.fields = dict(fields or {})
+        #: PERF: the second formatted last (records come many to a second).
+        self._second = -1
+        self._second_text = ""
+        #: PERF: a record's attribute names (its shape) -> those given with ``extra=``:
+        #: a logging call site makes the same shape every time.
+        self._extras: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def format(self, record: logging.LogRecord) -> str:
-        created = record.created
+        second = int(record.created)
+        if second != self._second:
+            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = second
         entry: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
-            + f".{int(record.msecs):03d}Z",
+            "time": f"{self._second_text}.{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -60,7 +68,15 @@ class JSONFormatter(logging.Formatter):
         request_id = record_request_id(record)
         if request_id is not None:
             entry["request_id"] = request_id
-        entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
+        attributes = record.__dict__
+        shape = tuple(attributes)
+        extras = self._extras.get(shape)
+        if extras is None:
+            if len(self._extras) > 256:  # shapes from many call sites: start over
+                self._extras.clear()
+            extras = self._extras[shape] = tuple(k for k in shape if k not in _STANDARD)
+        for key in extras:
+            entry[key] = attributes[key]
         args = record.args
         if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
             entry.update(zip(_UVICORN_ACCESS, args, strict=True))
