@@ -67,8 +67,10 @@ class Cluster:
 
 
 @contextmanager
-def launch(command: Sequence[str], *, env: dict[str, str], log: Path, base: str) -> Iterator[int]:
-    """Start ``command`` (a server), wait until ``base/pid`` answers, yield the process's
+def launch(
+    command: Sequence[str], *, env: dict[str, str], log: Path, base: str, ready: str = "/pid"
+) -> Iterator[int]:
+    """Start ``command`` (a server), wait until ``base + ready`` answers, yield the process's
     pid; terminate it (kill after 10 s) at exit."""
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -78,7 +80,7 @@ def launch(command: Sequence[str], *, env: dict[str, str], log: Path, base: str)
         deadline = time.monotonic() + 30
         while True:
             try:
-                httpx.get(base + "/pid", timeout=1.0)
+                httpx.get(base + ready, timeout=1.0)
                 break
             except httpx.TransportError:
                 if proc.poll() is not None or time.monotonic() > deadline:

@@ -32,7 +32,6 @@ import asyncpg
 from pydantic import BaseModel, Field
 
 from qake_core import CacheOptions, RedisStore
-from qake_core.types import ASGIApp, Message, Receive, Scope, Send
 from qake_security import (
     CSRFMiddleware,
     RateLimit,
@@ -42,6 +41,7 @@ from qake_security import (
 )
 from qake_ws import BroadcastUnavailable, RedisBroadcast
 from qakeapi import Depends, HTTPException, QakeAPI, Request, WebSocket
+from tests.e2e.scaleout.worker_header import WorkerHeader
 
 __all__ = ["app"]
 
@@ -149,26 +149,6 @@ async def write(body: Write, pool: Annotated[asyncpg.Pool, Depends(get_pool)]) -
         PID,
     )
     return {"id": body.id}
-
-
-class WorkerHeader:
-    """Adds ``x-worker: <pid>`` to every HTTP answer."""
-
-    def __init__(self, inner: ASGIApp) -> None:
-        self.inner = inner
-        self.header = (b"x-worker", str(PID).encode())
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.inner(scope, receive, send)
-            return
-
-        async def tagged(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), self.header]
-            await send(message)
-
-        await self.inner(scope, receive, tagged)
 
 
 key = SECRET.encode()
