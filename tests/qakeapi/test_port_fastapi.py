@@ -54,22 +54,9 @@ def without_imports(source: str) -> list[str]:
     return [line for number, line in enumerate(lines) if number not in inside]
 
 
-def test_the_ported_project_passes_its_own_tests_on_qakeapi(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    project = tmp_path / "project"
-    shutil.copytree(PROJECT, project)
-    code, out = port(capsys, project)
-    assert code == 0, out
-    assert out[-1] == "qake port-fastapi: changed 4 of 5 files; 0 places need a hand"
-    assert f"{project / 'shop' / 'main.py'}:3: from fastapi import FastAPI → " in out[-3]
-    for path in project.rglob("*.py"):
-        source = path.read_text(encoding="utf-8")
-        original = (PROJECT / path.relative_to(project)).read_text(encoding="utf-8")
-        assert "fastapi" not in source.replace("fastapi_project", "")
-        assert without_imports(source) == without_imports(original)
+def run_project_tests(project: Path) -> subprocess.CompletedProcess[str]:
     (project / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "pytest", "check_shop.py", "-q", "-p", "no:cacheprovider"],
         cwd=project,
         capture_output=True,
@@ -77,8 +64,49 @@ def test_the_ported_project_passes_its_own_tests_on_qakeapi(
         timeout=120,
         check=False,
     )
+
+
+def test_the_ported_project_passes_its_own_tests_on_qakeapi(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The shop's tests assert FastAPI's exact error bodies: with ``--compat`` the app
+    class is ``qakeapi.compat.FastAPI`` (``compat="fastapi"``) and they pass."""
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project)
+    code, out = port(capsys, project, "--compat")
+    assert code == 0, out
+    assert out[-1] == "qake port-fastapi: changed 4 of 5 files; 0 places need a hand"
+    main_py = f"{project / 'shop' / 'main.py'}:3: from fastapi import FastAPI → "
+    assert main_py + "from qakeapi.compat import FastAPI" in out[-3]
+    for path in project.rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        original = (PROJECT / path.relative_to(project)).read_text(encoding="utf-8")
+        assert "fastapi" not in source.replace("fastapi_project", "")
+        assert without_imports(source) == without_imports(original)
+    result = run_project_tests(project)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "7 passed" in result.stdout
+    assert "8 passed" in result.stdout
+
+
+def test_without_compat_the_ported_project_gets_qakeapi_answers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without ``--compat``, the same tests see qakeapi's answers: the data and the
+    status codes are FastAPI's, the error bodies problem+json and the text body a 415."""
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project)
+    code, out = port(capsys, project)
+    assert code == 0, out
+    assert "from qakeapi import QakeAPI as FastAPI" in "\n".join(out)
+    result = run_project_tests(project)
+    assert "4 failed, 4 passed" in result.stdout, result.stdout
+    for name in (
+        "test_limit_out_of_range_is_refused",
+        "test_read_missing_item",
+        "test_create_needs_a_token",
+        "test_a_body_that_is_not_json_is_a_validation_error",
+    ):
+        assert f"FAILED check_shop.py::{name}" in result.stdout
 
 
 def test_comments_in_a_multi_line_import_stay_in_place(

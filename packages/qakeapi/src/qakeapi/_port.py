@@ -84,9 +84,11 @@ def _flat(text: bytes) -> str:
 class _Porter:
     """One file: collects byte edits, the changes' descriptions and the findings."""
 
-    def __init__(self, source: bytes, report: FileReport) -> None:
+    def __init__(self, source: bytes, report: FileReport, compat: bool = False) -> None:
         self.source = source
         self.report = report
+        #: ``--compat``: the app class becomes ``qakeapi.compat.FastAPI``.
+        self.compat = compat
         self.starts = [0]
         for line in source.splitlines(keepends=True):
             self.starts.append(self.starts[-1] + len(line))
@@ -126,7 +128,7 @@ class _Porter:
                 targets = [t for t in MODULES.get(module, ()) if module_exists(t)]
                 resolved.append((alias, (targets[0], "*") if targets else None))
             else:
-                resolved.append((alias, resolve(module, alias.name)))
+                resolved.append((alias, resolve(module, alias.name, self.compat)))
         missing = [alias for alias, target in resolved if target is None]
         found = [(alias, target) for alias, target in resolved if target is not None]
         for alias in missing:
@@ -224,7 +226,7 @@ class _Porter:
             module, name = self.bound.get(node.value.id, ("", ""))
             if not module or name is not None:
                 continue
-            target = resolve(module, node.attr)
+            target = resolve(module, node.attr, self.compat)
             if target is None:
                 self.manual(node.lineno, self._no_equivalent(module, node.attr))
             elif target[1] != node.attr:
@@ -245,9 +247,8 @@ class _Porter:
             if isinstance(node, ast.Call):
                 self._check_call(node, owners)
 
-    @staticmethod
-    def _target(name: tuple[str, str] | None) -> Any:
-        target = resolve(*name) if name is not None else None
+    def _target(self, name: tuple[str, str] | None) -> Any:
+        target = resolve(*name, self.compat) if name is not None else None
         if target is None:
             return None
         return getattr(importlib.import_module(target[0]), target[1], None)
@@ -367,7 +368,7 @@ def _param_keyword(target: Any, name: str, keyword: str) -> str | None:
     )
 
 
-def port_file(path: Path) -> FileReport:
+def port_file(path: Path, compat: bool = False) -> FileReport:
     """Port one file in memory: ``ported`` holds the new bytes when something changed."""
     report = FileReport(path)
     source = path.read_bytes()
@@ -378,7 +379,7 @@ def port_file(path: Path) -> FileReport:
     except SyntaxError as exc:
         report.manual.append((exc.lineno or 0, f"cannot parse: {exc.msg}"))
         return report
-    porter = _Porter(source, report)
+    porter = _Porter(source, report, compat)
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level == 0 and _is_fastapi(node.module):
             porter.port_from(node)
@@ -396,9 +397,10 @@ def port_file(path: Path) -> FileReport:
     return report
 
 
-def port_path(root: Path, *, write: bool = True) -> list[FileReport]:
-    """Port every Python file under ``root``; write them back unless ``write`` is false."""
-    reports = [port_file(path) for path in python_files(root)]
+def port_path(root: Path, *, write: bool = True, compat: bool = False) -> list[FileReport]:
+    """Port every Python file under ``root``; write them back unless ``write`` is false.
+    ``compat``: the app class becomes ``qakeapi.compat.FastAPI`` (FastAPI's answers)."""
+    reports = [port_file(path, compat) for path in python_files(root)]
     if write:
         for report in reports:
             if report.ported is not None:
@@ -406,13 +408,13 @@ def port_path(root: Path, *, write: bool = True) -> list[FileReport]:
     return reports
 
 
-def command(root: Path, *, dry_run: bool = False) -> int:
+def command(root: Path, *, dry_run: bool = False, compat: bool = False) -> int:
     """``qake port-fastapi``: print each change and what needs a hand; 0 when all was
     ported, 1 when something needs a hand, 2 when ``root`` does not exist."""
     if not root.exists():
         print(f"qake port-fastapi: no such file or directory: {root}", file=sys.stderr)
         return 2
-    reports = port_path(root, write=not dry_run)
+    reports = port_path(root, write=not dry_run, compat=compat)
     for report in reports:
         for line in report.lines():
             print(line)

@@ -71,9 +71,16 @@ def _has(module: ModuleType, name: str) -> bool:
     return hasattr(module, name) or module_exists(f"{module.__name__}.{name}")
 
 
-def resolve(fastapi_module: str, name: str) -> tuple[str, str] | None:
+#: With ``--compat``: FastAPI's app class becomes ``qakeapi.compat.FastAPI`` (QakeAPI
+#: with ``compat="fastapi"``), so the ported app answers as it did.
+COMPAT_APPS = {("fastapi", "FastAPI"), ("fastapi.applications", "FastAPI")}
+
+
+def resolve(fastapi_module: str, name: str, compat: bool = False) -> tuple[str, str] | None:
     """The (qakeapi module, name) that ``from fastapi_module import name`` becomes, or
     ``None`` when the installed qakeapi has no equivalent."""
+    if compat and (fastapi_module, name) in COMPAT_APPS and module_exists("qakeapi.compat"):
+        return "qakeapi.compat", "FastAPI"
     for target in MODULES.get(fastapi_module, ()):
         if not module_exists(target):
             continue
