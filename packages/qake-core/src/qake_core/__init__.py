@@ -29,6 +29,7 @@ from qake_core._exceptions import (
     HTTPException,
     RequestValidationError,
     ResponseValidationError,
+    WebSocketRequestValidationError,
 )
 from qake_core._file_response import FileResponse
 from qake_core._forms import FormData
@@ -149,6 +150,7 @@ __all__ = [
     "StreamingResponse",
     "TrustedHostMiddleware",
     "UploadFile",
+    "WebSocketRequestValidationError",
     "WebSocketRoute",
     "accepts",
     "add_metrics_route",

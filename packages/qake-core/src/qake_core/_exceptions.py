@@ -11,6 +11,7 @@ __all__ = [
     "HandlerSignatureError",
     "RequestValidationError",
     "ResponseValidationError",
+    "WebSocketRequestValidationError",
 ]
 
 
@@ -87,6 +88,12 @@ class RequestValidationError(HTTPException):
         )
         self.errors = ValidationErrors(errors)
         self.body = body
+
+
+class WebSocketRequestValidationError(RequestValidationError):
+    """A WebSocket handshake's parameters failed validation (FastAPI's name): the
+    handshake is refused with 422 (or closed with 1008 when the server cannot send a
+    denial response). A ``RequestValidationError``, so one handler can take both."""
 
 
 class HandlerSignatureError(TypeError):

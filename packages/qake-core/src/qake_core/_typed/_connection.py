@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from qake_core._exceptions import RequestValidationError
+from qake_core._exceptions import WebSocketRequestValidationError
 from qake_core._requests import HTTPConnection, Request
 from qake_core._typed._analysis import (
     HandlerSignatureError,
@@ -200,7 +200,7 @@ class ConnectionPlan:
             await node.resolve(connection, ctx)
         kwargs = await self.plan.solve(connection, ctx)
         if ctx.errors:
-            raise RequestValidationError(unique_errors(ctx.errors))
+            raise WebSocketRequestValidationError(unique_errors(ctx.errors))
         assert kwargs is not None
         return kwargs
 
