@@ -9,10 +9,12 @@ reconnection mid-run is tests/e2e/test_ws_e2e_redis.py's."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -73,18 +75,25 @@ def check_redis_down(client: httpx.Client, browser: httpx.Client, *, signed_in: 
     assert client.get("/ping").status_code == 200
 
 
-def check_redis_up(client: httpx.Client, browser: httpx.Client) -> None:
+def check_redis_up(client: httpx.Client, browser: httpx.Client, *, fresh: bool = True) -> None:
     # The first calls after Redis came back may meet the pool's dead connections.
-    wait_for(lambda: client.get("/limited-closed").status_code == 200, 20, "Redis back")
-    limited = [client.get("/limited-open").status_code for _ in range(4)]
-    assert limited == [200, 200, 200, 429]
+    answered = (200, 429)  # the limit could read its store
+    wait_for(lambda: client.get("/limited-closed").status_code in answered, 20, "Redis back")
+    limited = [client.get("/limited-open") for _ in range(4)]
+    if fresh:  # a restarted Redis is empty: a whole quota again
+        assert [r.status_code for r in limited] == [200, 200, 200, 429]
+    else:  # the same Redis: counting goes on
+        assert limited[-1].status_code == 429
+        assert all("ratelimit" in r.headers or r.status_code == 429 for r in limited)
     miss = client.get("/cached")
     hit = client.get("/cached")
     assert hit.headers["x-cache"] == "hit"
     assert hit.json() == miss.json()
     # A session from before the outage is gone (the restarted Redis is empty): anonymous.
+    # Else (the same Redis) it is still there.
     if browser.cookies:
-        assert browser.get("/me").json() == {"user": None}
+        user = browser.get("/me").json()["user"]
+        assert user is None if fresh else user.startswith("ann-")
     assert browser.post("/login", params={"name": f"ann-{uuid.uuid4().hex}"}).status_code == 200
     assert browser.get("/me").json()["user"].startswith("ann-")
 
@@ -134,3 +143,44 @@ def test_a_redis_broadcast_unreachable_at_startup_fails_the_startup(tmp_path: Pa
     assert proc.returncode == 3, output
     assert output.count("Redis is unreachable") == 1, output
     assert "Uvicorn running on" not in output
+
+
+def timed(call: Callable[[], httpx.Response]) -> tuple[int, float]:
+    started = time.monotonic()
+    status = call().status_code
+    return status, time.monotonic() - started
+
+
+def test_a_hung_redis_bounds_every_request(
+    server: Launched,
+    redis_process: RedisProcess,  # noqa: F811
+) -> None:
+    """Redis stops answering without closing its connections (a network partition, a
+    stopped process): each request still ends, within its store's timeout."""
+    with (
+        httpx.Client(base_url=server.base, timeout=30) as client,
+        httpx.Client(base_url=server.base, timeout=30) as browser,
+    ):
+        redis_process.start()
+        check_redis_up(client, browser)
+        assert redis_process.proc is not None
+        os.kill(redis_process.proc.pid, signal.SIGSTOP)
+        try:
+            limited_open = timed(lambda: client.get("/limited-open"))
+            limited_closed = timed(lambda: client.get("/limited-closed"))
+            cached = timed(lambda: client.get("/cached"))
+            session = timed(lambda: browser.get("/me"))
+        finally:
+            os.kill(redis_process.proc.pid, signal.SIGCONT)
+        check_redis_up(client, browser, fresh=False)
+    # RateLimit's store_timeout (1 s), the cache's (1 s per call), redis-py's socket
+    # timeout for the session store (5 s): generous bounds for a loaded machine.
+    assert limited_open[0] == 200
+    assert limited_open[1] < 5
+    assert limited_closed[0] == 503
+    assert limited_closed[1] < 5
+    assert cached[0] == 200
+    assert cached[1] < 8
+    assert session[0] == 503
+    assert session[1] < 15
+    assert " 500 " not in server.output()
