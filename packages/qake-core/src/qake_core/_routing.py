@@ -21,7 +21,7 @@ from qake_core._compat import Compat, check_compat
 from qake_core._limits import Limits
 from qake_core._middleware import HookMiddleware
 from qake_core._options import keywords, reject_unknown_options
-from qake_core._streaming import is_streaming, streaming_endpoint
+from qake_core._streaming import is_streaming, stream_info, streaming_endpoint
 from qake_core.types import ASGIApp
 
 __all__ = ["APIRoute", "Mount", "Router", "WebSocketRoute"]
@@ -313,9 +313,10 @@ class Router:
         if not callable(endpoint):
             raise TypeError(f"route {path!r}: the endpoint must be callable, got {endpoint!r}")
         response_class = response_class or self.default_response_class
-        if is_streaming(endpoint):  # a generator: JSON Lines, SSE or raw (``_streaming``)
-            endpoint = streaming_endpoint(endpoint, response_class)
         meta: dict[str, Any] = {}
+        if is_streaming(endpoint):  # a generator: JSON Lines, SSE or raw (``_streaming``)
+            meta["stream"] = stream_info(endpoint, response_class)
+            endpoint = streaming_endpoint(endpoint, response_class)
         if produces is not None:
             meta["produces"] = produces
         if cache is not None:

@@ -23,12 +23,12 @@ import functools
 import inspect
 import typing
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from qake_core._concurrency import iterate_in_threadpool
 from qake_core._responses import Response, StreamingResponse
 
-__all__ = ["JSON_LINES", "is_streaming", "streaming_endpoint"]
+__all__ = ["JSON_LINES", "StreamInfo", "is_streaming", "stream_info", "streaming_endpoint"]
 
 JSON_LINES = "application/jsonl"
 
@@ -71,6 +71,29 @@ def is_streaming(endpoint: Callable[..., Any]) -> bool:
         return False
     origin = typing.get_origin(_declared_return(endpoint))
     return origin in (abc.AsyncIterable, abc.AsyncIterator, abc.AsyncGenerator)
+
+
+class StreamInfo(NamedTuple):
+    """What a streaming route sends, for its OpenAPI document (``route.meta["stream"]``):
+    the media type, whether each item is an event (``text/event-stream``), and the item
+    type (``Any`` when not declared; ``None`` for raw text or bytes)."""
+
+    media_type: str | None
+    events: bool
+    item: Any
+
+
+def stream_info(endpoint: Callable[..., Any], response_class: type | None) -> StreamInfo:
+    """How ``endpoint``'s items go on the wire, as :func:`streaming_endpoint` frames them."""
+    from qake_core._responses import JSONResponse
+    from qake_core._sse import EventSourceResponse
+
+    item = _item_type(_declared_return(endpoint))
+    if response_class is not None and issubclass(response_class, EventSourceResponse):
+        return StreamInfo(EventSourceResponse.media_type, True, item)
+    if response_class is None or issubclass(response_class, JSONResponse):
+        return StreamInfo(JSON_LINES, False, item)
+    return StreamInfo(getattr(response_class, "media_type", None), False, None)
 
 
 def _item_dumper(item_type: Any) -> Callable[[Any], bytes]:

@@ -148,7 +148,10 @@ class _Builder:
         media_type = media_type_of(route.response_class)
         main: dict[str, Any] = {"description": phrase(status)}
         model = spec.response.model if spec is not None else None
-        if status not in NO_BODY_STATUSES:
+        stream = route.meta.get("stream")
+        if stream is not None and status not in NO_BODY_STATUSES:
+            main["content"] = self.stream_content(stream)
+        elif status not in NO_BODY_STATUSES:
             schema = None
             if model is not None and spec is not None:
                 adapter = spec.response.adapter
@@ -177,6 +180,34 @@ class _Builder:
                 code, extra, out.get(str(code)), media_type, self.schemas, self.output_mode
             )
         return out
+
+    def stream_content(self, stream: Any) -> dict[str, Any]:
+        """The content of a streaming route's answer (qake-core's ``StreamInfo``): each
+        item's schema, for events the event object whose ``data`` holds the item's JSON.
+
+        Under ``x-itemSchema``: OpenAPI 3.2 names it ``itemSchema`` (as FastAPI writes
+        it), a field a 3.1 document may not hold (validators refuse it); a ``schema``
+        would describe the whole body, which is not one JSON value."""
+        media: dict[str, Any] = {}
+        if stream.item is not None:
+            item = self.schemas.schema_for(stream.item, self.output_mode)
+            if stream.events:
+                item = {
+                    "type": "object",
+                    "properties": {
+                        "data": {
+                            "type": "string",
+                            "contentMediaType": "application/json",
+                            "contentSchema": item,
+                        },
+                        "event": {"type": "string"},
+                        "id": {"type": "string"},
+                        "retry": {"type": "integer", "minimum": 0},
+                    },
+                    "required": ["data"],
+                }
+            media["x-itemSchema"] = item
+        return {stream.media_type or "application/octet-stream": media}
 
     def operation(self, route: APIRoute, method: str, ids: OperationIds | None) -> dict[str, Any]:
         """The Operation Object of ``method`` on ``route``; ``ids`` checks the id is
