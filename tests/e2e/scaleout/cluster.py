@@ -40,15 +40,47 @@ __all__ = [
 ]
 
 
-@dataclass
 class Backend:
-    """One worker process: its pid and an HTTP client holding one connection to it."""
+    """One worker process: its pid and an HTTP client holding one connection to it.
 
-    pid: int
-    client: httpx.Client
+    Behind a shared socket (``qake run --workers``) a connection the server closed (idle
+    longer than uvicorn's 5 s keep-alive) is replaced by one the kernel may hand to the
+    other worker: :meth:`request` first checks, with ``GET /pid``, that the connection
+    still reaches this worker (reconnecting until it does), then sends the request and
+    checks that this worker answered (``x-worker``).
+    """
+
+    def __init__(self, pid: int, client: httpx.Client) -> None:
+        self.pid = pid
+        self.client = client
+
+    def __repr__(self) -> str:
+        return f"Backend(pid={self.pid})"
 
     def kill(self) -> None:
         os.kill(self.pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _pinned(self) -> None:
+        deadline = time.monotonic() + 30
+        while True:
+            assert time.monotonic() < deadline, f"no connection reaches worker {self.pid}"
+            try:
+                if self.client.get("/pid").json()["pid"] == self.pid:
+                    return
+            except httpx.TransportError:
+                pass
+            base = str(self.client.base_url)
+            self.client.close()
+            self.client = cookieless_client(base, limits=httpx.Limits(max_connections=1))
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        self._pinned()
+        response = self.client.request(method, path, **kwargs)
+        assert response.headers["x-worker"] == str(self.pid), "answered by another worker"
+        return response
 
 
 @dataclass
@@ -141,8 +173,7 @@ class RoundRobin:
         headers = dict(kwargs.pop("headers", {}))
         if self.cookies:
             headers["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        response = backend.client.request(method, path, headers=headers, **kwargs)
-        assert response.headers["x-worker"] == str(backend.pid), "answered by another worker"
+        response = backend.request(method, path, headers=headers, **kwargs)
         for line in response.headers.get_list("set-cookie"):
             pair, _, attributes = line.partition(";")
             name, _, value = pair.strip().partition("=")

@@ -48,7 +48,7 @@ def workers(redis_process: RedisProcess, tmp_path: Path) -> Iterator[list[Backen
             yield backends
         finally:
             for backend in backends:
-                backend.client.close()
+                backend.close()
 
 
 def test_the_auth_example_on_two_workers_is_one_app(workers: list[Backend]) -> None:

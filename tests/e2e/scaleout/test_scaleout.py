@@ -119,7 +119,7 @@ def _workers_cluster(stack: ExitStack, settings: dict[str, str], logs: Path) -> 
     stack.enter_context(launch(command, env=env, log=log, base=base))
     backends = pinned_clients(base, 2)
     for backend in backends:
-        stack.callback(backend.client.close)
+        stack.callback(backend.close)
     return Cluster("workers", backends, [base], [log], settings["SCALEOUT_TABLE"])
 
 
@@ -174,10 +174,10 @@ def _hosts_cluster(stack: ExitStack, settings: dict[str, str], logs: Path) -> Cl
         ]
         log = logs / f"host{i}.log"
         pid = stack.enter_context(launch(command, env=env, log=log, base=base))
-        client = cookieless_client(base)
-        stack.callback(client.close)
-        assert client.get("/pid").json()["pid"] == pid  # ip netns exec execs: same process
-        backends.append(Backend(pid, client))
+        backend = Backend(pid, cookieless_client(base))
+        stack.callback(backend.close)
+        backend.request("GET", "/pid")  # ip netns exec execs: the same process answers
+        backends.append(backend)
         targets.append(base)
         log_files.append(log)
     return Cluster("hosts", backends, targets, log_files, settings["SCALEOUT_TABLE"])
@@ -240,18 +240,18 @@ def test_rate_limit_is_global(cluster: Cluster) -> None:
 def test_cached_response_is_served_by_the_other_worker(cluster: Cluster) -> None:
     first, second = cluster.backends
     key = uuid.uuid4().hex
-    computed = first.client.get(f"/cached/{key}")
+    computed = first.request("GET", f"/cached/{key}")
     assert computed.status_code == 200
     assert "x-cache" not in computed.headers
     assert computed.json()["computed_by"] == first.pid
-    served = second.client.get(f"/cached/{key}")
+    served = second.request("GET", f"/cached/{key}")
     assert served.status_code == 200
     assert served.headers["x-worker"] == str(second.pid)
     assert served.headers["x-cache"] == "hit"
     assert served.json() == computed.json()  # the same nonce: not computed again
     assert served.headers["etag"] == computed.headers["etag"]
-    revalidated = second.client.get(
-        f"/cached/{key}", headers={"if-none-match": computed.headers["etag"]}
+    revalidated = second.request(
+        "GET", f"/cached/{key}", headers={"if-none-match": computed.headers["etag"]}
     )
     assert revalidated.status_code == 304
 
@@ -270,7 +270,7 @@ def test_session_created_on_one_is_valid_on_the_other(cluster: Cluster) -> None:
         assert me.json() == {"user": "alice"}
     # The control: without the session cookie neither worker knows the user.
     for backend in cluster.backends:
-        assert backend.client.get("/me").status_code == 401
+        assert backend.request("GET", "/me").status_code == 401
 
 
 def test_csrf_token_issued_by_one_is_accepted_by_the_other(cluster: Cluster) -> None:
@@ -316,7 +316,9 @@ async def _broadcast_check(cluster: Cluster) -> None:
     try:
         for backend in cluster.backends:
             headline = uuid.uuid4().hex
-            r = await asyncio.to_thread(backend.client.post, "/news", params={"headline": headline})
+            r = await asyncio.to_thread(
+                backend.request, "POST", "/news", params={"headline": headline}
+            )
             assert r.status_code == 200, r.text
             async with asyncio.timeout(10):
                 for ws, _pid in clients:
