@@ -23,6 +23,7 @@ from typing import Any
 
 from qake_core import (
     AccessLogMiddleware,
+    CacheOptions,
     GZipMiddleware,
     Middleware,
     ProxyHeadersMiddleware,
@@ -118,8 +119,8 @@ async def _chunks(request: Request) -> AsyncIterator[bytes]:
     raise RuntimeError(f"injected fault {fault_id(request.scope)}")
 
 
-def _routes(app: QakeAPI) -> None:
-    @app.get("/{fault}")
+def _routes(app: QakeAPI, **options: Any) -> None:
+    @app.get("/{fault}", **options)
     async def endpoint(fault: str, request: Request) -> Response:
         if fault == "handler-before":
             raise RuntimeError(f"injected fault {fault_id(request.scope)}")
@@ -134,7 +135,13 @@ async def _two_chunks() -> AsyncIterator[bytes]:
     yield b"b" * 2048
 
 
-def _sub_app(layers: list[Middleware], *, inject: bool = True, **options: Any) -> QakeAPI:
+def _sub_app(
+    layers: list[Middleware],
+    *,
+    inject: bool = True,
+    route: dict[str, Any] | None = None,
+    **options: Any,
+) -> QakeAPI:
     injector = [Middleware(FaultInjector)] if inject else []
     sub = QakeAPI(
         middleware=[*layers, *injector],
@@ -143,7 +150,7 @@ def _sub_app(layers: list[Middleware], *, inject: bool = True, **options: Any) -
         openapi_url=None,
         **options,
     )
-    _routes(sub)
+    _routes(sub, **(route or {}))
     return sub
 
 
@@ -188,6 +195,8 @@ LAYERS: dict[str, QakeAPI] = {
     "session-auth": _sub_app(
         [Middleware(SessionMiddleware, **session), Middleware(SessionAuthMiddleware)]
     ),
+    # qake-core's response cache, a built-in hook around the route.
+    "cache": _sub_app([], route={"cache": CacheOptions(ttl=60)}),
     "user": _sub_app([Middleware(UserMiddleware)], inject=False),
     "hook": _hook_app(),
 }

@@ -65,6 +65,8 @@ def test_a_fault_in_a_middleware_layer(server: Server, layer: str, fault: str) -
     assert b"injected fault" not in body
     # A hook runs before its response is sent: its "after call_next" is still before.
     started_before_fault = fault == "handler-after" or (fault == "mw-after" and layer != "hook")
+    status = None if response is None else response.status_code
+    print(f"{layer}/{fault}: {outcome} {status}")  # the outcomes, for the closing note
     if outcome == "answered":
         assert response is not None
         # Before the start every layer answers 500; after it, only a layer that had not

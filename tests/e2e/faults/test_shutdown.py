@@ -138,7 +138,7 @@ def test_drain_period_readiness_fails_first_and_requests_are_still_served(
         assert slow.result(timeout=30).json() == {"slept": "long"}
         status = server.wait_exit(30)
     assert status == 0, server.output()
-    assert to_503 < 1.0, to_503
+    assert to_503 < 3.0, to_503  # on_tick notices the signal within 0.1 s; slack for CI
     assert served > 0
     assert drain - 0.5 <= stopped < drain + 10, stopped
 
