@@ -8,14 +8,22 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind, StatusCode
 
 from qakeapi import QakeAPI, WebSocket, otel_span_details
 from qakeapi.testing import TestClient
+
+pytest.importorskip("opentelemetry.sdk", reason="needs opentelemetry-sdk")
+pytest.importorskip(
+    "opentelemetry.instrumentation.asgi", reason="needs opentelemetry-instrumentation-asgi"
+)
+
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+    InMemorySpanExporter,
+)
+from opentelemetry.trace import SpanKind, StatusCode
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
