@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib.util
+import itertools
 import json
 import os
 import platform
@@ -50,6 +51,9 @@ ROOT = BENCH_DIR.parent
 LUA = BENCH_DIR / "wrk" / "soak.lua"
 RESULTS_DIR = BENCH_DIR / "results"
 MAX_GROWTH = 5.0  # percent
+#: Books in db_app's table before the load: about 6 MB of SQLite pages, more than the
+#: page cache holds (2 MB), so that the cache is full before the RSS baseline.
+FILL_ROWS = 30_000
 
 BOOK = (
     '{"title":"Soak {n}","author":"Load Tester","isbn":"978{n}",'
@@ -94,7 +98,9 @@ def basic_plan(base: str) -> list[str]:
 
 
 def db_plan(base: str) -> list[str]:
-    """Seeds 20 books; then reads of them, filtered pages and one new book in ten."""
+    """Seeds 20 books, then fills the table (so that SQLite's page cache, 2 MB, is full
+    before the warm-up ends); the plan: reads of the 20, filtered pages (which count the
+    whole table) and one new book in ten."""
     ids = []
     for i in range(20):
         body = BOOK.replace("{n}", f"{9_000_000_000 + i}")
@@ -102,9 +108,27 @@ def db_plan(base: str) -> list[str]:
         if status != 201:
             raise SystemExit(f"db_app: seeding a book answered {status}: {raw[:300]!r}")
         ids.append(json.loads(raw)["id"])
+    fill(base)
     reads = [f"GET /books/{book_id}" for book_id in ids[:6]]
     pages = ["GET /books?limit=10&author=Load%20Tester&sort=-published", "GET /books?limit=5"]
     return [*reads, pages[0], reads[0], pages[1], f"POST /books {BOOK}"]
+
+
+def fill(base: str, rows: int = FILL_ROWS, limit: float = 120.0) -> None:
+    """POSTs new books with wrk, 3 s at a time, until the table holds ``rows``."""
+    started = time.monotonic()
+    while True:
+        status, raw = http(base, "GET", "/books?limit=1")
+        total = json.loads(raw)["total"] if status == 200 else -1
+        if total >= rows:
+            return
+        if time.monotonic() - started > limit:
+            raise SystemExit(f"db_app: {total} books after {limit:.0f} s of filling")
+        posted, _ = run_wrk(
+            base, [f"POST /books {BOOK}"], 3, 16, lambda _t: None, start=next(_RUNS)
+        )
+        if posted["non_2xx_3xx"] or posted["requests"] != posted["2xx"]:
+            raise SystemExit(f"db_app: filling the table failed: {posted}")
 
 
 @dataclass(frozen=True)
@@ -178,10 +202,21 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
             time.sleep(0.1)
 
 
+#: Each wrk run against a server numbers its requests from its own range (see soak.lua).
+_RUNS = (n * 10_000_000 for n in itertools.count(1))
+
+
 def run_wrk(
-    base: str, plan: list[str], seconds: int, connections: int, on_tick: Callable[[float], None]
+    base: str,
+    plan: list[str],
+    seconds: int,
+    connections: int,
+    on_tick: Callable[[float], None],
+    *,
+    start: int = 0,
 ) -> tuple[dict[str, Any], str]:
-    """wrk for ``seconds``; ``on_tick(elapsed)`` about every second while it runs."""
+    """wrk for ``seconds``; ``on_tick(elapsed)`` about every second while it runs; the
+    request counter of soak.lua starts at ``start``."""
     command = [
         *pinned("1"),
         "wrk",
@@ -197,7 +232,10 @@ def run_wrk(
         *plan,
     ]
     started = time.monotonic()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {**os.environ, "SOAK_START": str(start)}
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     while proc.poll() is None:
         on_tick(time.monotonic() - started)
         try:
@@ -243,7 +281,9 @@ def soak(name: str, spec: AppSpec, args: argparse.Namespace, tmp: Path) -> Resul
                 result.samples.append(Sample(round(elapsed, 2), proc_rss_kib(pid), proc_fds(pid)))
 
         print(f"soak: {name}: {args.seconds} s of wrk -c{args.connections}...", file=sys.stderr)
-        result.wrk, wrk_output = run_wrk(base, plan, args.seconds, args.connections, sample)
+        result.wrk, wrk_output = run_wrk(
+            base, plan, args.seconds, args.connections, sample, start=next(_RUNS)
+        )
         if server.poll() is not None:
             result.failures.append(f"the server died (exit {server.returncode})")
     finally:

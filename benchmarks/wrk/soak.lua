@@ -4,7 +4,9 @@
 --
 -- The plan comes as wrk's script arguments (after "--"), one request each:
 --   "GET /items/1"   or   "POST /books {json}"
--- In a body, "{n}" becomes a number unique to this request (thread id, then a counter).
+-- In a body, "{n}" becomes a number unique to this request: the thread id, then a
+-- counter that starts at the environment's SOAK_START (0 by default; give each run of
+-- one server its own range).
 
 local threads = {}
 local next_id = 0
@@ -24,7 +26,8 @@ function init(args)
     end
     table.insert(plan, { method = method, path = path, body = body })
   end
-  sent, c2, c3, c4, c5 = 0, 0, 0, 0, 0
+  sent = tonumber(os.getenv("SOAK_START") or "0")
+  c2, c3, c4, c5 = 0, 0, 0, 0
 end
 
 function request()
