@@ -55,6 +55,13 @@ FRAMEWORKS: dict[str, Framework] = {
             peer=False,
         ),
         Framework(
+            "qakeapi-compat",
+            "qakeapi, compat='fastapi'",
+            "apps.qakeapi_compat",
+            "qakeapi",
+            peer=False,
+        ),
+        Framework(
             "qakeapi-nocache",
             "qakeapi, JWTAuth(cache_size=0)",
             "apps.qakeapi_nocache",

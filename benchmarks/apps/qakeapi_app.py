@@ -49,8 +49,9 @@ def build(
     extra: int = N_EXTRA,
     auth: bool = False,
     jwt_options: dict[str, Any] | None = None,
+    **app_options: Any,
 ) -> QakeAPI:
-    app = QakeAPI()
+    app = QakeAPI(**app_options)
 
     @app.get("/plaintext")
     async def plaintext() -> PlainTextResponse:

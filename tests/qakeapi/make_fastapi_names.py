@@ -41,6 +41,10 @@ MODULES = [
     "fastapi.websockets",
     "fastapi.staticfiles",
     "fastapi.templating",
+    # Not in issue 17's list, but imported by FastAPI's tutorials: the handling-errors
+    # pages (fastapi.exceptions) and streaming with server-sent events (fastapi.sse).
+    "fastapi.exceptions",
+    "fastapi.sse",
 ]
 
 OWNERS = frozenset({"fastapi", "starlette"})

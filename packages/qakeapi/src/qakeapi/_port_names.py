@@ -24,6 +24,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "fastapi.exceptions": ("qakeapi",),
     "fastapi.requests": ("qakeapi.requests", "qakeapi"),
     "fastapi.responses": ("qakeapi.responses", "qakeapi"),
+    "fastapi.sse": ("qakeapi.sse",),
     "fastapi.background": ("qakeapi",),
     "fastapi.datastructures": ("qakeapi",),
     "fastapi.security": ("qakeapi.security",),
