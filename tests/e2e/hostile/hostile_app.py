@@ -169,12 +169,12 @@ async def reflect(request: Request) -> Response:
 
 @app.get("/jwt/hs")
 async def jwt_hs(user: Annotated[SimpleUser, Depends(hs_auth)]) -> dict[str, str]:
-    return {"user": user.username}
+    return {"user": user.identity}
 
 
 @app.get("/jwt/rs")
 async def jwt_rs(user: Annotated[SimpleUser, Depends(rs_auth)]) -> dict[str, str]:
-    return {"user": user.username}
+    return {"user": user.identity}
 
 
 @app.get("/jwt/keys")
