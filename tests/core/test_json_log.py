@@ -5,6 +5,7 @@ traceback); ``AccessLogMiddleware``'s line carries the route template."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -72,6 +73,7 @@ def test_a_record_is_one_line_of_json_with_the_standard_fields() -> None:
         "level": "WARNING",
         "logger": "test.unit",
         "message": "hello world",
+        "pid": os.getpid(),
     }
 
 

@@ -31,11 +31,11 @@ _UVICORN_ACCESS = ("client", "http_method", "http_path", "http_version", "http_s
 
 class JSONFormatter(logging.Formatter):
     """One JSON object per record, on one line: ``time`` (UTC, ISO 8601, milliseconds),
-    ``level``, ``logger``, ``message``, ``request_id`` (as :class:`RequestIDFilter`
-    finds it: no filter needed), then every field given with ``extra=``
-    (:class:`AccessLogMiddleware`'s ``http_method``, ``http_route``, ``http_status``,
-    ``duration_ms``, ``client``...), then ``fields``' constant ones (``{"service":
-    "shop"}``).
+    ``level``, ``logger``, ``message``, ``pid`` (which of several workers),
+    ``request_id`` (as :class:`RequestIDFilter` finds it: no filter needed), then every
+    field given with ``extra=`` (:class:`AccessLogMiddleware`'s ``http_method``,
+    ``http_route``, ``http_status``, ``duration_ms``, ``client``...), then ``fields``'
+    constant ones (``{"service": "shop"}``).
 
     A record with an exception gets ``exc_type`` (``module.QualifiedName``; a builtin's
     bare name), ``exc_message`` and ``traceback`` (the whole formatted traceback, one
@@ -64,6 +64,7 @@ class JSONFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,
         }
         request_id = record_request_id(record)
         if request_id is not None:
