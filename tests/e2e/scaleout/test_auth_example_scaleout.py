@@ -24,6 +24,8 @@ from tests.e2e.scaleout.cluster import ROOT, Backend, RoundRobin, launch, pinned
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.scaleout]
 
+pytest.importorskip("redis", reason="AUTH_APP_REDIS needs redis-py (qake-core's redis extra)")
+
 __all__ = ["redis_process"]  # the fixture, imported for the test below
 
 PASSWORD = "a long enough password"

@@ -31,7 +31,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-import asyncpg
 import pytest
 from redis_process import redis_answers
 from websockets.asyncio.client import ClientConnection, connect
@@ -51,6 +50,9 @@ from tests.e2e.scaleout.cluster import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.scaleout]
+
+asyncpg = pytest.importorskip("asyncpg", reason="the test app writes through asyncpg")
+pytest.importorskip("redis", reason="the workers share state through redis-py (an extra)")
 
 PG = ("127.0.0.1", 5432)
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
