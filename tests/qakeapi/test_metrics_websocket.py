@@ -1,11 +1,12 @@
 """Issue 18: ``MetricsMiddleware``'s ``websocket_connections`` gauge on a QakeAPI app's
-WebSocket routes (tests/core/test_metrics.py covers the HTTP metrics)."""
+WebSocket routes, and the metrics route out of its OpenAPI document
+(tests/core/test_metrics.py covers the HTTP metrics)."""
 
 from __future__ import annotations
 
 import pytest
 
-from qakeapi import MetricsMiddleware, QakeAPI, WebSocket
+from qakeapi import MetricsMiddleware, QakeAPI, WebSocket, add_metrics_route
 from qakeapi.testing import TestClient
 
 prometheus_client = pytest.importorskip(
@@ -54,3 +55,17 @@ def test_websocket_connections_are_a_gauge_by_route() -> None:
         )
         is None
     )
+
+
+def test_the_metrics_route_stays_out_of_the_openapi_document() -> None:
+    app = QakeAPI()
+    add_metrics_route(app)
+
+    @app.get("/items")
+    async def items() -> list[int]:
+        return []
+
+    with TestClient(app) as client:
+        paths = client.get("/openapi.json").json()["paths"]
+        assert client.get("/metrics").status_code == 200
+    assert list(paths) == ["/items"]
