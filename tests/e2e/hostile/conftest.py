@@ -12,6 +12,7 @@ from hostile.kit import Target, start_probe
 from qake_server import qake_run
 
 APP = "tests.e2e.hostile.hostile_app:app"
+UVICORN_UTF8 = "Invalid UTF-8 sequence received from client."
 
 
 @pytest.fixture(scope="session", params=["httptools", "h11"])
@@ -49,6 +50,10 @@ def target(
         finally:
             probe.kill()
             probe.wait()
-        tracebacks = log.read_text().count("Traceback")
-    # Attacks are answered, never crash the app: nothing the server logged is a traceback.
-    assert tracebacks == 0, log.read_text()[-4000:]
+        logged = log.read_text()
+    # Attacks are answered, never crash the app: nothing the server logged is a traceback,
+    # but uvicorn's own for invalid UTF-8 in a WebSocket text frame (it closes 1007
+    # correctly, then logs the decoding error with its traceback at ERROR level).
+    blocks = logged.split("ERROR:")
+    unexpected = [b for b in blocks if "Traceback" in b and UVICORN_UTF8 not in b]
+    assert not unexpected, logged[-4000:]
