@@ -13,6 +13,7 @@ the suite can check that no spooled upload is left behind.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from collections.abc import AsyncIterator
@@ -149,7 +150,8 @@ async def stream() -> StreamingResponse:
 
 @app.get("/stats")
 async def stats() -> dict[str, int]:
-    return dict(STREAMS)
+    """The stream counters, and the server's asyncio tasks (this request's included)."""
+    return {**STREAMS, "tasks": len(asyncio.all_tasks())}
 
 
 @app.get("/redirect")

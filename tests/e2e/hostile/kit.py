@@ -83,6 +83,15 @@ class Target:
     def temp_fds(self) -> list[str]:
         return [f for f in self.fds() if f.startswith(str(self.tmp))]
 
+    def tasks(self) -> int:
+        """The server's asyncio tasks, but the one answering this question."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request("GET", "/stats")
+            return int(json.loads(conn.getresponse().read())["tasks"]) - 1
+        finally:
+            conn.close()
+
     def alive(self) -> bool:
         return Path(f"/proc/{self.pid}").exists()
 
@@ -217,6 +226,7 @@ def watched(target: Target, label: str, *, rss_bound: int = 48 * MIB) -> Iterato
     """Run the attack in the ``with`` body under the probe and the ``/proc`` readings."""
     assert target.alive(), "the server died before the attack"
     fds_before = len(target.fds())
+    tasks_before = target.tasks()
     peak_reset = target.reset_peak()
     rss_before = target.status()["VmRSS"]
     watch = Watch(target, label, rss_bound)
@@ -233,6 +243,7 @@ def watched(target: Target, label: str, *, rss_bound: int = 48 * MIB) -> Iterato
     peak_delta = (status["VmHWM"] - rss_before) * KIB if peak_reset else rss_delta
     # Connections the attack opened are closed by the server asynchronously.
     fds_back = _poll(lambda: len(target.fds()) <= fds_before, 10)
+    tasks_back = _poll(lambda: target.tasks() <= tasks_before, 10)
     temp_clean = _poll(lambda: not target.temp_fds() and not any(target.tmp.iterdir()), 10)
     row = {
         "attack": label,
@@ -248,6 +259,7 @@ def watched(target: Target, label: str, *, rss_bound: int = 48 * MIB) -> Iterato
     }
     _record(row)
     assert not probe.failures, f"/ping failed during {label}: {probe.failures[:3]}"
+    assert tasks_back, f"{label}: tasks {tasks_before} -> {target.tasks()}"
     assert fds_back, f"{label}: descriptors {fds_before} -> {target.fds()}"
     assert temp_clean, f"{label}: temp files left: {target.temp_fds()}"
     assert peak_delta < watch.rss_bound, f"{label}: RSS peak grew by {peak_delta // MIB} MiB"

@@ -111,6 +111,18 @@ BODIES: dict[str, tuple[bytes, tuple[int, ...]]] = {
         _post("/typed", JSON, b'{"a":' * 100_000 + b"1" + b"}" * 100_000),
         (400, 413, 422),
     ),
+    "a 5,000-digit number (typed JSON field)": (
+        _post("/typed", JSON, b'{"name": ' + b"9" * 5000 + b"}"),
+        (422,),
+    ),
+    "a lone surrogate escape (typed JSON field)": (
+        _post("/typed", JSON, b'{"name": "\\ud800"}'),
+        (400, 422),
+    ),
+    "UTF-16 JSON with a BOM": (
+        _post("/typed", b"Content-Type: application/json; charset=utf-16", b"\xff\xfe{\x00}\x00"),
+        (400, 415, 422),
+    ),
     "JSON with 1,000,000 keys (over 1 MiB)": (
         _post("/typed", JSON, b"{" + b",".join(b'"k%d":1' % i for i in range(1_000_000)) + b"}"),
         (413,),
@@ -127,6 +139,37 @@ def test_a_hostile_body_is_refused(target: Target, name: str) -> None:
         w.answer = answer.summary()
     assert answer.seconds < 10
     assert_refused(answer, *statuses)
+
+
+TYPED_PATHS = [
+    "/items/" + "9" * 5000,
+    "/items/1?page=" + "9" * 5000,
+    "/items/1?page=1e999",
+    "/items/1?page=-0x10",
+    "/items/%00",
+    "/items/1?page=%ff%fe",
+]
+
+
+@settled
+def test_hostile_typed_parameters_are_422(target: Target) -> None:
+    """Integers of 5,000 digits (past Python's int-from-string limit), floats that
+    overflow, NUL and invalid UTF-8 in typed path and query parameters."""
+    with watched(target, f"{len(TYPED_PATHS)} hostile typed parameters") as w:
+        answers = [exchange(target.port, request("GET", path)) for path in TYPED_PATHS]
+        w.answer = ", ".join(sorted({a.summary() for a in answers}))
+    for answer in answers:
+        assert_problem(answer, 400, 404, 422)
+
+
+@settled
+def test_a_json_array_of_100_000_strings_is_served_in_bounded_time(target: Target) -> None:
+    body = b'{"name": "a", "tags": [' + b",".join([b'"x"'] * 100_000) + b"]}"
+    with watched(target, "JSON array of 100,000 strings (typed)") as w:
+        answer = exchange(target.port, _post("/typed", JSON, body), wait=20)
+        w.answer = answer.summary()
+    assert answer.status == 200, answer.raw[:300]
+    assert answer.seconds < 5
 
 
 @settled

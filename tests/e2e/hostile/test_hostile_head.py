@@ -96,6 +96,10 @@ CASES: dict[str, Case] = {
     "100,000 query pairs": Case(
         request("GET", "/items/1?" + "&".join(f"a{i}=1" for i in range(100_000))), (400, 414)
     ),
+    "12,000 query pairs (48 KB, within the servers' limits)": Case(
+        request("GET", "/items/1?" + "a=1&" * 12_000 + "page=x"),
+        (422,),
+    ),
     "150 headers": Case(
         request("GET", "/ping", *(b"X-H%d: v" % i for i in range(150))), (400, 431)
     ),
