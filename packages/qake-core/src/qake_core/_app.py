@@ -139,6 +139,12 @@ class App(Router):
     # -- configuration ----------------------------------------------------------------
 
     @property
+    def router(self) -> App:
+        """FastAPI's ``app.router``: the app is its own router (``app.router.routes``,
+        ``app.router.add_api_route(...)``, ``app.router.include_router(...)``)."""
+        return self
+
+    @property
     def debug(self) -> bool:
         """Show tracebacks in 500 answers (the error boundary reads it)."""
         return self._errors.debug

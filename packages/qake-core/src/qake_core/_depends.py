@@ -6,7 +6,9 @@ Its own parameters are resolved like a handler's. Within one request a dependenc
 is called once however many times it is declared (``use_cache=False`` opts out).
 ``scope="app"`` makes a singleton: created on first use and kept until the
 lifespan shuts down (generators are resumed then; the app's store of them is
-``_typed._app_scoped.AppScopedValues``).
+``_typed._app_scoped.AppScopedValues``). ``scope="function"`` (FastAPI's) ends a
+generator's value when the handler returns, before the response is sent; the default,
+``"request"``, once the response has been sent.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from typing import Any, Literal
 
 __all__ = ["DependencyScope", "Depends", "Security", "SecurityScopes"]
 
-#: How long a dependency's value lives: one request, or the app's lifespan.
-DependencyScope = Literal["request", "app"]
+#: How long a dependency's value lives: the handler's call, one request, or the app's
+#: lifespan.
+DependencyScope = Literal["function", "request", "app"]
 
 
 class Depends:
@@ -39,8 +42,8 @@ class Depends:
         scope: DependencyScope = "request",
         **meta: Any,
     ) -> None:
-        if scope not in ("request", "app"):
-            raise ValueError(f"Depends(scope={scope!r}): use 'request' or 'app'")
+        if scope not in ("function", "request", "app"):
+            raise ValueError(f"Depends(scope={scope!r}): use 'function', 'request' or 'app'")
         self.dependency = dependency
         self.use_cache = use_cache
         self.scope: DependencyScope = scope

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
@@ -50,9 +50,15 @@ class ResolutionState:
     the body's values, the errors so far, the per-request dependency cache, the
     overrides in force, and the sub-response and background tasks handed out."""
 
-    __slots__ = ("background", "body", "cache", "errors", "overrides", "response")
+    __slots__ = ("background", "body", "cache", "errors", "function_exits", "overrides", "response")
 
-    def __init__(self, overrides: Mapping[Any, Any] | None) -> None:
+    def __init__(
+        self, overrides: Mapping[Any, Any] | None, function_exits: list[Any] | None = None
+    ) -> None:
+        #: The clean-ups of ``Depends(scope="function")`` generators, run when the
+        #: handler returns (a route that has some passes a list; else they are the
+        #: request's, as on a WebSocket).
+        self.function_exits = function_exits
         self.errors: Problems | None = None
         self.cache: dict[Any, Any] = {}
         self.body: dict[str, Any] = {}
@@ -117,9 +123,11 @@ class RoutePlanner:
                 f"{getattr(spec.call, '__qualname__', spec.call)!r} takes request parameters; "
                 "an app-scoped dependency may only depend on other app-scoped dependencies"
             )
-        return DependencyNode(
+        node = DependencyNode(
             self, dep.spec, dep.depends.use_cache, dep.depends.scope == "app", scopes
         )
+        node.function_scoped = dep.depends.scope == "function"
+        return node
 
     def override(self, fake: Callable[..., Any], original: DependencyNode) -> DependencyNode:
         key = (fake, original.scopes)
@@ -200,6 +208,7 @@ class DependencyNode:
         "app_scoped",
         "cache_key",
         "call",
+        "function_scoped",
         "key",
         "kind",
         "plan",
@@ -231,6 +240,9 @@ class DependencyNode:
         self.plan = planner.plan(spec, scopes)
         self.use_cache = use_cache
         self.app_scoped = app_scoped
+        #: ``Depends(scope="function")``: a generator's clean-up runs when the handler
+        #: returns (``ResolutionState.function_exits``).
+        self.function_scoped = False
         self.kind = (
             "agen"
             if spec.is_async_gen
@@ -259,7 +271,8 @@ class DependencyNode:
             if self.use_cache:
                 ctx.cache[call] = _FAILED  # report its errors once
             return _FAILED
-        value = await self._call(kwargs, request.add_cleanup)
+        exits = ctx.function_exits if self.function_scoped else None
+        value = await self._call(kwargs, request.add_cleanup if exits is None else exits.append)
         if self.use_cache:
             ctx.cache[call] = value
         return value
@@ -389,6 +402,28 @@ async def unwind(request: HTTPConnection, exc: Exception) -> BaseException:
                 current = raised
         else:
             await cleanup(current)
+    return current
+
+
+def has_function_scope(nodes: Iterable[DependencyNode]) -> bool:
+    """Whether a ``Depends(scope="function")`` generator is among ``nodes`` or below."""
+    for node in nodes:
+        if node.function_scoped and node.kind in ("agen", "gen"):
+            return True
+        if has_function_scope(n for _, n in node.plan.deps):
+            return True
+    return False
+
+
+async def finish_function_scope(exits: list[Any], exc: Exception | None) -> BaseException | None:
+    """Run the clean-ups of ``Depends(scope="function")`` generators, newest first, with
+    ``exc`` (the handler's error) thrown in; the exception one raised instead replaces
+    it (returned), as :func:`unwind` does for the request's."""
+    current: BaseException | None = exc
+    while exits:
+        raised = await exits.pop().finish(current)
+        if raised is not None:
+            current = raised
     return current
 
 

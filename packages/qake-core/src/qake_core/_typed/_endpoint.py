@@ -31,6 +31,8 @@ from qake_core._typed._dependencies import (
     DependencyNode,
     ResolutionState,
     RoutePlanner,
+    finish_function_scope,
+    has_function_scope,
     unwind,
 )
 from qake_core._typed._extraction import (
@@ -279,13 +281,15 @@ def _general_endpoint(
     spec, handler, planner, serialize = build.spec, build.handler, build.planner, build.serialize
     func, is_async, run_sync = handler.call, handler.is_async, planner.run_sync
     body = spec.body
+    # Depends(scope="function") generators end when the handler returns (FastAPI's).
+    function_scope = has_function_scope((*top, *(node for _, node in plan.deps)))
     read_form = None if body is None or not is_form_body(body) else form_reader(body, build.fastapi)
     parse_json = None if body is None or read_form is not None else json_parser(body, build.fastapi)
 
     async def endpoint(request: Request) -> Response:
         # NOTE: read through the app on each request (one attribute load, on routes with
         # dependencies only): ``app.dependency_overrides = {}`` replaces the dict.
-        ctx = ResolutionState(app.dependency_overrides or None)
+        ctx = ResolutionState(app.dependency_overrides or None, [] if function_scope else None)
         try:
             if parse_json is not None:
                 ctx.body, errors = parse_json(await request.body(), request)
@@ -301,7 +305,9 @@ def _general_endpoint(
             if ctx.errors:
                 raise RequestValidationError(unique_errors(ctx.errors), body=body_value(request))
             assert kwargs is not None
-            if is_async:
+            if ctx.function_exits is not None:
+                result = await _call_in_function_scope(func, is_async, run_sync, kwargs, ctx)
+            elif is_async:
                 result = await func(**kwargs)
             else:
                 result = await run_sync(func, kwargs)
@@ -319,6 +325,30 @@ def _general_endpoint(
         return response
 
     return endpoint
+
+
+async def _call_in_function_scope(
+    func: Callable[..., Any],
+    is_async: bool,
+    run_sync: Callable[..., Any],
+    kwargs: dict[str, Any],
+    ctx: ResolutionState,
+) -> Any:
+    """Call the handler, then end its ``Depends(scope="function")`` generators (newest
+    first, the handler's error thrown in; one they raise instead replaces it)."""
+    exits = ctx.function_exits
+    assert exits is not None
+    try:
+        result = await func(**kwargs) if is_async else await run_sync(func, kwargs)
+    except Exception as exc:
+        replaced = await finish_function_scope(exits, exc)
+        if replaced is not exc and replaced is not None:
+            raise replaced  # noqa: B904 - the dependency's choice, chained as it raised it
+        raise
+    raised = await finish_function_scope(exits, None)
+    if raised is not None:
+        raise raised
+    return result
 
 
 def _merge_injected(response: Response, ctx: ResolutionState) -> None:

@@ -398,6 +398,8 @@ class _Flattener:
             if slot is not None:
                 return slot
         if node.kind in ("agen", "gen"):
+            if node.function_scoped:  # its clean-up runs when the handler returns
+                raise _NotFlat
             self.needs_request = True  # its clean-up is registered on the request
         out = self.call(node.plan, node.call, node.kind)
         if node.use_cache:
