@@ -100,6 +100,18 @@ for sib in qake-security qake-ws qake-docs; do
   run_tests "$P" "tests/${sib#qake-}"
 done
 
+echo "--- qakeapi (meta) as an app installs it: what serving needs, no test tooling"
+V="$WORK/venv-qakeapi-serving"
+uv venv -q --python "$PY" "$V"
+uv pip install -q --python "$V/bin/python" "$(wheel qakeapi)" "$(wheel qake_core)" \
+  "$(wheel qake_routing)" "$(wheel qake_testing)" "$(wheel qake_security)" "$(wheel qake_ws)" \
+  "$(wheel qake_docs)"
+if "$V/bin/python" -c 'import pytest' 2>/dev/null; then
+  echo "installing qakeapi pulls pytest into production"; exit 1
+fi
+"$V/bin/qake" --help >/dev/null  # the CLI is on the environment's PATH
+"$V/bin/python" -c 'import qakeapi, qakeapi.testing; print("qakeapi serves without pytest")'
+
 echo "--- qakeapi (meta)"
 P=$(install_alone qakeapi "[templates]" "$(wheel qake_core)" "$(wheel qake_routing)" "$(wheel qake_testing)" \
   "$(wheel qake_security)" "$(wheel qake_ws)" "$(wheel qake_docs)" "${TEST_TOOLS[@]}" \
