@@ -91,7 +91,7 @@ BODY = st.one_of(
 )
 
 
-@examples(300)
+@examples(180)
 @given(body=BODY, data=st.data())
 def test_body_stream_and_json_do_not_depend_on_the_chunking(
     body: bytes, data: st.DataObject
@@ -110,7 +110,7 @@ def test_body_stream_and_json_do_not_depend_on_the_chunking(
     assert outcome(request(messages, []).json()) == expected
 
 
-@examples(300)
+@examples(180)
 @given(body=st.binary(max_size=120), limit=st.integers(0, 130), data=st.data())
 def test_the_body_limit_holds_whatever_the_chunking(
     body: bytes, limit: int, data: st.DataObject
@@ -146,7 +146,7 @@ async def read_form(r: Request) -> list[tuple[str, Any]]:
         await form.close()
 
 
-@examples(300)
+@examples(180)
 @given(pairs=st.lists(st.tuples(TEXT, TEXT), max_size=6), data=st.data())
 def test_urlencoded_form_round_trips_whatever_the_chunking(
     pairs: list[tuple[str, str]], data: st.DataObject
@@ -156,7 +156,7 @@ def test_urlencoded_form_round_trips_whatever_the_chunking(
     assert outcome(read_form(request(messages, URLENCODED))) == pairs
 
 
-@examples(400)
+@examples(240)
 @given(
     body=st.one_of(st.binary(max_size=80), st.text(max_size=40).map(str.encode)),
     max_fields=st.integers(1, 5),
@@ -219,7 +219,7 @@ def no_boundary_inside(boundary: str, parts: list[tuple[str, str, bytes]]) -> bo
     return all(delimiter not in b"\r\n" + value for _, _, value in parts)
 
 
-@examples(200)
+@examples(120)
 @given(boundary=BOUNDARY, parts=st.lists(PART, max_size=4), data=st.data())
 def test_multipart_round_trips_whatever_the_chunking(
     boundary: str, parts: list[tuple[str, str, bytes]], data: st.DataObject
@@ -252,7 +252,7 @@ def damaged(draw: st.DrawFn) -> tuple[str, bytes]:
     return boundary, body
 
 
-@examples(400)
+@examples(240)
 @given(case=damaged(), max_files=st.integers(0, 3), data=st.data())
 def test_any_multipart_body_is_a_form_or_a_4xx(
     case: tuple[str, bytes], max_files: int, data: st.DataObject

@@ -34,23 +34,22 @@ def examples(n: int) -> settings:
 # Characters that make cookie parsing interesting: separators, quotes, escapes (octal
 # digits), whitespace of every kind, controls, the parser's private-use stand-ins, and
 # Latin-1 / non-Latin-1 letters.
-TRICKY = st.sampled_from(
-    [
-        *'\\\\"";;==  ,01237a',
-        "\t",
-        "\n",
-        "\r",
-        "\x00",
-        "\x01",
-        "\x7f",
-        "\x85",
-        "\xa0",
-        "\ue000",
-        "\ue001",
-        "é",
-        "€",
-    ]
-)
+TRICKY_CHARS = [
+    *'\\\\"";;==  ,01237a',
+    "\t",
+    "\n",
+    "\r",
+    "\x00",
+    "\x01",
+    "\x7f",
+    "\x85",
+    "\xa0",
+    "\ue000",
+    "\ue001",
+    "é",
+    "€",
+]
+TRICKY = st.sampled_from(TRICKY_CHARS)
 HEADER = st.one_of(st.text(), st.text(TRICKY, max_size=40))
 CONTROL = {*map(chr, range(0x09)), *map(chr, range(0x0A, 0x20)), "\x7f"}
 
@@ -71,13 +70,13 @@ def reference(header: str) -> dict[str, str]:
     return cookies
 
 
-@examples(600)
+@examples(360)
 @given(header=HEADER)
 def test_parse_never_raises_and_reads_as_the_reference(header: str) -> None:
     assert parse_cookie_header(header) == reference(header)
 
 
-@examples(400)
+@examples(240)
 @given(inner=st.text(TRICKY, max_size=40))
 def test_quoted_values_unquote_as_the_standard_library(inner: str) -> None:
     inner = inner.replace(";", "")
@@ -95,10 +94,13 @@ def test_quoted_values_unquote_as_the_standard_library(inner: str) -> None:
 TOKEN = st.text(st.sampled_from("!#$%&'*+-.^_`|~0123456789AZaz"), min_size=1, max_size=12)
 # Anything a value may be before the formatter quotes it, Latin-1 (what the response
 # line is encoded in) with controls: the formatter must quote it or refuse it.
-LATIN1 = st.text(st.characters(max_codepoint=0xFF), max_size=30)
+LATIN1 = st.one_of(
+    st.text(st.characters(max_codepoint=0xFF), max_size=30),
+    st.text(st.sampled_from([c for c in TRICKY_CHARS if c <= "\xff"]), max_size=10),
+)
 
 
-@examples(500)
+@examples(300)
 @given(
     cookies=st.lists(st.tuples(TOKEN, LATIN1), min_size=1, max_size=6),
     data=st.data(),
@@ -126,7 +128,7 @@ def test_set_cookie_then_parse_round_trips(
     assert parse_cookie_header(separator.join(pairs)) == sent
 
 
-@examples(300)
+@examples(180)
 @given(
     key=st.one_of(st.text(max_size=12), st.text(TRICKY | st.sampled_from("aZ_"), max_size=4)),
     value=st.one_of(st.text(max_size=20), st.text(TRICKY, max_size=20)),
@@ -178,7 +180,7 @@ def _scope(headers: list[tuple[bytes, bytes]]) -> dict[str, object]:
     return {"type": "http", "method": "GET", "path": "/", "headers": headers}
 
 
-@examples(300)
+@examples(180)
 @given(fields=st.lists(st.binary(max_size=60), min_size=1, max_size=4))
 def test_request_cookies_read_every_cookie_field_as_one(fields: list[bytes]) -> None:
     request = Request(_scope([(b"cookie", f) for f in fields] + [(b"host", b"x")]))

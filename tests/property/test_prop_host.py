@@ -59,7 +59,7 @@ AUTHORITY = st.tuples(HOST, PORT).map("".join)
 BREAKERS = [*'/?#@\\ \t\r\n[]"<>^`{|}', "\x00", "\x7f", "é", "%", "%g0", "%0"]
 
 
-@examples(500)
+@examples(300)
 @given(value=st.one_of(st.binary(max_size=60), st.text(NAME_CHARS + ":[]%v./?@", max_size=40)))
 def test_valid_host_answers_a_bool_for_any_bytes(value: bytes | str) -> None:
     raw = value.encode("latin-1") if isinstance(value, str) else value
@@ -72,13 +72,13 @@ def test_valid_host_answers_a_bool_for_any_bytes(value: bytes | str) -> None:
         assert text.isprintable()
 
 
-@examples(300)
+@examples(180)
 @given(authority=AUTHORITY)
 def test_every_authority_of_the_grammar_is_valid(authority: str) -> None:
     assert valid_host(authority.encode("ascii")), authority
 
 
-@examples(300)
+@examples(180)
 @given(authority=AUTHORITY, breaker=st.sampled_from(BREAKERS), data=st.data())
 def test_an_authority_with_a_breaking_character_is_invalid(
     authority: str, breaker: str, data: st.DataObject
@@ -91,21 +91,21 @@ def test_an_authority_with_a_breaking_character_is_invalid(
     assert not valid_host(broken.encode("utf-8")), broken
 
 
-@examples(300)
+@examples(180)
 @given(name=REG_NAME, pair=st.text(st.sampled_from("0aFgG:%"), min_size=2, max_size=2))
 def test_a_percent_escape_is_valid_exactly_with_two_hex_digits(name: str, pair: str) -> None:
     expected = all(c in HEX for c in pair)
     assert valid_host(f"{name}%{pair}".encode()) == expected
 
 
-@examples(300)
+@examples(180)
 @given(host=HOST, port=st.integers(65536, 99999))
 def test_a_port_past_65535_is_invalid(host: str, port: int) -> None:
     assert not valid_host(f"{host}:{port}".encode())
     assert not valid_host(f"{host}:{port}0".encode())  # six digits
 
 
-@examples(200)
+@examples(120)
 @given(text=st.text(st.sampled_from("0123456789abcdefABCDEF:."), min_size=1, max_size=45))
 def test_an_ipv6_literal_is_valid_exactly_when_ipaddress_reads_it(text: str) -> None:
     try:
@@ -122,7 +122,7 @@ HEADER = st.tuples(
 )
 
 
-@examples(250)
+@examples(150)
 @given(
     headers=st.lists(HEADER, max_size=8),
     max_count=st.integers(0, 10),
@@ -150,7 +150,7 @@ PATH = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size
 )
 
 
-@examples(300)
+@examples(180)
 @given(host=st.one_of(st.binary(max_size=30), AUTHORITY.map(str.encode)), path=PATH, data=st.data())
 def test_no_host_moves_the_urls_path_or_query(host: bytes, path: str, data: st.DataObject) -> None:
     query = data.draw(st.sampled_from([b"", b"a=1", b"x=%2F&y", b"q=#frag"]))
@@ -184,7 +184,7 @@ def allowed_model(host: str) -> bool:
     return name in ("example.com", "[::1]") or name.endswith(".example.org")
 
 
-@examples(300)
+@examples(180)
 @given(
     host=st.one_of(
         st.text(max_size=30),
@@ -224,7 +224,7 @@ def call(scope: dict[str, Any]) -> tuple[int, dict[bytes, bytes], bytes]:
     return start["status"], dict(start["headers"]), body
 
 
-@examples(200)
+@examples(120)
 @given(
     host=st.one_of(st.binary(max_size=40), AUTHORITY.map(str.encode)),
     before=st.booleans(),

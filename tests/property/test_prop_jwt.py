@@ -116,7 +116,7 @@ def header_of(token: str) -> Any:
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
 
-@examples(300)
+@examples(180)
 @given(token=tokens())
 def test_a_token_of_any_header_verifies_or_is_invalid(token: str) -> None:
     try:
@@ -131,7 +131,7 @@ def test_a_token_of_any_header_verifies_or_is_invalid(token: str) -> None:
     assert verified.user.identity
 
 
-@examples(250)
+@examples(150)
 @given(
     text=st.one_of(
         st.text(max_size=80),
@@ -160,7 +160,7 @@ AUTHORIZATION = st.one_of(
 )
 
 
-@examples(200)
+@examples(120)
 @given(
     authorization=st.one_of(st.none(), AUTHORIZATION),
     cookie=st.one_of(
@@ -196,7 +196,7 @@ CLAIM_NAME = st.text(st.characters(codec="utf-8"), min_size=1, max_size=6).filte
 )
 
 
-@examples(100)
+@examples(60)
 @given(
     subject=st.text(st.characters(codec="utf-8"), min_size=1, max_size=12),
     roles=st.lists(st.text(st.characters(codec="utf-8"), max_size=6), max_size=3),

@@ -58,7 +58,7 @@ def format_media_type(media: str, params: dict[str, str]) -> str:
     return media + "".join(f"; {k}={format_value(v)}" for k, v in params.items())
 
 
-@examples(800)
+@examples(480)
 @given(value=st.one_of(st.text(max_size=60), NEAR))
 def test_parse_media_type_returns_or_raises_its_own_error(value: str) -> None:
     try:
@@ -79,7 +79,7 @@ def test_parse_media_type_returns_or_raises_its_own_error(value: str) -> None:
     assert parse_media_type(format_media_type(media, params)) == (media, params)
 
 
-@examples(500)
+@examples(300)
 @given(
     kind=TOKEN,
     sub=TOKEN,
@@ -103,7 +103,7 @@ def test_format_then_parse_round_trips(
     assert parsed == {name.lower(): value for name, value in params}
 
 
-@examples(150)
+@examples(90)
 @given(
     names=st.lists(TOKEN, min_size=2, max_size=6),
     data=st.data(),
@@ -131,7 +131,7 @@ def test_more_than_the_cap_of_parameters_is_refused(extra: int) -> None:
 BCHARS = "0123456789ABCZabcz'()+_,-./:=? "
 
 
-@examples(400)
+@examples(240)
 @given(
     boundary=st.one_of(
         st.none(), st.text(max_size=80), st.text(st.sampled_from(BCHARS), max_size=75)
@@ -182,7 +182,7 @@ def request_with(accept: bytes | None) -> Request:
     return Request({"type": "http", "method": "GET", "path": "/", "headers": headers})
 
 
-@examples(600)
+@examples(360)
 @given(header=st.one_of(st.text(max_size=80), NEAR, accept_header()))
 def test_accept_weights_are_between_0_and_1(header: str) -> None:
     for kind, sub, q, specificity in _parse_accept(header):
@@ -192,7 +192,7 @@ def test_accept_weights_are_between_0_and_1(header: str) -> None:
         assert specificity == (0 if kind == "*" else 1 if sub == "*" else 2)
 
 
-@examples(600)
+@examples(360)
 @given(
     header=st.one_of(st.none(), accept_header(), st.binary(max_size=80)),
     offers=st.lists(st.sampled_from(OFFER_TYPES), max_size=4),
@@ -216,7 +216,7 @@ def test_negotiate_picks_the_best_acceptable_offer(
     assert chosen == offers[weights.index(best)]
 
 
-@examples(300)
+@examples(180)
 @given(offers=st.lists(st.sampled_from(OFFER_TYPES), min_size=1, max_size=4), data=st.data())
 def test_an_exact_type_outranks_wildcards_whatever_their_order(
     offers: list[str], data: st.DataObject

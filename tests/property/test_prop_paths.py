@@ -60,7 +60,7 @@ SEGMENT_BYTES = st.one_of(
 RAW_PATH = st.lists(SEGMENT_BYTES, max_size=5).map(lambda s: b"/" + b"/".join(s))
 
 
-@examples(600)
+@examples(360)
 @given(raw=st.one_of(RAW_PATH, st.binary(max_size=30)), method=st.sampled_from(["GET", "POST"]))
 def test_match_returns_or_raises_not_found_or_method_not_allowed(raw: bytes, method: str) -> None:
     path = raw.decode("latin-1")
@@ -79,7 +79,7 @@ SEGMENT = st.one_of(
 )
 
 
-@examples(500)
+@examples(300)
 @given(segments=st.lists(SEGMENT, min_size=1, max_size=5))
 def test_three_spellings_of_a_path_match_alike(segments: list[str]) -> None:
     encoded = "/" + "/".join(quote(s, safe="") for s in segments)
@@ -157,7 +157,7 @@ APP_ROUTER.add("/s/{name}", "str", methods=["GET"])
 APP_ROUTER.add("/p/{rest:path}", "path", methods=["GET"])
 
 
-@examples(300)
+@examples(180)
 @given(raw=st.one_of(RAW_PATH, st.binary(max_size=30)), method=st.sampled_from(["GET", "PUT"]))
 def test_any_path_through_the_app_answers_200_404_or_405(raw: bytes, method: str) -> None:
     status, headers, body = call(raw, method)

@@ -46,7 +46,7 @@ QUERY_BYTES = st.one_of(
 TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
 
 
-@examples(600)
+@examples(360)
 @given(query=QUERY_BYTES)
 def test_split_query_reads_as_parse_qsl(query: bytes) -> None:
     expected = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
@@ -54,7 +54,7 @@ def test_split_query_reads_as_parse_qsl(query: bytes) -> None:
     assert query_values(query) == dict(expected)
 
 
-@examples(400)
+@examples(240)
 @given(pairs=st.lists(st.tuples(TEXT, TEXT), max_size=6))
 def test_urlencode_then_split_round_trips(pairs: list[tuple[str, str]]) -> None:
     encoded = urlencode(pairs).encode("ascii")
@@ -73,7 +73,7 @@ NAME = st.sampled_from([b"host", b"accept", b"x-a", b"X-A", b"Content-Type", b"c
 RAW = st.lists(st.tuples(NAME, st.binary(max_size=20)), max_size=8)
 
 
-@examples(400)
+@examples(240)
 @given(raw=RAW, probe=st.sampled_from(["x-a", "X-A", "x-A", "host", "HOST", "accept", "nope"]))
 def test_headers_are_case_insensitive_and_join_repeats(
     raw: list[tuple[bytes, bytes]], probe: str
@@ -98,7 +98,7 @@ OPERATION = st.tuples(
 )
 
 
-@examples(300)
+@examples(180)
 @given(operations=st.lists(OPERATION, max_size=10))
 def test_mutable_headers_follow_a_list_model(operations: list[tuple[str, str, str]]) -> None:
     headers = MutableHeaders()

@@ -78,7 +78,7 @@ def check_ranges(ranges: list[tuple[int, int]], size: int) -> None:
         assert start > end + 1, ranges  # merged: neither overlapping nor adjacent
 
 
-@examples(800)
+@examples(480)
 @given(header=st.one_of(st.text(max_size=40), NEAR, NEAR.map("bytes=".__add__)), size=SIZE)
 def test_parse_range_returns_ranges_none_or_its_own_error(header: str, size: int) -> None:
     try:
@@ -89,7 +89,7 @@ def test_parse_range_returns_ranges_none_or_its_own_error(header: str, size: int
         check_ranges(ranges, size)
 
 
-@examples(800)
+@examples(300)
 @given(
     specs=st.lists(SPEC, min_size=1, max_size=MAX_RANGES + 2),
     spaces=st.lists(st.sampled_from(["", " ", "\t"]), min_size=MAX_RANGES + 2),
@@ -170,7 +170,7 @@ def read_byteranges(body: bytes, boundary: str, size: int) -> list[tuple[int, in
     return parts
 
 
-@examples(250)
+@examples(150)
 @given(
     specs=st.lists(SPEC, min_size=1, max_size=5),
     spaces=st.lists(st.sampled_from(["", " "]), min_size=5),
