@@ -7,9 +7,9 @@ request next to it is served.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
+import time
 from typing import Any
 
 import httpx
@@ -99,11 +99,15 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _forge(header: dict[str, Any], claims: dict[str, Any], key: bytes | None) -> str:
+#: hostile_app.SECRET: the tests sign well-formed tokens that break one rule each.
+SECRET = b"hostile-suite-hmac-secret-0123456789abcdef"
+
+
+def _forge(
+    header: dict[str, Any], claims: dict[str, Any], key: bytes | None, digest: str = "sha256"
+) -> str:
     signing_input = _b64(json.dumps(header).encode()) + "." + _b64(json.dumps(claims).encode())
-    signature = (
-        b"" if key is None else hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
-    )
+    signature = b"" if key is None else hmac.new(key, signing_input.encode(), digest).digest()
     return signing_input + "." + _b64(signature)
 
 
@@ -122,6 +126,8 @@ def _jwt_attacks(tokens: dict[str, str]) -> dict[str, tuple[str, str]]:
     claims = _claims(hs)
     head, payload, signature = hs.split(".")
     admin = {**claims, "sub": "admin", "roles": ["admin"]}
+    now = int(time.time())
+    without_exp = {k: v for k, v in claims.items() if k != "exp"}
     return {
         "alg none": ("/jwt/hs", "Bearer " + _forge({"alg": "none", "typ": "JWT"}, claims, None)),
         "alg None, signature kept": (
@@ -152,6 +158,34 @@ def _jwt_attacks(tokens: dict[str, str]) -> dict[str, tuple[str, str]]:
         "5,000 segments": ("/jwt/hs", "Bearer " + ".".join(["a"] * 5_000)),
         "15 KB of base64": ("/jwt/hs", "Bearer " + "A" * 15_000 + "." + payload + "." + signature),
         "header is a JSON list": ("/jwt/hs", "Bearer " + _b64(b"[1]") + "." + payload + ".x"),
+        "a correct signature, crit header": (
+            "/jwt/hs",
+            "Bearer " + _forge({"alg": "HS256", "crit": ["exp"]}, claims, SECRET),
+        ),
+        "a correct signature, HS512": (
+            "/jwt/hs",
+            "Bearer " + _forge({"alg": "HS512"}, claims, SECRET, "sha512"),
+        ),
+        "a correct signature, not before in an hour": (
+            "/jwt/hs",
+            "Bearer " + _forge({"alg": "HS256"}, {**claims, "nbf": now + 3600}, SECRET),
+        ),
+        "a correct signature, issued in an hour": (
+            "/jwt/hs",
+            "Bearer " + _forge({"alg": "HS256"}, {**claims, "iat": now + 3600}, SECRET),
+        ),
+        "a correct signature, no exp": (
+            "/jwt/hs",
+            "Bearer " + _forge({"alg": "HS256"}, without_exp, SECRET),
+        ),
+        "a correct signature, exp beyond a float": (
+            "/jwt/hs",
+            "Bearer " + _forge({"alg": "HS256"}, {**claims, "exp": 10**400}, SECRET),
+        ),
+        "a correct signature, roles an object": (
+            "/jwt/hs",
+            "Bearer " + _forge({"alg": "HS256"}, {**claims, "roles": {"a": 1}}, SECRET),
+        ),
         "Basic instead of Bearer": ("/jwt/hs", "Basic " + _b64(b"alice:secret")),
         "no token": ("/jwt/hs", ""),
     }
@@ -159,14 +193,18 @@ def _jwt_attacks(tokens: dict[str, str]) -> dict[str, tuple[str, str]]:
 
 @settled
 def test_jwt_attacks_are_401(target: Target, tokens: dict[str, str]) -> None:
+    claims = _claims(tokens["hs"])
+    own = _forge({"alg": "HS256", "typ": "JWT"}, claims, SECRET)  # the forger's own check
+    assert httpx.get(target.base + "/jwt/hs", headers={"authorization": "Bearer " + own}).json()
     for route, token in (("/jwt/hs", tokens["hs"]), ("/jwt/rs", tokens["rs"])):
         ok = httpx.get(target.base + route, headers={"authorization": "Bearer " + token})
         assert ok.json() == {"user": "alice"}, ok.text
     attacks = _jwt_attacks(tokens)
     with watched(target, f"{len(attacks)} JWT attacks") as w:
         answers = {}
+        attacks["non-ASCII bytes"] = ("/jwt/hs", "Bearer \xff\xfe\x80")
         for name, (route, value) in attacks.items():
-            headers = (b"Authorization: " + value.encode(),) if value else ()
+            headers = (b"Authorization: " + value.encode("latin-1"),) if value else ()
             answers[name] = exchange(target.port, request("GET", route, *headers))
         w.answer = ", ".join(sorted({a.summary() for a in answers.values()}))
     for name, answer in answers.items():
