@@ -249,8 +249,15 @@ class BasicLogin:
 
 def basic_authorization(username: str, password: str) -> str:
     """The ``Authorization`` value for ``username`` and ``password`` (UTF-8, RFC 7617);
-    a user-id with a colon cannot be sent (RFC 7617 section 2)."""
+    a user-id with a colon, or credentials with a control character, cannot be sent
+    (RFC 7617 section 2): ``ValueError``."""
     if ":" in username:
         raise ValueError("HTTP Basic: a user-id cannot contain ':' (RFC 7617 section 2)")
+    if _CONTROL.search(username) or _CONTROL.search(password):
+        # NOTE: decode_basic refuses them: such credentials could never log in.
+        raise ValueError(
+            "HTTP Basic: a user-id or password cannot contain control characters "
+            "(RFC 7617 section 2)"
+        )
     token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
     return f"Basic {token}"
