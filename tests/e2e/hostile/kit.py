@@ -227,8 +227,16 @@ def _record(row: dict[str, object]) -> None:
 
 
 @contextmanager
-def watched(target: Target, label: str, *, rss_bound: int = 48 * MIB) -> Iterator[Watch]:
-    """Run the attack in the ``with`` body under the probe and the ``/proc`` readings."""
+def watched(
+    target: Target,
+    label: str,
+    *,
+    rss_bound: int = 48 * MIB,
+    max_seconds: float = 20,
+    probe_p99: float = PROBE_P99,
+) -> Iterator[Watch]:
+    """Run the attack in the ``with`` body under the probe and the ``/proc`` readings; it
+    must be over within ``max_seconds``, ``/ping``'s p99 under ``probe_p99`` seconds."""
     assert target.alive(), "the server died before the attack"
     fds_before = len(target.fds())
     tasks_before = target.tasks()
@@ -264,6 +272,7 @@ def watched(target: Target, label: str, *, rss_bound: int = 48 * MIB) -> Iterato
     }
     _record(row)
     assert not probe.failures, f"/ping failed during {label}: {probe.failures[:3]}"
+    assert watch.seconds < max_seconds, f"{label} took {watch.seconds:.1f} s"
     assert tasks_back, f"{label}: tasks {tasks_before} -> {target.tasks()}"
     assert fds_back, f"{label}: descriptors {fds_before} -> {target.fds()}"
     assert temp_clean, f"{label}: temp files left: {target.temp_fds()}"
@@ -275,7 +284,7 @@ def watched(target: Target, label: str, *, rss_bound: int = 48 * MIB) -> Iterato
         assert conn.getresponse().status == 200, "the server does not answer after the attack"
     finally:
         conn.close()
-    if probe.p99() >= PROBE_P99:  # last: every other check has passed
+    if probe.p99() >= probe_p99:  # last: every other check has passed
         raise SlowProbe(f"/ping p99 {probe.p99():.3f} s during {label}")
 
 

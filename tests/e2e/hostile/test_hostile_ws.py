@@ -17,7 +17,7 @@ import time
 import zlib
 
 import pytest
-from hostile.kit import KIB, MIB, SlowProbe, Target, connect, settled, watched
+from hostile.kit import KIB, MIB, PROBE_P99, Target, connect, settled, watched
 
 pytestmark = [pytest.mark.e2e, pytest.mark.hostile]
 
@@ -199,21 +199,14 @@ def test_a_deflate_bomb_closes_1009_in_bounded_memory(target: Target) -> None:
     assert code in (1009, None), code
 
 
-SANSIO_PINGS = (
-    "uvicorn's websockets-sansio protocol (what --ws auto picks) answers a ping flood "
-    "without yielding to the event loop: 20,000 pings stall every other request for "
-    "0.4-1.3 s (the deprecated --ws websockets protocol: 80 ms); not package code"
-)
-
-
-def _ping_flood(target: Target, count: int) -> None:
+def _ping_flood(target: Target, count: int, probe_p99: float = PROBE_P99) -> None:
     """``count`` pings of 125 bytes as fast as the socket takes them, the client reading
     its pongs on the side: the connection still echoes afterwards or has been closed
     (1008); memory stays bounded and ``/ping`` answers meanwhile."""
     pongs = [0]
     ended = threading.Event()
     echoed: list[bytes] = []
-    with watched(target, f"WS ping flood ({count:,} pings)") as w:
+    with watched(target, f"WS ping flood ({count:,} pings)", probe_p99=probe_p99) as w:
         peer = Peer(target.port)
         peer.sock.settimeout(15)
 
@@ -250,6 +243,11 @@ def test_a_ping_flood_is_answered_and_the_server_stays_responsive(target: Target
     _ping_flood(target, 2_000)
 
 
-@pytest.mark.xfail(raises=SlowProbe, strict=True, reason=SANSIO_PINGS)
-def test_a_large_ping_flood_keeps_the_server_responsive(target: Target) -> None:
-    _ping_flood(target, 20_000)
+@settled
+def test_a_large_ping_flood_stalls_the_server_for_under_2_s(target: Target) -> None:
+    """20,000 pings: uvicorn's websockets-sansio protocol (what ``--ws auto`` picks)
+    answers them without yielding to the event loop, so ``/ping`` stalls meanwhile
+    (measured 0.15-1.3 s depending on the machine's load; the deprecated ``--ws
+    websockets`` protocol: 80 ms). Not package code: the bound here is 2 s, the figure
+    is in the report."""
+    _ping_flood(target, 20_000, probe_p99=2.0)
