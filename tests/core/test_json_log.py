@@ -230,3 +230,17 @@ def test_an_error_is_logged_with_its_traceback_and_answered_without_it(
         "/boom",
         "rid-boom",
     )
+
+
+def test_a_hostile_path_cannot_forge_a_log_line(lines: Lines) -> None:
+    forged = '/x%0d%0a{"level":"CRITICAL","message":"forged"}%00'
+    with TestClient(logged_app(AccessLogMiddleware)) as client:
+        assert client.get(forged).status_code == 404
+    assert len(lines.lines) == 1
+    (line,) = lines.lines
+    assert "\n" not in line
+    assert "\r" not in line
+    (entry,) = lines.entries("qake.access")
+    assert entry["level"] == "INFO"
+    assert entry["http_path"] == '/x\r\n{"level":"CRITICAL","message":"forged"}\x00'
+    assert entry["http_route"] is None
