@@ -230,7 +230,7 @@ def _write_now(backend: _StoreBackend, session_id: str, data: Mapping[str, Any])
             client=Redis(connection_pool=own), prefix=getattr(store, "prefix", "qake:")
         )
         try:
-            await _StoreBackend(copy, backend.max_age).write(session_id, data)
+            await _StoreBackend(copy, backend.max_age, backend.empty.signer).write(session_id, data)
         finally:
             await copy.aclose()
             await own.disconnect()

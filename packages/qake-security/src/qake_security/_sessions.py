@@ -214,17 +214,31 @@ class _CookieBackend:
 
 
 class _StoreBackend:
-    """The session in a ``Store``; the cookie holds its random id."""
+    """The session in a ``Store``; the cookie holds its random id.
 
-    __slots__ = ("max_age", "store")
+    A session that holds no data but whose id is in use (``CSRFMiddleware`` binds its
+    tokens to it) is not written to the store: its cookie carries the id signed and
+    stamped (``_CookieBackend``'s format, no data), so that anonymous traffic — a probe,
+    a crawler, any client that keeps no cookies — cannot grow the shared store: one key
+    per request, kept ``max_age`` (14 days), was the cost before. The signature stands
+    for the store's "this id was issued here": an unknown id is still never adopted.
+    """
 
-    def __init__(self, store: Store, max_age: int) -> None:
+    __slots__ = ("empty", "max_age", "store")
+
+    def __init__(self, store: Store, max_age: int, signer: Signer) -> None:
         self.store = store
         self.max_age = max_age
+        #: The signed cookie of a session with an id and no data.
+        self.empty = _CookieBackend(signer, max_age)
 
     async def load(self, raw: str) -> Session:
         if len(raw) != _ID_LENGTH or not _ID_CHARS.issuperset(raw):
-            return Session()
+            signed = await self.empty.load(raw)
+            session_id = signed.current_id
+            if session_id is None or len(signed) or len(session_id) != _ID_LENGTH:
+                return Session()
+            return Session({}, session_id)
         stored = await self.store.get(_store_key(raw))
         if stored is None:
             # NOTE: an unknown id is never adopted: a new session gets a new id.
@@ -240,7 +254,11 @@ class _StoreBackend:
     async def save(self, session: Session) -> str:
         await self.discard(session)
         session_id = session.id
-        await self.write(session_id, session.as_dict())
+        data = session.as_dict()
+        if not data:  # an id in use, nothing to keep: signed in the cookie, not stored
+            await self.store.delete(_store_key(session_id))
+            return self.empty.encode({}, session_id)
+        await self.write(session_id, data)
         return session_id
 
     async def write(self, session_id: str, data: Mapping[str, Any]) -> None:
@@ -293,8 +311,7 @@ class SessionConfig:
         if store is None:
             backend = _CookieBackend(Signer(owner, keys, "session"), max_age)
         elif isinstance(store, Store):
-            Signer(owner, keys, "session")  # the keys are checked all the same
-            backend = _StoreBackend(store, max_age)
+            backend = _StoreBackend(store, max_age, Signer(owner, keys, "session"))
         else:
             raise TypeError(f"{owner}: store must be a qake_core.Store (MemoryStore, RedisStore)")
         config = cls(
