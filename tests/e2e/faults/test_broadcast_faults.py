@@ -79,6 +79,11 @@ def test_the_broadcast_reconnects_after_redis_was_lost(
     print(f"publish during the outage: {during}; recovered {recovered:.2f} s after Redis")
     assert during == [503, 503, 503]
     assert recovered < 20
-    assert output.count("connection lost") == 1
-    assert output.count("reconnected, subscriptions restored") == 1
+    # The outage is logged, and the last word is the recovery. (About one run in ten the
+    # first resubscription right after the restart is lost at once and redone: a second
+    # lost/reconnected pair.)
+    lost = output.count("connection lost")
+    assert 1 <= lost <= 2, output
+    assert output.count("reconnected, subscriptions restored") == lost
+    assert output.rindex("reconnected, subscriptions restored") > output.rindex("connection lost")
     assert " 500 " not in output
