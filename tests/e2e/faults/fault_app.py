@@ -50,10 +50,13 @@ from qakeapi import QakeAPI
 
 SECRET = "a fault-injection secret of more than 32 bytes"
 
-# The access log's records reach the server's output (INFO), so its layer runs.
-_access = logging.getLogger("qake.access")
-_access.setLevel(logging.INFO)
-_access.addHandler(logging.StreamHandler())
+
+def log_access() -> None:
+    """The access log's records reach the server's output (INFO), so its layer runs
+    (at the server's startup: the tests import this module for ``LAYERS``)."""
+    access = logging.getLogger("qake.access")
+    access.setLevel(logging.INFO)
+    access.addHandler(logging.StreamHandler())
 
 
 def fault_id(scope: Scope) -> str:
@@ -201,7 +204,7 @@ LAYERS: dict[str, QakeAPI] = {
     "hook": _hook_app(),
 }
 
-app = QakeAPI(docs_url=None, redoc_url=None, openapi_url=None)
+app = QakeAPI(docs_url=None, redoc_url=None, openapi_url=None, on_startup=[log_access])
 
 
 @app.get("/ping")
