@@ -9,6 +9,8 @@ counterparts: ``qakeapi.status``, ``qakeapi.encoders``, ``qakeapi.responses``,
 ``qakeapi.concurrency`` and ``qakeapi.exception_handlers``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from qake_core import *  # noqa: F403
 from qake_core import Router as APIRouter
 from qake_core import __all__ as _core_all
@@ -22,9 +24,15 @@ from qake_ws import (
 from qakeapi import status
 from qakeapi._app import QakeAPI
 
+if TYPE_CHECKING:
+    from qake_core.settings import Settings, SettingsConfigDict, SettingsError
+
 __all__ = [
     "APIRouter",
     "QakeAPI",
+    "Settings",
+    "SettingsConfigDict",
+    "SettingsError",
     "WebSocket",
     "WebSocketDisconnect",
     "WebSocketEndpoint",
@@ -33,3 +41,15 @@ __all__ = [
     "status",
 ]
 __all__ += _core_all
+
+#: Typed settings (qake_core.settings) load pydantic-settings when first used, so that
+#: ``import qakeapi`` stays cheap.
+_SETTINGS_NAMES = frozenset({"Settings", "SettingsConfigDict", "SettingsError"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SETTINGS_NAMES:
+        from qake_core import settings
+
+        return getattr(settings, name)
+    raise AttributeError(f"module 'qakeapi' has no attribute {name!r}")
