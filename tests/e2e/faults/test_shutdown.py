@@ -108,15 +108,33 @@ def ready_status(server: Launched) -> int:
     return get(server, "/readyz").status_code
 
 
+def qake_run_drain_command(port: int, drain_seconds: float) -> list[str]:
+    return [*qake_run_command(port), "--drain-seconds", str(drain_seconds)]
+
+
+PENDING_CLI = pytest.mark.xfail(
+    strict=True,
+    reason="qake run has no --drain-seconds until qakeapi/_cli.py serves through "
+    "qakeapi._drain (the lines are in the issue 18 closing note)",
+)
+
+
+@pytest.mark.parametrize(
+    "launcher",
+    [
+        pytest.param(drain_command, id="drain-module"),
+        pytest.param(qake_run_drain_command, marks=PENDING_CLI, id="qake-run"),
+    ],
+)
 def test_drain_period_readiness_fails_first_and_requests_are_still_served(
-    tmp_path: Path,
+    tmp_path: Path, launcher: object
 ) -> None:
     env = {"FAULT_MARKERS": str(tmp_path)}
     drain = 3.0
+    assert callable(launcher)
+    command = partial(launcher, drain_seconds=drain)
     with (
-        launched(
-            partial(drain_command, drain_seconds=drain), tmp_path / "server.log", env
-        ) as server,
+        launched(command, tmp_path / "server.log", env) as server,
         ThreadPoolExecutor(2) as pool,
     ):
         assert ready_status(server) == 200
