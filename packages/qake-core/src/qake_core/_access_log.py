@@ -12,6 +12,8 @@ from qake_core.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["AccessLogMiddleware"]
 
+_LINE = "%s %s %d %.1fms"
+
 
 class AccessLogMiddleware:
     """Log ``method path status duration`` to ``qake.access`` at INFO after each request.
@@ -51,22 +53,29 @@ class AccessLogMiddleware:
         finally:
             ms = (time.perf_counter() - started) * 1000
             method, path = scope.get("method"), scope.get("path")
-            logger.info(
-                "%s %s %d %.1fms",
-                method,
-                path,
-                status,
-                ms,
-                extra={
-                    "http_method": method,
-                    "http_path": path,
-                    "http_route": route_template(scope),
-                    "http_status": status,
-                    "duration_ms": round(ms, 3),
-                    "client": _client(scope),
-                    "request_id": _request_id(scope),
-                },
+            extra = {
+                "http_method": method,
+                "http_path": path,
+                "http_route": route_template(scope),
+                "http_status": status,
+                "duration_ms": round(ms, 3),
+                "client": _client(scope),
+                "request_id": _request_id(scope),
+            }
+            # PERF: logger.info without its lookup of the caller (a walk up the stack,
+            # a fifth of the record's cost): the record names this module, line 0.
+            record = logger.makeRecord(
+                logger.name,
+                logging.INFO,
+                __file__,
+                0,
+                _LINE,
+                (method, path, status, ms),
+                None,
+                None,
+                extra,
             )
+            logger.handle(record)
 
 
 def _client(scope: Scope) -> str | None:
