@@ -173,6 +173,10 @@ def test_a_hung_redis_bounds_every_request(
         finally:
             os.kill(redis_process.proc.pid, signal.SIGCONT)
         check_redis_up(client, browser, fresh=False)
+    print(
+        f"hung Redis: open {limited_open}, closed {limited_closed}, cached {cached}, "
+        f"session {session}"
+    )
     # RateLimit's store_timeout (1 s), the cache's (1 s per call), redis-py's socket
     # timeout for the session store (5 s): generous bounds for a loaded machine.
     assert limited_open[0] == 200

@@ -65,6 +65,7 @@ def test_requests_in_flight_complete_after_sigterm(tmp_path: Path, launcher: str
         assert [a.json()["slept"] for a in answers] == ["r0", "r1", "r2"]
         status = server.wait_exit(30)
         took = time.monotonic() - sent
+    print(f"{launcher}: 3 slow requests answered 200, exit status {status}, {took:.2f} s")
     assert (tmp_path / "task-1").exists(), "the background task did not finish"
     assert (tmp_path / "lifespan-shutdown").exists()
     assert took < 20
@@ -96,6 +97,7 @@ def test_background_tasks_drain_within_the_shutdown_timeout(tmp_path: Path) -> N
         status = server.wait_exit(60)
         took = time.monotonic() - sent
         output = server.output()
+    print(f"shutdown_timeout 3 s, a stuck task: exit status {status} after {took:.2f} s")
     assert status == 0, output
     assert (tmp_path / "short").exists()
     assert not (tmp_path / "stuck").exists()
@@ -155,6 +157,10 @@ def test_drain_period_readiness_fails_first_and_requests_are_still_served(
         stopped = time.monotonic() - sent
         assert slow.result(timeout=30).json() == {"slept": "long"}
         status = server.wait_exit(30)
+    print(
+        f"drain {drain} s: readiness 503 after {to_503:.2f} s, {served} probes served, "
+        f"stopped accepting after {stopped:.2f} s"
+    )
     assert status == 0, server.output()
     assert to_503 < 3.0, to_503  # on_tick notices the signal within 0.1 s; slack for CI
     assert served > 0
@@ -171,5 +177,6 @@ def test_a_second_signal_ends_the_drain_period(tmp_path: Path) -> None:
         server.proc.send_signal(signal.SIGTERM)
         status = server.wait_exit(30)
         took = time.monotonic() - sent
+    print(f"second signal: exit status {status} after {took:.2f} s")
     assert status == 0
     assert took < 10
