@@ -13,11 +13,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import qake_routing
 from qake_core._compat import Compat, check_compat
+from qake_core._deprecation import combine, lifecycle_of
 from qake_core._limits import Limits
 from qake_core._middleware import HookMiddleware
 from qake_core._options import keywords, reject_unknown_options
@@ -67,8 +69,9 @@ class APIRoute:
     #: framework's routes (the OpenAPI document), which the app's dependencies do not
     #: guard unless asked (``QakeAPI(docs_dependencies=[...])``).
     use_app_dependencies: bool = True
-    #: The options kept for the layers that act on them: ``produces`` and ``cache``
-    #: (installed as hooks, see ``_route_options``).
+    #: The options kept for the layers that act on them: ``produces``, ``cache`` and
+    #: ``lifecycle`` (``deprecated=<datetime>``, ``sunset=``...: ``_deprecation``),
+    #: installed as hooks (see ``_route_options``).
     meta: dict[str, Any] = field(default_factory=dict)
     #: The compiled ``handle(scope, receive, send, path_params)``, set when the app builds.
     handle: Any = field(default=None, repr=False)
@@ -164,7 +167,11 @@ class Router:
         middleware: Sequence[HookMiddleware] | None = None,
         responses: Mapping[int | str, Any] | None = None,
         limits: Limits | None = None,
-        deprecated: bool | None = None,
+        deprecated: bool | date | None = None,
+        sunset: date | None = None,
+        successor: str | None = None,
+        deprecation_link: str | None = None,
+        sunset_link: str | None = None,
         include_in_schema: bool = True,
         default_response_class: type | None = None,
         converters: Mapping[str, qake_routing.Converter] | None = None,
@@ -196,6 +203,16 @@ class Router:
         self.responses = dict(responses or {})
         self.limits = limits or Limits()
         self.deprecated = deprecated
+        #: ``deprecated=<datetime>``, ``sunset=``, ``successor=``... for its routes
+        #: (``_deprecation``): the headers they send, their OpenAPI notes.
+        self.lifecycle = lifecycle_of(
+            f"{type(self).__name__}(prefix={prefix!r})",
+            deprecated,
+            sunset,
+            successor,
+            deprecation_link,
+            sunset_link,
+        )
         self.include_in_schema = include_in_schema
         self.default_response_class = default_response_class
         #: OpenAPI only (qake-docs): callback routes documented on every route, and
@@ -284,7 +301,11 @@ class Router:
         responses: Mapping[int | str, Any] | None = None,
         summary: str | None = None,
         description: str | None = None,
-        deprecated: bool | None = None,
+        deprecated: bool | date | None = None,
+        sunset: date | None = None,
+        successor: str | None = None,
+        deprecation_link: str | None = None,
+        sunset_link: str | None = None,
         include_in_schema: bool = True,
         operation_id: str | None = None,
         limits: Limits | None = None,
@@ -304,11 +325,16 @@ class Router:
     ) -> APIRoute:
         """Declare an HTTP route; see the verb decorators for the common case.
 
+        ``deprecated`` is ``True`` or the (aware) datetime of the deprecation, sent in
+        the ``Deprecation`` header; ``sunset`` the datetime the route goes away
+        (``Sunset`` header); ``successor``, ``deprecation_link`` and ``sunset_link``
+        URLs sent in ``Link`` (see ``docs/versioning.md``).
+
         Every keyword not listed here raises ``TypeError`` naming it and the route.
         """
         verbs = frozenset(m.upper() for m in (methods or ["GET"]))
+        where = f"route {' '.join(sorted(verbs))} {self.prefix + path!r}"
         if unknown:
-            where = f"route {' '.join(sorted(verbs))} {self.prefix + path!r}"
             reject_unknown_options("route", where, unknown, _route_keywords())
         if not callable(endpoint):
             raise TypeError(f"route {path!r}: the endpoint must be callable, got {endpoint!r}")
@@ -324,6 +350,10 @@ class Router:
         meta.update(self._openapi_meta(openapi_extra, callbacks, generate_unique_id_function))
         if self.compat is not None:
             meta["compat"] = self.compat
+        own = lifecycle_of(where, deprecated, sunset, successor, deprecation_link, sunset_link)
+        lifecycle = combine(own, self.lifecycle, False if deprecated is False else None)
+        if lifecycle is not None:
+            meta["lifecycle"] = lifecycle
         route = APIRoute(
             path=path,
             endpoint=endpoint,
@@ -510,7 +540,11 @@ class Router:
         dependencies: Sequence[Any] | None = None,
         middleware: Sequence[HookMiddleware] | None = None,
         responses: Mapping[int | str, Any] | None = None,
-        deprecated: bool | None = None,
+        deprecated: bool | date | None = None,
+        sunset: date | None = None,
+        successor: str | None = None,
+        deprecation_link: str | None = None,
+        sunset_link: str | None = None,
         include_in_schema: bool = True,
         default_response_class: type | None = None,
         callbacks: Sequence[Any] | Mapping[str, Any] | None = None,
@@ -522,11 +556,13 @@ class Router:
         Order of dependencies and hook middleware for an included route: this
         router's, then the ones given here, then the included router's, then the
         route's own. A route's response class is its own, else its router's
-        ``default_response_class``, else the one given here, else this router's.
+        ``default_response_class``, else the one given here, else this router's; its
+        ``deprecated``, ``sunset``, ``successor``... likewise (versioning: include a
+        ``v1`` router with ``deprecated=<datetime>, sunset=..., successor="/v2"``).
         """
+        inner = f"{type(router).__name__}(prefix={router.prefix!r})"
+        where = f"include_router({inner}, prefix={prefix!r})"
         if unknown:
-            inner = f"{type(router).__name__}(prefix={router.prefix!r})"
-            where = f"include_router({inner}, prefix={prefix!r})"
             supported = keywords(Router.include_router, skip=("router",))
             reject_unknown_options("include_router", where, unknown, supported)
         self._check_not_built("add routes")
@@ -537,6 +573,8 @@ class Router:
         outer_meta = self._openapi_meta(None, callbacks, generate_unique_id_function)
         if router.compat is None and self.compat is not None:
             outer_meta["compat"] = self.compat
+        given = lifecycle_of(where, deprecated, sunset, successor, deprecation_link, sunset_link)
+        outer_lifecycle = combine(given, self.lifecycle)
 
         def copy_api_route(copy: qake_routing.Route) -> APIRoute:
             route: APIRoute = copy.handler
@@ -547,12 +585,15 @@ class Router:
                 middleware=[*outer_mw, *route.middleware],
                 tags=[*outer_tags, *(t for t in route.tags if t not in outer_tags)],
                 responses={**self.responses, **(responses or {}), **route.responses},
-                deprecated=route.deprecated or bool(deprecated),
+                deprecated=route.deprecated or bool(deprecated) or bool(self.deprecated),
                 include_in_schema=route.include_in_schema and include_in_schema,
                 limits=route.limits.merged_over(self.limits),
                 response_class=route.response_class or response_class,
                 meta=_merged_meta(outer_meta, route.meta),
             )
+            lifecycle = combine(route.meta.get("lifecycle"), outer_lifecycle)
+            if lifecycle is not None:
+                api_route.meta["lifecycle"] = lifecycle
             api_route.routing = copy
             return api_route
 
