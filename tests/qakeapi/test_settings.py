@@ -6,6 +6,7 @@ start with the variable to set (in process and under a real ``qake run``)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -340,3 +341,18 @@ def test_without_pydantic_settings_the_error_names_the_extra() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert "pip install 'qake-core[settings]'" in out.stdout
+
+
+def test_the_docs_page_app_and_its_tests_pass(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")  # ~2 s of unrelated plugins
+    page = (ROOT / "docs" / "settings.md").read_text("utf-8")
+    files = dict(re.findall(r'```python title="([\w.]+)"\n(.*?)```', page, re.DOTALL))
+    assert set(files) == {"settings_app.py", "test_settings_app.py"}
+    for name, code in files.items():
+        pytester.path.joinpath(name).write_text(code)
+    result = pytester.runpytest_subprocess(
+        "-W", "error", "-p", "no:cacheprovider", "test_settings_app.py"
+    )
+    result.assert_outcomes(passed=4)
