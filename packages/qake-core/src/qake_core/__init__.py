@@ -23,6 +23,7 @@ from qake_core._default_headers import (
     merge_default_headers,
 )
 from qake_core._depends import Depends, Security, SecurityScopes
+from qake_core._deprecation import Lifecycle, lifecycle_headers
 from qake_core._errors import response_for_http_exception
 from qake_core._exceptions import (
     HandlerSignatureError,
@@ -115,6 +116,7 @@ __all__ = [
     "JSONFormatter",
     "JSONResponse",
     "Jinja2Templates",
+    "Lifecycle",
     "Limits",
     "MemoryStore",
     "MetricsMiddleware",
@@ -162,6 +164,7 @@ __all__ = [
     "is_document",
     "is_safe_redirect",
     "iterate_in_threadpool",
+    "lifecycle_headers",
     "matched_route",
     "merge_default_headers",
     "metrics_app",
