@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from qake_core import APIRoute, ParamSpec, RouteSpec
+from qake_docs._deprecation import document_lifecycle
 from qake_docs._merge import deep_merge
 from qake_docs._operation_ids import OperationIds
 from qake_docs._param_models import model_fields
@@ -234,8 +235,7 @@ class _Builder:
         callbacks = self.callbacks(route.meta.get("callbacks") or ())
         if callbacks:
             op["callbacks"] = callbacks
-        if route.deprecated:
-            op["deprecated"] = True
+        document_lifecycle(op, route, f"route {where!r}")
         if security:
             op["security"] = security
         extra = route.meta.get("openapi_extra")
