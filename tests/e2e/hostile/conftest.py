@@ -12,7 +12,16 @@ from hostile.kit import Target, start_probe
 from qake_server import qake_run
 
 APP = "tests.e2e.hostile.hostile_app:app"
-UVICORN_UTF8 = "Invalid UTF-8 sequence received from client."
+#: Tracebacks that uvicorn's bugs put in the log (the answers themselves are right):
+UVICORN_BUGS = (
+    # invalid UTF-8 in a WebSocket text frame: websockets-sansio closes 1007 correctly,
+    # then logs the decoding error with its traceback at ERROR level;
+    "Invalid UTF-8 sequence received from client.",
+    # a client that pipelined requests and resets the connection mid-answer: httptools'
+    # connection_lost flags only the last parsed request's cycle as disconnected, so the
+    # one being answered writes to the closed uvloop transport (qake logs the failed send).
+    "RuntimeError: unable to perform operation on <TCPTransport closed=True",
+)
 
 
 @pytest.fixture(scope="session", params=["httptools", "h11"])
@@ -51,9 +60,10 @@ def target(
             probe.kill()
             probe.wait()
         logged = log.read_text()
-    # Attacks are answered, never crash the app: nothing the server logged is a traceback,
-    # but uvicorn's own for invalid UTF-8 in a WebSocket text frame (it closes 1007
-    # correctly, then logs the decoding error with its traceback at ERROR level).
+    # Attacks are answered, never crash the app: nothing the server logged is a traceback
+    # but those of two uvicorn bugs (reported, not package code).
     blocks = logged.split("ERROR:")
-    unexpected = [b for b in blocks if "Traceback" in b and UVICORN_UTF8 not in b]
+    unexpected = [
+        b for b in blocks if "Traceback" in b and not any(bug in b for bug in UVICORN_BUGS)
+    ]
     assert not unexpected, logged[-4000:]

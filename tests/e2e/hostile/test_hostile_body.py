@@ -202,7 +202,7 @@ def _ranges(count: int) -> bytes:
 def test_thousands_of_byte_ranges_are_refused(
     target: Target, count: int, statuses: tuple[int, ...]
 ) -> None:
-    with watched(target, f"{count} byte ranges") as w:
+    with watched(target, f"{count:,} byte ranges") as w:
         answer = exchange(target.port, request("GET", "/file", _ranges(count)), wait=20)
         w.answer = answer.summary()
     assert answer.seconds < 5

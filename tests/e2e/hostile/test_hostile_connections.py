@@ -1,4 +1,5 @@
-"""Slowloris: 500 connections that each trickle a request head and never finish it.
+"""Slowloris: 500 connections that each trickle a request head and never finish it; and
+a client that pipelines 2,000 requests for a 1 MiB file and never reads the answers.
 
 The server keeps serving (``/ping`` p99 under 200 ms while they hang), and once they
 go every descriptor they held is released. uvicorn has no deadline for a request head
@@ -9,10 +10,11 @@ that part is a strict xfail, reported.
 from __future__ import annotations
 
 import socket
+import struct
 import time
 
 import pytest
-from hostile.kit import Target, connect, settled, watched
+from hostile.kit import MIB, Target, connect, settled, watched
 
 pytestmark = [pytest.mark.e2e, pytest.mark.hostile]
 
@@ -67,3 +69,21 @@ def test_a_request_head_that_never_ends_is_cut_off(target: Target) -> None:
             answer = None
     assert answer is not None, "still open after 6 s"
     assert answer == b"" or answer.startswith(b"HTTP/1.1 408")
+
+
+@settled
+def test_pipelined_requests_whose_answers_are_never_read_stay_bounded(target: Target) -> None:
+    """2,000 pipelined ``GET /file`` (2 GB of answers) on one connection whose client
+    reads nothing for 2 s: flow control holds the server's buffers (RSS bounded), the
+    others are served, and the connection dropped with a RST leaves nothing behind."""
+    pipeline = b"GET /file HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 2000
+    with watched(target, "2,000 pipelined 1 MiB answers never read", rss_bound=32 * MIB) as w:
+        s = connect(target.port)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        try:
+            s.sendall(pipeline)
+            time.sleep(2)
+            w.answer = "not read; connection reset by the client"
+        finally:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
