@@ -15,13 +15,13 @@
 
 Serve it with ``qake run examples.auth_app:app`` (set ``AUTH_APP_SECRET`` to 32+ bytes
 to keep tokens valid across restarts and ``AUTH_APP_ADMIN_PASSWORD`` to create an
-``admin`` user). The session and CSRF cookies are ``__Host-``/``Secure``: browsers send
+``admin`` user: ``AuthAppSettings`` reads them from the environment, a ``.env`` file or
+``/run/secrets``). The session and CSRF cookies are ``__Host-``/``Secure``: browsers send
 them to ``https://`` sites and to ``http://localhost``.
 """
 
 import hashlib
 import hmac
-import os
 import secrets
 import sqlite3
 import threading
@@ -45,6 +45,8 @@ from qakeapi import (
     RedirectResponse,
     RedisStore,
     Request,
+    Settings,
+    SettingsConfigDict,
     Store,
     run_in_threadpool,
 )
@@ -437,14 +439,32 @@ def create_app(
     return app
 
 
-def _store_from_env() -> Store | None:
-    url = os.environ.get("AUTH_APP_REDIS")
-    return RedisStore(url) if url else None
+class AuthAppSettings(Settings):
+    """The example's configuration, from ``AUTH_APP_*`` environment variables (or a
+    ``.env`` file, or files of those names in ``/run/secrets``); empty means unset."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTH_APP_")
+
+    #: ``AUTH_APP_SECRET``: signs tokens, sessions and CSRF tokens; 32+ bytes, the same
+    #: for every worker (unset: each process makes a random one).
+    secret: SecretStr | None = None
+    #: ``AUTH_APP_DB``: the SQLite database (a file for several workers).
+    db: str = ":memory:"
+    #: ``AUTH_APP_ADMIN_PASSWORD``: creates (or resets) the ``admin`` user at start-up.
+    admin_password: SecretStr | None = None
+    #: ``AUTH_APP_REDIS``: a Redis URL; the login rate limits are then shared by workers.
+    redis: str | None = None
 
 
-app = create_app(
-    secret=os.environ.get("AUTH_APP_SECRET", "").encode() or None,
-    database=os.environ.get("AUTH_APP_DB", ":memory:"),
-    admin_password=os.environ.get("AUTH_APP_ADMIN_PASSWORD") or None,
-    store=_store_from_env(),
-)
+def app_from_settings(settings: AuthAppSettings) -> QakeAPI:
+    """:func:`create_app` configured by ``settings``."""
+    secret, admin = settings.secret, settings.admin_password
+    return create_app(
+        secret=secret.get_secret_value().encode() if secret else None,
+        database=settings.db,
+        admin_password=admin.get_secret_value() if admin else None,
+        store=RedisStore(settings.redis) if settings.redis else None,
+    )
+
+
+app = app_from_settings(AuthAppSettings.load())

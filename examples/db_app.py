@@ -22,7 +22,6 @@ tables in ``DB_APP_SCHEMA`` if set. Serve it with ``qake run examples.db_app:app
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from collections.abc import AsyncIterator, Callable
@@ -30,7 +29,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, SecretStr
 
 from examples.db_store import (
     MAX_ID,
@@ -52,6 +51,8 @@ from qakeapi import (
     Request,
     Response,
     Router,
+    Settings,
+    SettingsConfigDict,
 )
 
 DEFAULT_SQLITE = str(FilePath(tempfile.gettempdir()) / "qakeapi-db-app.sqlite3")
@@ -272,8 +273,24 @@ def create_app(
     return app
 
 
-app = create_app(
-    sqlite=os.environ.get("DB_APP_SQLITE") or DEFAULT_SQLITE,
-    dsn=os.environ.get("DB_APP_DSN") or None,
-    schema=os.environ.get("DB_APP_SCHEMA") or None,
-)
+class DbAppSettings(Settings):
+    """The ``DB_APP_*`` variables (from the environment, a ``.env`` file or files of those
+    names in ``/run/secrets``; empty means unset)."""
+
+    model_config = SettingsConfigDict(env_prefix="DB_APP_")
+
+    #: ``DB_APP_SQLITE``: the SQLite file when no DSN is given.
+    sqlite: str = DEFAULT_SQLITE
+    #: ``DB_APP_DSN``: a PostgreSQL DSN (it may hold a password: kept out of reprs).
+    dsn: SecretStr | None = None
+    #: ``DB_APP_SCHEMA``: the PostgreSQL schema of the tables.
+    db_schema: str | None = Field(None, validation_alias="DB_APP_SCHEMA")
+
+
+def app_from_settings(settings: DbAppSettings) -> QakeAPI:
+    """:func:`create_app` configured by ``settings``."""
+    dsn = settings.dsn.get_secret_value() if settings.dsn else None
+    return create_app(sqlite=settings.sqlite, dsn=dsn, schema=settings.db_schema)
+
+
+app = app_from_settings(DbAppSettings.load())

@@ -29,7 +29,6 @@ One process: ``qake run examples.websocket_app:app`` and open http://localhost:8
 
 import hashlib
 import hmac
-import os
 import secrets
 import sqlite3
 import threading
@@ -41,7 +40,7 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any, Self
 
 import anyio
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from qakeapi import (
     Depends,
@@ -57,12 +56,14 @@ from qakeapi import (
     RedirectResponse,
     RedisStore,
     Request,
+    SettingsConfigDict,
     StaticFiles,
     Store,
     WebSocket,
     WebSocketDisconnect,
     run_in_threadpool,
 )
+from qakeapi import Settings as SettingsBase
 from qakeapi.security import (
     CSRFMiddleware,
     RateLimit,
@@ -375,6 +376,22 @@ def add_socket(app: QakeAPI) -> None:
         await join_room(chat, websocket, room, user.identity)
 
 
+class ChatEnvironment(SettingsBase):
+    """The ``CHAT_*`` variables (from the environment, a ``.env`` file or files of those
+    names in ``/run/secrets``; empty means unset), checked by :meth:`Settings.from_env`."""
+
+    model_config = SettingsConfigDict(env_prefix="CHAT_APP_")
+
+    #: ``CHAT_APP_SECRET``: signs sessions and CSRF tokens (32+ bytes for several workers).
+    secret: SecretStr | None = None
+    #: ``CHAT_APP_DB``: the SQLite database (a file the workers share).
+    db: str = ":memory:"
+    #: ``CHAT_APP_USERS``: ``name:password`` pairs, space-separated, created at start-up.
+    users: SecretStr = SecretStr("")
+    #: ``CHAT_REDIS_URL``: broadcast, presence, sessions and rate limits in Redis.
+    redis_url: str | None = Field(None, validation_alias="CHAT_REDIS_URL")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the chat keeps its state; ``from_env`` reads ``CHAT_*`` variables."""
@@ -388,16 +405,17 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Self:
-        redis_url = os.environ.get("CHAT_REDIS_URL") or None
-        secret = os.environ.get("CHAT_APP_SECRET", "").encode()
-        database = os.environ.get("CHAT_APP_DB") or ":memory:"
+        env = ChatEnvironment.load()
+        redis_url = env.redis_url
+        secret = env.secret.get_secret_value().encode() if env.secret else b""
+        database = env.db
         if redis_url and (len(secret) < 32 or database == ":memory:"):
             raise RuntimeError(
                 "CHAT_REDIS_URL is set (several workers): set CHAT_APP_SECRET (32+ bytes, "
                 "the same for every worker) and CHAT_APP_DB (a database file they share)"
             )
         users = []
-        for entry in os.environ.get("CHAT_APP_USERS", "").split():
+        for entry in env.users.get_secret_value().split():
             name, _, password = entry.partition(":")
             if not password:
                 raise RuntimeError("CHAT_APP_USERS: give 'name:password' pairs, space-separated")
