@@ -5,10 +5,12 @@ start with the variable to set (in process and under a real ``qake run``)."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import traceback
@@ -356,3 +358,62 @@ def test_the_docs_page_app_and_its_tests_pass(
         "-W", "error", "-p", "no:cacheprovider", "test_settings_app.py"
     )
     result.assert_outcomes(passed=4)
+
+
+#: Each example's settings class, its variables and their defaults (unchanged from the
+#: examples' former ``os.environ`` reads).
+EXAMPLES = {
+    "examples.auth_app:AuthAppSettings": {
+        "AUTH_APP_SECRET": ("secret", None),
+        "AUTH_APP_DB": ("db", ":memory:"),
+        "AUTH_APP_ADMIN_PASSWORD": ("admin_password", None),
+        "AUTH_APP_REDIS": ("redis", None),
+    },
+    "examples.websocket_app:ChatEnvironment": {
+        "CHAT_APP_SECRET": ("secret", None),
+        "CHAT_APP_DB": ("db", ":memory:"),
+        "CHAT_APP_USERS": ("users", ""),
+        "CHAT_REDIS_URL": ("redis_url", None),
+    },
+    "examples.db_app:DbAppSettings": {
+        "DB_APP_SQLITE": ("sqlite", str(Path(tempfile.gettempdir()) / "qakeapi-db-app.sqlite3")),
+        "DB_APP_DSN": ("dsn", None),
+        "DB_APP_SCHEMA": ("db_schema", None),
+    },
+}
+
+
+def _plain(value: object) -> object:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+@pytest.mark.parametrize("target", sorted(EXAMPLES))
+def test_the_examples_read_their_variables_from_every_source(
+    target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module, _, name = target.partition(":")
+    monkeypatch.syspath_prepend(str(ROOT))
+    cls: type[Settings] = getattr(importlib.import_module(module), name)
+    variables = EXAMPLES[target]
+    for variable in variables:
+        monkeypatch.delenv(variable, raising=False)
+    defaults = cls.load()
+    assert {v: _plain(getattr(defaults, a)) for v, (a, _) in variables.items()} == {
+        v: default for v, (_, default) in variables.items()
+    }
+    for variable, (attribute, _) in variables.items():
+        monkeypatch.setenv(variable, f"env:{variable}")
+        assert _plain(getattr(cls.load(), attribute)) == f"env:{variable}"
+        monkeypatch.setenv(variable, "")  # empty: the default again
+        assert _plain(getattr(cls.load(), attribute)) == variables[variable][1]
+        monkeypatch.delenv(variable)
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    for variable in variables:
+        (secrets / variable.lower()).write_text(f"file:{variable}\n")
+    (tmp_path / ".env").write_text("".join(f"{v}=dotenv:{v}\n" for v in list(variables)[:1]))
+    loaded = cls.load(_secrets_dir=secrets)
+    first, *others = variables.items()
+    assert _plain(getattr(loaded, first[1][0])) == f"dotenv:{first[0]}"  # .env over secrets
+    for variable, (attribute, _) in others:
+        assert _plain(getattr(loaded, attribute)) == f"file:{variable}"
