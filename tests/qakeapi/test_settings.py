@@ -79,7 +79,7 @@ def test_environment_variables_are_read_typed_and_case_insensitive(
     assert "k" * 32 not in str(settings.model_dump())
 
 
-def test_an_instance_is_immutable(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_instance_is_immutable() -> None:
     settings = AppSettings.load(secret_key="s")
     with pytest.raises(ValidationError, match="frozen"):
         settings.workers = 8
@@ -87,7 +87,7 @@ def test_an_instance_is_immutable(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_dotenv_file_in_the_working_directory_is_read(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text(
-        "# comment\nAPP_SECRET_KEY=from-dotenv\nAPP_WORKERS=3\nOTHER_TOOL_SETTING=ignored\n"
+        "# comment\nAPP_SECRET_KEY=from-dotenv\nAPP_WORKERS=3\nAPP_UNRELATED_TOOL=ignored\n"
     )
     settings = AppSettings.load()
     assert settings.secret_key.get_secret_value() == "from-dotenv"
