@@ -73,12 +73,6 @@ def test_requests_in_flight_complete_after_sigterm(tmp_path: Path, launcher: str
         assert status == 0, server.output()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="qake run (qakeapi/_cli.py) calls uvicorn.run, which raises SIGTERM again after "
-    "its graceful shutdown: the process dies of it (status -15); qakeapi._drain.serve "
-    "exits 0 -- fixed once _cli._run serves through it",
-)
 def test_qake_run_exits_0_after_a_clean_sigterm_shutdown(tmp_path: Path) -> None:
     env = {"FAULT_MARKERS": str(tmp_path)}
     with launched(qake_run_command, tmp_path / "server.log", env) as server:
@@ -114,18 +108,11 @@ def qake_run_drain_command(port: int, drain_seconds: float) -> list[str]:
     return [*qake_run_command(port), "--drain-seconds", str(drain_seconds)]
 
 
-PENDING_CLI = pytest.mark.xfail(
-    strict=True,
-    reason="qake run has no --drain-seconds until qakeapi/_cli.py serves through "
-    "qakeapi._drain (the lines are in the issue 18 closing note)",
-)
-
-
 @pytest.mark.parametrize(
     "launcher",
     [
         pytest.param(drain_command, id="drain-module"),
-        pytest.param(qake_run_drain_command, marks=PENDING_CLI, id="qake-run"),
+        pytest.param(qake_run_drain_command, id="qake-run"),
     ],
 )
 def test_drain_period_readiness_fails_first_and_requests_are_still_served(

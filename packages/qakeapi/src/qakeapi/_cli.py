@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import copy
 import importlib
+import inspect
 import os
 import sys
 from collections.abc import Sequence
@@ -27,7 +28,8 @@ H11_HEAD_BUFFER = 96 * 1024
 
 
 def load_app(target: str) -> Any:
-    """Import ``module:attribute`` (the current directory is importable)."""
+    """Import ``module:attribute`` (the current directory is importable); a wrong path
+    exits with a message that names what is wrong and the fix."""
     module_name, _, attr = target.partition(":")
     if not module_name or not attr:
         raise SystemExit(
@@ -37,15 +39,64 @@ def load_app(target: str) -> Any:
         sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module_name.startswith(exc.name):
+            raise SystemExit(
+                f"qake: no module named {module_name!r} (looked in {os.getcwd()} and "
+                f"sys.path); run qake from the folder that holds {exc.name.replace('.', '/')}, "
+                "or give the module's dotted path"
+            ) from None
+        raise SystemExit(f"qake: importing {module_name!r} failed: {exc}") from exc
     except ImportError as exc:
-        raise SystemExit(f"qake: cannot import {module_name!r}: {exc}") from exc
+        raise SystemExit(f"qake: importing {module_name!r} failed: {exc}") from exc
+    except Exception as exc:
+        # Settings read at import time (qakeapi.Settings): the message names each
+        # variable to set; a traceback would add nothing (checked by module name: the
+        # CLI does not import pydantic-settings for it).
+        if type(exc).__module__ == "qake_core.settings":
+            raise SystemExit(f"qake: {module_name}: {exc}") from None
+        raise
     obj: Any = module
     for part in attr.split("."):
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            raise SystemExit(f"qake: module {module_name!r} has no attribute {attr!r}") from None
+            apps = sorted(
+                name
+                for name, value in vars(module).items()
+                if not name.startswith("_") and _is_app(value)
+            )
+            hint = f"; it has {', '.join(apps)}" if apps else "; define app = QakeAPI() in it"
+            raise SystemExit(
+                f"qake: module {module_name!r} has no attribute {attr!r}{hint}"
+            ) from None
+    if not _is_asgi(obj):
+        kind = "class" if isinstance(obj, type) else type(obj).__name__
+        raise SystemExit(
+            f"qake: {target} is a {kind}, not an ASGI app; point at the "
+            "QakeAPI() instance (e.g. module:app)"
+        )
     return obj
+
+
+def _is_asgi(obj: Any) -> bool:
+    """Whether ``obj`` can be called as an ASGI 3 app: ``obj(scope, receive, send)``."""
+    if not callable(obj) or isinstance(obj, type):
+        return False
+    try:
+        inspect.signature(obj).bind(None, None, None)
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read (a builtin): let the server judge it
+        return True
+    return True
+
+
+def _is_app(value: Any) -> bool:
+    """An ASGI app object (an instance, not a class or function) the user may mean."""
+    from qake_core import App
+
+    return isinstance(value, App)
 
 
 def choose_http(requested: str) -> tuple[str, str | None]:
@@ -130,12 +181,15 @@ def _run(args: argparse.Namespace) -> int:
         # Off by default: without either option the app's loggers are left as it set them.
         options["log_config"] = logging_config(args.log_level or "info", json_lines=args.log_json)
     if args.reload or args.workers > 1:
-        # uvicorn needs an import string to reload or to start several workers.
-        if os.getcwd() not in sys.path:
-            sys.path.insert(0, os.getcwd())
+        # uvicorn needs an import string to reload or to start several workers; the app
+        # is imported here first all the same, so that a wrong path is reported clearly.
+        load_app(args.app)
         uvicorn.run(args.app, reload=args.reload, workers=args.workers, **options)
     else:
-        uvicorn.run(load_app(args.app), **options)
+        from qakeapi._drain import serve
+
+        # uvicorn's Server with a drain period and a clean exit status (``_drain``).
+        return serve(load_app(args.app), drain_seconds=args.drain_seconds, **options)
     return 0
 
 
@@ -196,19 +250,28 @@ def _port_fastapi(args: argparse.Namespace) -> int:
     return command(Path(args.path), dry_run=args.dry_run, compat=args.compat)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``qake`` console script."""
-    parser = argparse.ArgumentParser(prog="qake", description="Run and inspect qakeapi apps.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="serve MODULE:APP with uvicorn")
+def _serving_options(
+    run: argparse.ArgumentParser, *, reload: bool = False, log_level: str | None = None
+) -> None:
+    """The options of ``qake run`` (and ``qake dev``, with its defaults)."""
     run.add_argument("app", help="import path, e.g. examples.basic_app:app")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
-    run.add_argument("--reload", action="store_true", help="restart when code changes")
+    run.add_argument(
+        "--reload", action="store_true", default=reload, help="restart when code changes"
+    )
     run.add_argument("--workers", type=int, default=1)
+    run.add_argument(
+        "--drain-seconds",
+        type=float,
+        default=0.0,
+        help="on SIGTERM/SIGINT: answer readiness (qakeapi.Health) with 503 and keep serving "
+        "this many seconds, then shut down gracefully (a second signal: at once; one worker)",
+    )
     run.add_argument(
         "--log-level",
         choices=LOG_LEVELS,
+        default=log_level,
         help="level of uvicorn's loggers and, when given, of the app's own (the root "
         "logger gets a handler: the app's records are printed too); default info, "
         "uvicorn's only",
@@ -261,7 +324,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="trust X-Forwarded-* from the proxy addresses uvicorn trusts",
     )
+
+
+def _new(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from qakeapi._scaffold import command
+
+    return command(args.name, Path(args.dir) if args.dir else None)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``qake`` console script."""
+    parser = argparse.ArgumentParser(prog="qake", description="Run and inspect qakeapi apps.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="serve MODULE:APP with uvicorn")
+    _serving_options(run)
     run.set_defaults(func=_run)
+    dev = sub.add_parser(
+        "dev",
+        help="serve MODULE:APP for development: reload on change, debug logs of uvicorn "
+        "and the app (qake run --reload --log-level debug)",
+    )
+    _serving_options(dev, reload=True, log_level="debug")
+    dev.set_defaults(func=_run)
+    new = sub.add_parser("new", help="start a project NAME: an app, its tests, a pyproject")
+    new.add_argument("name", help="the project's name, e.g. my-shop (package my_shop)")
+    new.add_argument("--dir", help="where to write it (default: ./NAME)")
+    new.set_defaults(func=_new)
     routes = sub.add_parser("routes", help="list the routes of MODULE:APP")
     routes.add_argument("app")
     routes.set_defaults(func=_routes)
