@@ -130,5 +130,7 @@ def test_a_missing_setting_at_import_is_reported_without_a_traceback(
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delenv("CLI_TEST_SECRET_KEY", raising=False)
-    with pytest.raises(SystemExit, match="qake: configured_app: .*CLI_TEST_SECRET_KEY"):
+    with pytest.raises(
+        SystemExit, match=r"(?s)qake: configured_app: .*CLI_TEST_SECRET_KEY: missing"
+    ):
         load_app("configured_app:app")
