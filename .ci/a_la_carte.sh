@@ -131,5 +131,7 @@ with TestClient(app) as client:
     assert r.status_code == 200 and r.json() == {"pong": True}, r.text
 print("qakeapi smoke ok")
 PY
-run_tests "$P" tests/qakeapi tests/e2e
+# The reliability suites (hostile input, faults, scale-out: issue 18) run in the
+# workspace (step 1); here the meta-package's own tests and its end-to-end ones.
+run_tests "$P" tests/qakeapi tests/e2e -m "not hostile and not fault and not scaleout"
 echo "à la carte: every distribution installs alone and passes its own tests"
