@@ -69,6 +69,12 @@ class _Shape(NamedTuple):
     #: the body itself.
     absent: Problems
 
+    def empty(self) -> BodyValues:
+        """The values of a request without a body: the defaults, or what is missing."""
+        if self.required:
+            return {}, self.absent
+        return dict(self.defaults), None
+
 
 def _shape(body: BodySpec) -> _Shape:
     absent = (
@@ -87,14 +93,12 @@ def json_parser(body: BodySpec, fastapi: bool = False) -> JSONParser:
     if fastapi:
         return _fastapi_json_parser(body)
     validate_json = body.adapter.validator.validate_json  # PERF: pydantic-core directly
-    names, embed, required, defaults, absent = _shape(body)
-    single = names[0]
+    shape = _shape(body)
+    names, embed, single = shape.names, shape.embed, shape.names[0]
 
     def parse(raw: bytes, request: Request) -> BodyValues:
         if not raw:
-            if required:
-                return {}, absent
-            return dict(defaults), None
+            return shape.empty()
         if not _is_json(request.scope["headers"]):
             raise HTTPException(415, "Expected a JSON body (Content-Type: application/json).")
         try:
@@ -115,15 +119,13 @@ def _fastapi_json_parser(body: BodySpec) -> JSONParser:
     from qake_core._compat import fastapi_json_error
 
     validator = body.adapter.validator
-    names, embed, required, defaults, absent = _shape(body)
-    single = names[0]
+    shape = _shape(body)
+    names, embed, single = shape.names, shape.embed, shape.names[0]
     aliases = [f.alias for f in body.fields]
 
     def parse(raw: bytes, request: Request) -> BodyValues:
         if not raw:
-            if required:
-                return {}, absent
-            return dict(defaults), None
+            return shape.empty()
         if not _is_json(request.scope["headers"]):
             # FastAPI validates the bytes themselves: they fail (an embedded body: it
             # looks each parameter up in them, and each is missing)
