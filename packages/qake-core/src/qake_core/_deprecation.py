@@ -139,7 +139,7 @@ def lifecycle_headers(
     """The response headers of ``lifecycle`` (``deprecated``: the route is marked
     deprecated, with or without a date). Checked here, once the route's values are all
     known (its own, its routers', ``include_router``'s): links need a deprecation or a
-    sunset to speak of, and a sunset may not come before the deprecation (RFC 9745 §5)."""
+    sunset to speak of, and a sunset may not come before the deprecation (RFC 9745 §4)."""
     dated, sunset = lifecycle.deprecated_at, lifecycle.sunset
     if sunset is None and not deprecated and dated is None:
         given = [
@@ -155,7 +155,7 @@ def lifecycle_headers(
         raise ValueError(
             f"{where}: sunset={sunset.isoformat()} comes before "
             f"deprecated={dated.isoformat()}; a resource is deprecated before it goes "
-            "away (RFC 9745 section 5): move the sunset later"
+            "away (RFC 9745 section 4): move the sunset later"
         )
     pairs: list[tuple[bytes, bytes]] = []
     if dated is not None:
