@@ -46,10 +46,16 @@ def test_yaml_without_pyyaml_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -
         main(["openapi", TARGET, "--yaml"])
 
 
-def test_openapi_refuses_an_object_without_a_document(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_openapi_refuses_an_object_without_a_document(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.chdir(ROOT)
-    with pytest.raises(SystemExit, match="no openapi"):
+    with pytest.raises(SystemExit, match="not an ASGI app"):
         main(["openapi", "tests.docs.openapi_large_app:RESOURCES"])
+    (tmp_path / "bare_core_app.py").write_text("from qake_core import App\napp = App()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(SystemExit, match="no openapi"):
+        main(["openapi", "bare_core_app:app"])
 
 
 def test_routes_prints_methods_paths_names_and_security(

@@ -116,11 +116,17 @@ def test_log_json_at_the_default_level_with_uvicorns_access_lines(tmp_path: Path
 
 
 def run_options(monkeypatch: pytest.MonkeyPatch, *argv: str) -> dict[str, Any]:
-    import uvicorn
+    """The uvicorn options ``qake run`` serves with (through ``qakeapi._drain.serve``)."""
+    from qakeapi import _drain
 
     monkeypatch.chdir(ROOT)
     seen: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
+
+    def serve(app: Any, *, drain_seconds: float = 0.0, **options: Any) -> int:
+        seen.update(options)
+        return 0
+
+    monkeypatch.setattr(_drain, "serve", serve)
     assert main(["run", "examples.basic_app:app", *argv]) == 0
     return seen
 
