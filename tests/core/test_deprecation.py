@@ -312,8 +312,8 @@ def test_dates_time_zones_and_fractions() -> None:
 
 
 def test_routes_without_the_options_pay_nothing() -> None:
-    """No hook for a route without a dated deprecation, sunset or link: it keeps the
-    direct runner (no ``Request``, no hook chain); a versioned route gets one hook."""
+    """No hook and no wrapper for a route without a dated deprecation, sunset or link: it
+    keeps the direct runner (no ``Request``, no hook chain), its handle is that runner's."""
     app = App()
 
     @app.get("/plain")
@@ -334,11 +334,10 @@ def test_routes_without_the_options_pay_nothing() -> None:
     assert route_option_hooks(routes["/flagged"]) == []
     assert "lifecycle" not in routes["/plain"].meta
     assert "lifecycle" not in routes["/flagged"].meta
-    hooks = route_option_hooks(routes["/dated"])
-    assert [hook.__name__ for hook in hooks] == ["lifecycle_headers"]
+    assert "lifecycle" in routes["/dated"].meta
     for path in ("/plain", "/flagged"):
-        assert "direct_runner" in routes[path].handle.__qualname__
-    assert "direct_runner" not in routes["/dated"].handle.__qualname__
+        assert routes[path].handle.__qualname__ == "direct_runner.<locals>.handle"
+    assert routes["/dated"].handle.__qualname__ != "direct_runner.<locals>.handle"
 
 
 def test_the_header_values_are_formatted_once() -> None:
