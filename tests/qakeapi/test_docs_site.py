@@ -201,3 +201,23 @@ def test_broken_links_finds_a_missing_target_and_ignores_code_and_urls(tmp_path:
         "`[code](nowhere.md)`\n\n```md\n[fenced](nowhere.md)\n```\n"
     )
     assert broken_links(page) == ["../missing.md", "../../nope/README.md"]
+
+
+def test_the_home_page_example_serves_what_it_shows() -> None:
+    from qakeapi.testing import TestClient
+
+    page = (DOCS / "index.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```$", page, re.MULTILINE | re.DOTALL)
+    assert len(blocks) == 1
+    namespace: dict[str, Any] = {"__name__": "docs_index_example"}
+    exec(compile(blocks[0], "docs/index.md", "exec"), namespace)  # the page's own example
+    with TestClient(namespace["app"]) as client:
+        response = client.get("/items/3", params={"q": "red"})
+        assert response.status_code == 200
+        assert response.json() == {"item_id": 3, "q": "red"}
+        assert client.get("/items/three").status_code == 404
+        created = client.post("/items", json={"name": "pen", "price": 1.5})
+        assert created.status_code == 201
+        assert created.json() == {"name": "pen", "price": 1.5}
+        invalid = client.post("/items", json={"name": "pen"})
+        assert invalid.status_code == 422
