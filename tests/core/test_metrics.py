@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -220,15 +221,16 @@ APP = "tests.core.metrics_workers_app:app"
 
 
 async def _pids(base: str, count: int) -> list[int]:
-    """``count`` requests, each on its own connection, all at once."""
+    """``count`` requests, each on its own connection, all at once (30 s at most)."""
 
     async def one() -> int:
-        async with httpx.AsyncClient(timeout=30) as client:
+        async with httpx.AsyncClient(timeout=10) as client:
             answer = await client.get(base + "/pid")
             answer.raise_for_status()
             return int(answer.json()["pid"])
 
-    return list(await asyncio.gather(*(one() for _ in range(count))))
+    async with asyncio.timeout(30):
+        return list(await asyncio.gather(*(one() for _ in range(count))))
 
 
 @pytest.mark.e2e
@@ -242,14 +244,13 @@ def test_two_worker_processes_report_one_merged_set_of_metrics(
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
     with qake_run(APP, "--workers", "2", log=tmp_path / "server.log", ready="/ready") as server:
         served: list[int] = []
-        # Until both workers have answered some (the kernel picks who accepts).
-        for _ in range(40):
+        # Until both workers have answered some (the kernel picks who accepts); bounded.
+        deadline = time.monotonic() + 60
+        while len(set(served)) < 2 and time.monotonic() < deadline:
             served += asyncio.run(_pids(server.base, 20))
-            if len(set(served)) == 2:
-                break
         workers = set(served)
         assert len(workers) == 2, f"one worker answered everything: {server.output()}"
-        scrapes = [httpx.get(server.base + "/metrics", timeout=30) for _ in range(6)]
+        scrapes = [httpx.get(server.base + "/metrics", timeout=10) for _ in range(6)]
     expected = len(served)
     for scrape in scrapes:
         assert scrape.status_code == 200
