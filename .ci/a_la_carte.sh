@@ -74,7 +74,7 @@ print("qake-core smoke ok")
 '
 
 echo "--- qake-core"
-P=$(install_alone qake-core "[templates,redis,compression]" "$(wheel qake_routing)" "$(wheel qake_testing)" "${TEST_TOOLS[@]}")
+P=$(install_alone qake-core "[templates,redis,compression,metrics,settings]" "$(wheel qake_routing)" "$(wheel qake_testing)" "${TEST_TOOLS[@]}")
 "$P" -c "$smoke_core"
 run_tests "$P" tests/core
 
@@ -115,7 +115,8 @@ fi
 echo "--- qakeapi (meta)"
 P=$(install_alone qakeapi "[templates]" "$(wheel qake_core)" "$(wheel qake_routing)" "$(wheel qake_testing)" \
   "$(wheel qake_security)" "$(wheel qake_ws)" "$(wheel qake_docs)" "${TEST_TOOLS[@]}" \
-  openapi-spec-validator schemathesis playwright aiosqlite asyncpg)  # docs checks, db example
+  openapi-spec-validator schemathesis playwright aiosqlite asyncpg \
+  prometheus-client opentelemetry-sdk opentelemetry-instrumentation-asgi)  # docs, db, observability
 "$P" - <<'PY'
 import qake_core, qakeapi
 missing = set(qake_core.__all__) - set(qakeapi.__all__)
