@@ -15,12 +15,14 @@ def http_scope(
     path: str = "/",
     headers: list[tuple[bytes, bytes]] | None = None,
     server: tuple[str, int] = ("testserver", 80),
+    http_version: str = "1.1",
 ) -> Message:
-    """An HTTP scope; ``headers=None`` sends only ``Host: testserver`` (``[]``: none)."""
+    """An HTTP scope; ``headers=None`` sends only ``Host: testserver`` (``[]``: none, which
+    HTTP/1.1 refuses: pass ``http_version="1.0"``)."""
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
-        "http_version": "1.1",
+        "http_version": http_version,
         "method": method,
         "scheme": "http",
         "path": path,

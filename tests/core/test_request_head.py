@@ -144,10 +144,16 @@ def test_the_host_is_checked_wherever_it_is_among_the_headers(edge: bool) -> Non
     assert b'"url":"http://example.org/whoami/a"' in body
     # No Host at all (HTTP/1.0): the server's address makes the URL.
     status, _, body = response_of(
-        run_app(app, http_scope("GET", "/whoami/a", [], SERVER), _no_body)
+        run_app(app, http_scope("GET", "/whoami/a", [], SERVER, "1.0"), _no_body)
     )
     assert status == 200
     assert b'"url":"http://10.0.0.1:8000/whoami/a"' in body
+    # HTTP/1.1 without a Host, or with two: 400 and the connection closed (RFC 9112).
+    for headers in ([], [(b"host", b"example.org"), (b"host", b"evil.example")]):
+        scope = http_scope("GET", "/whoami/a", headers, SERVER)
+        status, sent, body = response_of(run_app(app, scope, _no_body))
+        assert (status, b"Host" in body) == (400, True)
+        assert sent[b"connection"] == b"close"
 
 
 def test_many_distinct_hosts_are_all_checked(edge: bool) -> None:
@@ -457,3 +463,34 @@ def test_a_bad_host_is_refused_whatever_the_header_limits(edge: bool) -> None:
     with TestClient(small_app(edge, limits=huge)) as c:
         assert c.get("/ping", headers={"host": "example.com/?"}).status_code == 400
         assert c.get("/ping", headers={"x-big": "v" * 100_000}).status_code == 200
+
+
+@pytest.mark.parametrize("edge", [False, True], ids=["inline", "edge"])
+def test_content_length_beside_transfer_encoding_is_refused_and_closed(edge: bool) -> None:
+    """RFC 9112 §6.1: a smuggling attempt; h11 passes both headers on (httptools refuses
+    them itself). Transfer-Encoding alone is the usual chunked body."""
+    app = guarded_app(edge)
+    both = [
+        (b"host", b"example.org"),
+        (b"content-length", b"4"),
+        (b"transfer-encoding", b"chunked"),
+    ]
+    status, sent, body = response_of(run_app(app, http_scope("GET", "/whoami/a", both), _no_body))
+    assert (status, sent[b"connection"]) == (400, b"close")
+    assert b"Transfer-Encoding" in body
+    chunked = [(b"host", b"example.org"), (b"transfer-encoding", b"chunked")]
+    status, _, _ = response_of(run_app(app, http_scope("GET", "/whoami/a", chunked), _no_body))
+    assert status == 200
+
+
+@pytest.mark.parametrize("edge", [False, True], ids=["inline", "edge"])
+def test_a_request_target_over_its_limit_is_414(edge: bool) -> None:
+    app = guarded_app(edge)
+    scope = http_scope("GET", "/whoami/a")
+    scope["query_string"] = b"q=" + b"x" * (64 * 1024)
+    status, sent, body = response_of(run_app(app, scope, _no_body))
+    assert (status, sent[b"connection"]) == (414, b"close")
+    assert b"request-target" in body
+    scope["query_string"] = b"q=" + b"x" * (20 * 1024)  # past the fast path, within the limit
+    status, _, _ = response_of(run_app(app, scope, _no_body))
+    assert status == 200

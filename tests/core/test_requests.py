@@ -183,9 +183,9 @@ def test_stream_limit_and_bad_content_length() -> None:
     # A body in several messages is checked against its declared length first; one
     # that is not a number is a 400. (A whole body in one message is simply measured.)
     chunks = [{"type": "http.request", "body": b"abc", "more_body": True}] * 2
-    scope = http_scope("POST", "/echo", [(b"content-length", b"nope")])
+    scope = http_scope("POST", "/echo", [(b"host", b"t"), (b"content-length", b"nope")])
     assert status_and_body(call(app, scope, chunks))[0] == 400
-    declared = http_scope("POST", "/echo", [(b"content-length", b"5000")])
+    declared = http_scope("POST", "/echo", [(b"host", b"t"), (b"content-length", b"5000")])
     assert status_and_body(call(app, declared, chunks))[0] == 413
 
 

@@ -117,7 +117,9 @@ def test_an_ipv6_literal_is_valid_exactly_when_ipaddress_reads_it(text: str) -> 
 
 
 HEADER = st.tuples(
-    st.sampled_from([b"host", b"accept", b"x-a", b"cookie"]),
+    st.sampled_from(
+        [b"host", b"accept", b"x-a", b"cookie", b"content-length", b"transfer-encoding"]
+    ),
     st.one_of(st.binary(max_size=40), AUTHORITY.map(str.encode)),
 )
 
@@ -128,17 +130,27 @@ HEADER = st.tuples(
     max_count=st.integers(0, 10),
     max_total=st.integers(0, 300),
     max_line=st.integers(0, 60),
+    version=st.sampled_from(["1.0", "1.1", "2"]),
 )
-def test_head_problem_follows_its_limits_and_the_first_host(
-    headers: list[tuple[bytes, bytes]], max_count: int, max_total: int, max_line: int
+def test_head_problem_follows_its_limits_and_the_host_and_framing_rules(
+    headers: list[tuple[bytes, bytes]], max_count: int, max_total: int, max_line: int, version: str
 ) -> None:
-    answer = head_problem(headers, max_count, max_total, max_line)
+    """431 over a limit; else 400 for several Hosts, none on HTTP/1.1, an invalid one,
+    or Content-Length beside Transfer-Encoding (RFC 9112 §3.2, §6.1); else nothing."""
+    answer = head_problem(headers, max_count, max_total, max_line, version)
     sizes = [len(n) + len(v) for n, v in headers]
+    names = [n for n, _ in headers]
     hosts = [v for n, v in headers if n == b"host"]
+    framing = b"content-length" in names and b"transfer-encoding" in names
     if len(headers) > max_count or any(s > max_line for s in sizes) or sum(sizes) > max_total:
         assert answer is not None
         assert answer[0] == 431
-    elif hosts and not valid_host(hosts[0]):
+    elif (
+        len(hosts) > 1
+        or (not hosts and version == "1.1")
+        or (hosts and not valid_host(hosts[0]))
+        or framing
+    ):
         assert answer is not None
         assert answer[0] == 400
     else:

@@ -31,27 +31,9 @@ def _chunked(head: bytes, body: bytes) -> bytes:
     return b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n" + head + b"\r\n" + body
 
 
-CL_TE_DEFECT = (
-    "defect: under h11, Content-Length with Transfer-Encoding is served and the "
-    "connection kept open (RFC 9112 6.1: MUST close), so the request riding in the body "
-    "is answered: the app (qake_core/_dispatch.py) should refuse such a head with 400 "
-    "and Connection: close"
-)
-HOST_DEFECT = (
-    "defect: httptools lets an HTTP/1.1 request without Host, or with two, through and "
-    "the app serves it (RFC 9112 3.2: MUST answer 400); qake_core/_dispatch.py's fast "
-    "path checks only the first header"
-)
-TARGET_DEFECT = (
-    "defect: qake-core has no request-target limit; under h11 (96 KiB head buffer) a "
-    "70 KB target is served (httptools refuses it); a Limits.max_target_size with a 414 "
-    "would close this"
-)
-
 CASES: dict[str, Case] = {
     "CL+TE smuggling": Case(
-        _chunked(b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n", b"0\r\n\r\n" + SMUGGLED),
-        xfail={"h11": CL_TE_DEFECT},
+        _chunked(b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n", b"0\r\n\r\n" + SMUGGLED)
     ),
     "TE chunked123": Case(
         _chunked(b"Transfer-Encoding: chunked123\r\n", b"3\r\nabc\r\n0\r\n\r\n" + SMUGGLED)
@@ -86,13 +68,9 @@ CASES: dict[str, Case] = {
     "header line without colon": Case(b"GET /ping HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n"),
     "header name with space": Case(b"GET /ping HTTP/1.1\r\nHost: x\r\nX Y: 1\r\n\r\n"),
     "NUL in a header value": Case(b"GET /ping HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n"),
-    "no Host": Case(b"GET /ping HTTP/1.1\r\n\r\n", xfail={"httptools": HOST_DEFECT}),
-    "two Hosts": Case(
-        b"GET /ping HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", xfail={"httptools": HOST_DEFECT}
-    ),
-    "70 KB request-target": Case(
-        request("GET", "/items/1?q=" + "a" * 70 * KIB), (400, 414), xfail={"h11": TARGET_DEFECT}
-    ),
+    "no Host": Case(b"GET /ping HTTP/1.1\r\n\r\n"),
+    "two Hosts": Case(b"GET /ping HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+    "70 KB request-target": Case(request("GET", "/items/1?q=" + "a" * 70 * KIB), (400, 414)),
     "100,000 query pairs": Case(
         request("GET", "/items/1?" + "&".join(f"a{i}=1" for i in range(100_000))), (400, 414)
     ),

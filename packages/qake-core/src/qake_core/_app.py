@@ -354,12 +354,18 @@ class App(Router):
                     if first[0] == b"host" and (
                         host == dispatcher.last_host or host in KNOWN_HOSTS
                     ):
-                        size = 0
+                        # The request-target counts too (414 above its limit), and a
+                        # second Host or a Transfer-Encoding sends the head to be judged.
+                        size = len(scope["path"]) + len(scope["query_string"])
+                        named = 0
                         for name, value in headers:
                             size += len(name) + len(value)
+                            if name == b"host" or name == b"transfer-encoding":
+                                named += 1
                         raw = scope.get("raw_path")
                         if (
                             size <= dispatcher.quick_header_bytes
+                            and named == 1
                             and raw is not None
                             and not scope.get("root_path")
                         ):

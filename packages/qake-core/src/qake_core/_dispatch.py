@@ -17,7 +17,7 @@ from qake_core._errors import ErrorBoundary
 from qake_core._exceptions import HTTPException
 from qake_core._limits import Limits
 from qake_core._problem import problem_response
-from qake_core._request_head import KNOWN_HOSTS, head_problem
+from qake_core._request_head import CLOSE, KNOWN_HOSTS, head_problem, target_problem
 from qake_core._requests import Request
 from qake_core._responses import Response
 from qake_core._scope import route_path
@@ -48,6 +48,7 @@ class Dispatcher:
         "max_header_bytes",
         "max_header_line",
         "max_headers",
+        "max_target",
         "mounts",
         "quick_header_bytes",
         "redirect_slashes",
@@ -86,6 +87,7 @@ class Dispatcher:
         self.max_headers: int = limits.max_header_count or sys.maxsize
         self.max_header_bytes: int = limits.max_header_size or sys.maxsize
         self.max_header_line: int = limits.max_header_line_size or sys.maxsize
+        self.max_target: int = limits.max_target_size or sys.maxsize
         #: Headers adding up to no more bytes than this are within every size limit.
         self.quick_header_bytes: int = min(self.max_header_bytes, self.max_header_line)
         #: The last Host value the fast path could not take as known: valid
@@ -111,16 +113,19 @@ class Dispatcher:
                 first = headers[0]
                 host = first[1]
                 if first[0] == b"host" and (host == self.last_host or host in KNOWN_HOSTS):
-                    size = 0
+                    # As in App.__call__: the request-target counts too, and a second
+                    # Host or a Transfer-Encoding sends the head to be judged.
+                    size = len(scope["path"]) + len(scope["query_string"])
+                    named = 0  # Host (the first) and any other Host or Transfer-Encoding
                     for name, value in headers:
                         size += len(name) + len(value)
-                    judge = size > self.quick_header_bytes
+                        if name == b"host" or name == b"transfer-encoding":
+                            named += 1
+                    judge = size > self.quick_header_bytes or named > 1
             if judge:
-                problem = head_problem(
-                    headers, self.max_headers, self.max_header_bytes, self.max_header_line
-                )
+                problem = self.judge(scope, headers)
                 if problem is not None:
-                    return problem_response(*problem)(scope, receive, send)
+                    return problem_response(*problem, headers=CLOSE)(scope, receive, send)
                 if headers and headers[0][0] == b"host":
                     self.last_host = headers[0][1]  # valid: head_problem checked it
             try:
@@ -151,6 +156,20 @@ class Dispatcher:
     # middleware such as OpenTelemetry's call on the app they wrap: say it is ASGI 3.
     dispatch._asgi_single_callable = True  # type: ignore[attr-defined]
 
+    def judge(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> tuple[int, str] | None:
+        """The head's refusal (``head_problem``, then the request-target's length), or
+        ``None``: for the heads the fast path does not pass."""
+        problem = head_problem(
+            headers,
+            self.max_headers,
+            self.max_header_bytes,
+            self.max_header_line,
+            scope.get("http_version"),
+        )
+        if problem is None:
+            problem = target_problem(scope, self.max_target)
+        return problem
+
     async def no_route(self, scope: Scope, receive: Receive, send: Send, exc: LookupError) -> None:
         """Answer a request no route matched: a mount's, a redirect, 404 or 405."""
         if isinstance(exc, MethodNotAllowed):
@@ -161,10 +180,7 @@ class Dispatcher:
     def dispatch_websocket(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         """The awaitable serving a WebSocket handshake. PERF: the route's handle is
         returned, not awaited here: a connection's every message resumes its frames."""
-        headers = scope["headers"]
-        problem = head_problem(
-            headers, self.max_headers, self.max_header_bytes, self.max_header_line
-        )
+        problem = self.judge(scope, scope["headers"])
         if problem:
             # A handshake with a bad Host or oversized headers: refused before accepting
             # with the status an HTTP request would get (a server without the denial

@@ -27,6 +27,8 @@ class Limits:
     max_header_line_size: int | None = None  # 16 KiB per request header by default, 431 above
     # (app-level); the server may cap both lower (h11 answers 400 to a head it has to wait for
     # beyond its buffer), never higher
+    max_target_size: int | None = None  # 64 KiB of request-target (path and query) by
+    # default, 414 above (app-level)
     body_timeout: float | None = None  # seconds a body read waits for the client's next bytes:
     # 30 by default; 408 and the connection closed when the client stalls for longer
 
@@ -49,6 +51,7 @@ DEFAULT_LIMITS = Limits(
     max_header_count=100,
     max_header_size=64 * 1024,
     max_header_line_size=16 * 1024,
+    max_target_size=64 * 1024,
     body_timeout=30.0,
 )
 

@@ -1,18 +1,24 @@
-"""What a request's head must satisfy before it is routed: the header limits and a Host
-that is an RFC 3986 authority.
+"""What a request's head must satisfy before it is routed: the header limits, one Host
+that is an RFC 3986 authority, no Content-Length beside Transfer-Encoding, and a
+request-target within its limit.
 
-RFC 9112 §3.2: a server answers 400 to a Host field whose value is not
-``uri-host [ ":" port ]`` (RFC 3986 §3.2.2-3.2.3). Left unchecked, a Host such as
-``example.com/?`` or ``example.com#x`` moves the request's path out of any URL built
-from it. RFC 6585 §5: 431 answers header fields that are too large, one or all of them.
+RFC 9112 §3.2: a server answers 400 to an HTTP/1.1 request without a Host, with more
+than one Host field, or with a Host whose value is not ``uri-host [ ":" port ]``
+(RFC 3986 §3.2.2-3.2.3). Left unchecked, a Host such as ``example.com/?`` or
+``example.com#x`` moves the request's path out of any URL built from it; two Hosts let a
+proxy and the app disagree on which site is asked. RFC 9112 §6.1: a request with both
+Content-Length and Transfer-Encoding is a smuggling attempt; it is refused and the
+connection closed. RFC 6585 §5: 431 answers header fields that are too large, one or
+all of them; RFC 9110 §15.5.15: 414 a request-target longer than the server handles.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
+from typing import Any
 
-__all__ = ["KNOWN_HOSTS", "head_problem", "valid_host"]
+__all__ = ["CLOSE", "KNOWN_HOSTS", "head_problem", "target_problem", "valid_host"]
 
 _NAME_CHARS = rb"A-Za-z0-9\-._~!$&'()*+,;="  # RFC 3986 unreserved and sub-delims
 _HOST = re.compile(
@@ -59,28 +65,61 @@ def valid_host(value: bytes) -> bool:
     return True
 
 
+#: Sent with every refusal of a head: the connection may hold a smuggled request.
+CLOSE = {"connection": "close"}
+
+
 def head_problem(
-    headers: Sequence[tuple[bytes, bytes]], max_count: int, max_total: int, max_line: int
+    headers: Sequence[tuple[bytes, bytes]],
+    max_count: int,
+    max_total: int,
+    max_line: int,
+    http_version: str | None = None,
 ) -> tuple[int, str] | None:
     """The status and detail refusing ``headers``, or ``None`` when they are acceptable.
 
-    A header's size is its name's bytes plus its value's; the first ``host`` field is
-    the one checked (it is the one the application reads).
+    A header's size is its name's bytes plus its value's. ``http_version`` ``"1.1"``
+    requires a Host (HTTP/1.0 may omit it; HTTP/2 and 3 carry ``:authority``).
     """
     if len(headers) > max_count:
         return 431, f"The request has more than {max_count} headers."
     total = 0
     host: bytes | None = None
+    hosts = 0
+    length = chunked = False
     for name, value in headers:
         size = len(name) + len(value)
         if size > max_line:
             field = name[:64].decode("latin-1")
             return 431, f"The request header {field!r} is larger than {max_line} bytes."
         total += size
-        if host is None and name == b"host":
+        if name == b"host":
+            hosts += 1
             host = value
+        elif name == b"content-length":
+            length = True
+        elif name == b"transfer-encoding":
+            chunked = True
     if total > max_total:
         return 431, f"The request has more than {max_total} bytes of headers."
-    if host is not None and not valid_host(host):
+    if hosts > 1:
+        return 400, "The request has more than one Host header (RFC 9112 section 3.2)."
+    if host is None:
+        if http_version == "1.1":
+            return 400, "An HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)."
+    elif not valid_host(host):
         return 400, "The Host header is not a valid host[:port] (RFC 3986 authority)."
+    if length and chunked:
+        return 400, (
+            "The request has both Content-Length and Transfer-Encoding (RFC 9112 section 6.1)."
+        )
+    return None
+
+
+def target_problem(scope: MutableMapping[str, Any], max_target: int) -> tuple[int, str] | None:
+    """414 when the request-target (path and query, as received) is longer than
+    ``max_target`` bytes; ``None`` otherwise."""
+    raw = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "replace")
+    if len(raw) + len(scope.get("query_string", b"")) > max_target:
+        return 414, f"The request-target is longer than {max_target} bytes."
     return None
