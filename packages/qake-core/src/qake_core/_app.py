@@ -11,6 +11,7 @@ import anyio
 from qake_core._compat import Compat
 from qake_core._datastructures import State
 from qake_core._default_headers import DEFAULT_HEADERS_KEY, DefaultHeaders, default_headers_of
+from qake_core._deprecation import merged_default_headers, route_headers, with_route_headers
 from qake_core._dispatch import Dispatcher
 from qake_core._errors import (
     ErrorBoundary,
@@ -311,16 +312,24 @@ class App(Router):
         compiled = compile_route(route, self)
         errors = self._boundary_of(route)
         hooks = [*self.hooks, *route.middleware, *route_option_hooks(route)]
+        # The route's default headers: the app's, or merged once with its Deprecation,
+        # Sunset and Link (``_deprecation``); the runner is then wrapped to use them.
+        app_defaults = self._default_headers
+        pairs = route_headers(route)
+        own = merged_default_headers(app_defaults, pairs) if pairs else app_defaults
         direct = None if hooks else compiled.direct
         if direct is not None:
-            return direct_runner(direct, route.limits, errors, self._default_headers)
+            handle = direct_runner(direct, route.limits, errors, own)
+            return with_route_headers(handle, app_defaults, own, pairs)
         flat = None if hooks else compiled.flat
         if flat is not None:
             from qake_core._typed._flat_runner import flat_runner
 
             general = request_runner(flat.general, route.limits, errors)
-            return flat_runner(flat, general, route.limits, errors, self._default_headers, self)
-        return request_runner(build_hook_chain(compiled.call, hooks), route.limits, errors)
+            handle = flat_runner(flat, general, route.limits, errors, own, self)
+            return with_route_headers(handle, app_defaults, own, pairs)
+        handle = request_runner(build_hook_chain(compiled.call, hooks), route.limits, errors)
+        return with_route_headers(handle, app_defaults, own, pairs)
 
     def compile_connection(self, route: WebSocketRoute) -> ConnectionPlan:
         """The per-connection plan of a WebSocket route's arguments (for the app's

@@ -11,10 +11,11 @@ carries, as default headers merged when it starts (errors included):
 - ``Link: <successor>; rel="successor-version"`` (RFC 8288 / RFC 5829), and
   ``rel="deprecation"`` (RFC 9745) / ``rel="sunset"`` (RFC 8594) documentation links.
 
-The header values are formatted once, when the app builds its routes; a request pays
-one hook that points its default headers at the route's precomputed set. Routes
-without these options pay nothing. Datetimes must be timezone-aware (a naive one is
-refused: which zone it meant cannot be known); a ``date`` means midnight UTC.
+The header values are formatted once, when the app builds its routes, and merged with
+the app's default headers (and the runner's JSON lines) once; a request pays one call
+that points its default headers at that set. Routes without these options pay nothing.
+Datetimes must be timezone-aware (a naive one is refused: which zone it meant cannot be
+known); a ``date`` means midnight UTC.
 """
 
 from __future__ import annotations
@@ -29,17 +30,19 @@ from typing import TYPE_CHECKING, Any
 from qake_core._default_headers import DEFAULT_HEADERS_KEY, DefaultHeaders
 
 if TYPE_CHECKING:
-    from qake_core._middleware import CallNext, HookMiddleware
-    from qake_core._requests import Request
-    from qake_core._responses import Response
+    from qake_core._routing import APIRoute
+    from qake_core._runners import RouteHandle
+    from qake_core.types import Receive, Scope, Send
 
 __all__ = [
     "Lifecycle",
     "combine",
     "http_date",
     "lifecycle_headers",
-    "lifecycle_hook",
     "lifecycle_of",
+    "merged_default_headers",
+    "route_headers",
+    "with_route_headers",
 ]
 
 DEPRECATION = b"deprecation"
@@ -176,7 +179,9 @@ def lifecycle_headers(
     return pairs
 
 
-def _merged(defaults: DefaultHeaders | None, pairs: list[tuple[bytes, bytes]]) -> DefaultHeaders:
+def merged_default_headers(
+    defaults: DefaultHeaders | None, pairs: list[tuple[bytes, bytes]]
+) -> DefaultHeaders:
     """``defaults`` (the app's, or a variant) with the route's headers: its Deprecation
     and Sunset replace any default ones; its Link adds to a default Link."""
     replaced = {DEPRECATION, SUNSET}
@@ -193,25 +198,6 @@ def _merged(defaults: DefaultHeaders | None, pairs: list[tuple[bytes, bytes]]) -
     )
 
 
-def lifecycle_hook(pairs: list[tuple[bytes, bytes]]) -> HookMiddleware:
-    """A hook pointing the request's default headers at the ones the route's responses
-    get: whatever answers after it (the handler, a validation error, an exception
-    handler, a cached response) sends them, unless the response sets its own."""
-    # PERF: the defaults seen last (the app's own, usually the same object on every
-    # request) and their merge with ``pairs``: two identity checks per request.
-    last: list[Any] = [None, _merged(None, pairs)]
-
-    async def lifecycle_headers(request: Request, call_next: CallNext) -> Response:
-        scope = request.scope
-        defaults = scope.get(DEFAULT_HEADERS_KEY)
-        if defaults is not last[0]:
-            last[:] = [defaults, _merged(defaults, pairs)]
-        scope[DEFAULT_HEADERS_KEY] = last[1]
-        return await call_next(request)
-
-    return lifecycle_headers
-
-
 def combine(
     own: Lifecycle | None, outer: Lifecycle | None, deprecated: bool | None = None
 ) -> Lifecycle | None:
@@ -222,3 +208,43 @@ def combine(
     if deprecated is False and merged is not None and merged.deprecated_at is not None:
         merged = replace(merged, deprecated_at=None)
     return None if merged is None or merged == Lifecycle() else merged
+
+
+def route_headers(route: APIRoute) -> list[tuple[bytes, bytes]]:
+    """The headers every response of ``route`` carries (none for most routes)."""
+    lifecycle = route.meta.get("lifecycle")
+    if lifecycle is None:
+        return []
+    from qake_core._typed._analysis import route_label
+
+    return lifecycle_headers(lifecycle, route.deprecated, route_label(route))
+
+
+def with_route_headers(
+    handle: RouteHandle,
+    app_defaults: DefaultHeaders | None,
+    own: DefaultHeaders | None,
+    pairs: list[tuple[bytes, bytes]],
+) -> RouteHandle:
+    """``handle`` itself when ``own`` is ``app_defaults``; else ``handle`` behind a call
+    pointing the request's default headers at ``own`` (the runners merged it once with
+    their JSON lines), or at the route's headers merged with the defaults an edge
+    layer or a mounting app put there (the last such merge kept)."""
+    if not pairs:
+        return handle
+    other: list[Any] = [own, own]
+
+    async def route_headers(
+        scope: Scope, receive: Receive, send: Send, params: dict[str, Any]
+    ) -> None:
+        defaults = scope.get(DEFAULT_HEADERS_KEY)
+        if defaults is app_defaults:
+            scope[DEFAULT_HEADERS_KEY] = own
+        elif defaults is not other[0]:
+            other[:] = [defaults, merged_default_headers(defaults, pairs)]
+            scope[DEFAULT_HEADERS_KEY] = other[1]
+        else:
+            scope[DEFAULT_HEADERS_KEY] = other[1]
+        await handle(scope, receive, send, params)
+
+    return route_headers

@@ -1,12 +1,10 @@
-"""Hooks installed by route options: ``deprecated=<datetime>``/``sunset=`` (the
-``Deprecation``, ``Sunset`` and ``Link`` headers), ``produces=[...]`` (406) and ``cache=...``."""
+"""Hooks installed by route options: ``produces=[...]`` (406) and ``cache=...``."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from qake_core._cache import cache_hook, route_cache_options
-from qake_core._deprecation import lifecycle_headers, lifecycle_hook
 from qake_core._negotiation import produces_hook
 
 if TYPE_CHECKING:
@@ -19,18 +17,9 @@ __all__ = ["route_option_hooks"]
 def route_option_hooks(route: APIRoute) -> list[HookMiddleware]:
     """The hooks a route's options ask for, innermost last (after the route's own hooks).
 
-    The life-cycle headers come first so that every answer after them carries them (a
-    406 included); ``produces`` next so that a 406 is decided before the cache is
-    consulted. A route without these options gets no hook (and keeps its fast runner).
+    ``produces`` comes first so that a 406 is decided before the cache is consulted.
     """
     hooks: list[HookMiddleware] = []
-    lifecycle = route.meta.get("lifecycle")
-    if lifecycle is not None:
-        from qake_core._typed._analysis import route_label
-
-        pairs = lifecycle_headers(lifecycle, route.deprecated, route_label(route))
-        if pairs:
-            hooks.append(lifecycle_hook(pairs))
     produces = route.meta.get("produces")
     if produces:
         hooks.append(produces_hook(list(produces)))
