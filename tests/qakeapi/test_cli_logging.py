@@ -26,10 +26,10 @@ APP = "tests.qakeapi.logging_app:app"
 
 
 @contextmanager
-def serving(tmp_path: Path, *options: str) -> Iterator[str]:
+def serving(tmp_path: Path, *options: str, app: str = APP, ready: str = "/ready") -> Iterator[str]:
     """``qake run APP OPTIONS`` with its standard output and error kept apart."""
     port = free_port()
-    command = [sys.executable, "-m", "qakeapi", "run", APP, "--port", str(port), *options]
+    command = [sys.executable, "-m", "qakeapi", "run", app, "--port", str(port), *options]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with (tmp_path / "stdout").open("wb") as out, (tmp_path / "stderr").open("wb") as err:
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err)
@@ -38,7 +38,7 @@ def serving(tmp_path: Path, *options: str) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                httpx.get(base + "/ready", timeout=1)
+                httpx.get(base + ready, timeout=1)
                 break
             except httpx.TransportError:
                 if proc.poll() is not None or time.monotonic() > deadline:
@@ -131,9 +131,12 @@ def run_options(monkeypatch: pytest.MonkeyPatch, *argv: str) -> dict[str, Any]:
     return seen
 
 
-def test_logging_is_left_alone_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_apps_loggers_print_at_info_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19: under a plain ``qake run`` the app's own INFO lines (a background
+    task's) are printed: uvicorn's configuration plus the root logger on its handler."""
     plain = run_options(monkeypatch)
-    assert "log_config" not in plain  # uvicorn's defaults; the app's loggers untouched
+    assert plain["log_config"] == logging_config("info")
+    assert plain["log_config"]["root"] == {"handlers": ["default"], "level": logging.INFO}
     assert (plain["log_level"], plain["access_log"]) == ("info", True)
     text = run_options(monkeypatch, "--log-level", "warning")
     assert text["log_level"] == "warning"
@@ -148,3 +151,17 @@ def test_the_json_configuration_sends_everything_to_standard_output() -> None:
     assert config["handlers"]["json"]["stream"] == "ext://sys.stdout"
     assert config["root"] == {"handlers": ["json"], "level": 5}  # uvicorn's TRACE
     assert config["loggers"]["uvicorn"]["propagate"] is False  # once, not twice
+
+
+@pytest.mark.e2e
+def test_a_plain_qake_run_prints_the_apps_own_log_lines(tmp_path: Path) -> None:
+    """Issue 19: the basic example's background task logs ``audit: created item N`` at
+    INFO; a plain ``qake run`` (no logging option) prints it."""
+    with serving(tmp_path, app="examples.basic_app:app", ready="/openapi.json") as base:
+        created = httpx.post(base + "/items", json={"name": "saw", "price": 12.5})
+        assert created.status_code == 201
+        deadline = time.monotonic() + 10
+        wanted = f"audit: created item {created.json()['id']}"
+        while wanted not in (tmp_path / "stderr").read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert wanted in (tmp_path / "stderr").read_text()

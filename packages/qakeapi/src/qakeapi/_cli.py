@@ -177,9 +177,9 @@ def _run(args: argparse.Namespace) -> int:
         "proxy_headers": args.proxy_headers,
         "h11_max_incomplete_event_size": H11_HEAD_BUFFER,
     }
-    if args.log_json or args.log_level is not None:
-        # Off by default: without either option the app's loggers are left as it set them.
-        options["log_config"] = logging_config(args.log_level or "info", json_lines=args.log_json)
+    # The app's own loggers print too (the root logger on uvicorn's handler, at the
+    # level asked, INFO by default): a background task's log line is seen.
+    options["log_config"] = logging_config(args.log_level or "info", json_lines=args.log_json)
     if args.reload or args.workers > 1:
         # uvicorn needs an import string to reload or to start several workers; the app
         # is imported here first all the same, so that a wrong path is reported clearly.
@@ -272,9 +272,8 @@ def _serving_options(
         "--log-level",
         choices=LOG_LEVELS,
         default=log_level,
-        help="level of uvicorn's loggers and, when given, of the app's own (the root "
-        "logger gets a handler: the app's records are printed too); default info, "
-        "uvicorn's only",
+        help="level of uvicorn's loggers and of the app's own (the root logger gets "
+        "uvicorn's handler: the app's records are printed too); default info",
     )
     run.add_argument(
         "--log-json",
