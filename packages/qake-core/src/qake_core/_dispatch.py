@@ -118,8 +118,14 @@ class Dispatcher:
                     size = len(scope["path"]) + len(scope["query_string"])
                     named = 0  # Host (the first) and any other Host or Transfer-Encoding
                     for name, value in headers:
-                        size += len(name) + len(value)
-                        if name == b"host" or name == b"transfer-encoding":
+                        # PERF: the names' lengths first (4: host, 17: transfer-encoding): an
+                        # int comparison is specialised, a bytes one is not (~360 instructions
+                        # a header for the two bytes comparisons alone).
+                        length = len(name)
+                        size += length + len(value)
+                        if (length == 4 or length == 17) and (
+                            name == b"host" or name == b"transfer-encoding"
+                        ):
                             named += 1
                     judge = size > self.quick_header_bytes or named > 1
             if judge:
