@@ -1,5 +1,6 @@
 """Regenerate ``fastapi_names.json``: the public names of FastAPI's modules that the
-migration guide (``docs/migration/fastapi.md``) must cover.
+migration guide (``docs/migration/fastapi.md``) must cover; and ``fastapi_keywords.json``:
+the keywords of FastAPI's app, router, route decorators and parameter functions.
 
 Run with a Python that has FastAPI installed (the bench env)::
 
@@ -100,7 +101,42 @@ def names_of(name: str) -> list[str]:
         return source_names(name)
 
 
+#: The callables whose keywords ``fastapi_keywords.json`` lists (issue 17: every keyword
+#: of FastAPI(...), APIRouter(...), the route decorators, include_router and the
+#: parameter functions is taken by qakeapi or refused with what to use instead).
+KEYWORD_CALLABLES = {
+    "FastAPI": ("fastapi", "FastAPI.__init__"),
+    "APIRouter": ("fastapi", "APIRouter.__init__"),
+    "APIRouter.get": ("fastapi", "APIRouter.get"),
+    "APIRouter.include_router": ("fastapi", "APIRouter.include_router"),
+    "APIRouter.websocket": ("fastapi", "APIRouter.websocket"),
+    **{
+        name: ("fastapi.param_functions", name)
+        for name in ("Query", "Path", "Body", "Header", "Cookie", "Form", "File")
+    },
+    "Depends": ("fastapi.param_functions", "Depends"),
+    "Security": ("fastapi.param_functions", "Security"),
+}
+
+
+def keywords_of(module: str, dotted: str) -> list[str]:
+    import inspect
+
+    obj: object = importlib.import_module(module)
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    parameters = inspect.signature(obj).parameters.values()  # type: ignore[arg-type]
+    return sorted(
+        p.name
+        for p in parameters
+        if p.name != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    )
+
+
 def main() -> None:
+    keywords = {name: keywords_of(*where) for name, where in KEYWORD_CALLABLES.items()}
+    target = Path(__file__).with_name("fastapi_keywords.json")
+    target.write_text(json.dumps(keywords, indent=2, sort_keys=True) + "\n")
     middleware = importlib.import_module("fastapi.middleware")
     names = [*MODULES, "fastapi.middleware"]
     names += sorted(

@@ -18,6 +18,10 @@ from typing import Any, Literal
 
 __all__ = ["DependencyScope", "Depends", "Security", "SecurityScopes"]
 
+#: Extra keywords the layers above read from the marker: qake-docs' OpenAPI security
+#: scheme of the dependency, and its name in the document.
+_META = ("security_scheme", "scheme_name")
+
 #: How long a dependency's value lives: the handler's call, one request, or the app's
 #: lifespan.
 DependencyScope = Literal["function", "request", "app"]
@@ -44,6 +48,13 @@ class Depends:
     ) -> None:
         if scope not in ("function", "request", "app"):
             raise ValueError(f"Depends(scope={scope!r}): use 'function', 'request' or 'app'")
+        unknown = {k: v for k, v in meta.items() if k not in _META}
+        if unknown:  # never silently ignored (FastAPI's max_concurrency...)
+            from qake_core._options import reject_unknown_options
+
+            where = f"Depends({getattr(dependency, '__qualname__', dependency)!r})"
+            keys = ("dependency", "use_cache", "scope", *_META)
+            reject_unknown_options("Depends", where, unknown, keys)
         self.dependency = dependency
         self.use_cache = use_cache
         self.scope: DependencyScope = scope

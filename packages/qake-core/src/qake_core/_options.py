@@ -16,7 +16,9 @@ from typing import Any, Literal
 
 __all__ = ["Kind", "keywords", "reject_unknown_options"]
 
-Kind = Literal["route", "websocket route", "router", "include_router", "app"]
+Kind = Literal[
+    "route", "websocket route", "router", "include_router", "app", "parameter", "Depends"
+]
 
 _EDIT_DOCUMENT = (
     "qakeapi does not generate this part of the OpenAPI document; add it yourself: "
@@ -28,14 +30,30 @@ _NO_ROUTE_CLASS = (
     "(middleware=[...]) or add dependencies=[...]"
 )
 
+#: FastAPI options every level (app, router, route) may be given that qakeapi puts
+#: elsewhere.
+_LIMITS_ADVICE: dict[str, str] = {
+    "max_body_size": "give limits=Limits(max_body_size=...) (1 MiB by default, 413 above it)",
+    "form_limits": (
+        "give limits=Limits(max_form_fields=..., max_files=..., max_file_size=..., "
+        "max_part_header_size=...)"
+    ),
+    "strict_content_type": (
+        "qakeapi always reads a JSON body only with a JSON Content-Type (415 otherwise); "
+        "compat='fastapi' answers a wrong media type as FastAPI does"
+    ),
+}
+
 #: Advice for FastAPI options that qakeapi does not take, by where they are given.
 _ROUTE_ADVICE: dict[str, str] = {
+    **_LIMITS_ADVICE,
     "response_description": (
         "describe the response with responses={<status>: {'description': '...'}}"
     ),
     "route_class_override": _NO_ROUTE_CLASS,
 }
 _ROUTER_ADVICE: dict[str, str] = {
+    **_LIMITS_ADVICE,
     "routes": "declare routes with the router's decorators or add_api_route()",
     "route_class": _NO_ROUTE_CLASS,
     "redirect_slashes": "set it on the app: App(redirect_slashes=...)",
@@ -57,6 +75,11 @@ def _qakeapi_option(what: str, name: str) -> str:
 
 
 _APP_ADVICE: dict[str, str] = {
+    **_LIMITS_ADVICE,
+    "telemetry": (
+        "trace with OpenTelemetry's ASGI instrumentation (app.add_middleware("
+        "OpenTelemetryMiddleware, ...), see docs/observability.md)"
+    ),
     "webhooks": _qakeapi_option("the webhooks section", "webhooks"),
     "routes": "declare routes with the app's decorators, add_api_route() or include_router()",
     "title": "the document's title belongs to qakeapi.QakeAPI(title=...) (or qake_docs.Docs)",
@@ -88,7 +111,36 @@ _APP_ADVICE: dict[str, str] = {
     "deprecated": "mark routers (Router(deprecated=True)) or routes deprecated instead",
     "include_in_schema": "set include_in_schema=False on a Router(...) or on the routes",
 }
+#: Keywords of FastAPI's parameter functions (Query, Path, Body, Header, Cookie, Form,
+#: File) that qakeapi does not take.
+_PARAMETER_ADVICE: dict[str, str] = {
+    "regex": "use pattern= (FastAPI's deprecated name for it)",
+    "example": "use examples=[...] (FastAPI's deprecated singular)",
+    "validation_alias": "use alias= (the name read from the request)",
+    "serialization_alias": (
+        "a parameter is only read; name the wire field with alias=, or set the alias "
+        "on the model's field"
+    ),
+    "alias_priority": "the parameter's alias= is the name read from the request",
+    "default_factory": (
+        "give a default value, or compute it in a dependency: Depends(make_default)"
+    ),
+    "validate_default": (
+        "defaults are used as given; validate them where they are written, or use a "
+        "pydantic model whose field has validate_default=True"
+    ),
+}
+_DEPENDS_ADVICE: dict[str, str] = {
+    "max_concurrency": (
+        "sync dependencies run in the app's worker threads (QakeAPI("
+        "thread_limiter_tokens=...)); bound one dependency with an anyio.CapacityLimiter "
+        "inside it"
+    ),
+}
+
 _ADVICE: dict[str, dict[str, str]] = {
+    "parameter": _PARAMETER_ADVICE,
+    "Depends": _DEPENDS_ADVICE,
     "route": _ROUTE_ADVICE,
     "websocket route": {},
     "router": _ROUTER_ADVICE,

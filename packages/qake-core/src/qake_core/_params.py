@@ -38,7 +38,9 @@ class Param:
     without one (or with ``...``) the parameter is required. ``alias`` is the name on
     the wire. The other keywords are pydantic ``Field`` arguments: constraints
     (``ge``, ``le``, ``gt``, ``lt``, ``multiple_of``, ``min_length``, ``max_length``,
-    ``pattern``, ``strict``...) and documentation (``title``, ``description``,
+    ``pattern``, ``strict``, ``allow_inf_nan``, ``max_digits``, ``decimal_places``,
+    ``union_mode``, ``fail_fast``, ``discriminator``...) and documentation (``title``,
+    ``description``,
     ``examples``, ``deprecated``, ``json_schema_extra``). ``openapi_examples`` are
     OpenAPI Example Objects by name (``{"normal": {"summary": ..., "value": ...}}``),
     shown by the docs next to the parameter or body (not part of its JSON Schema).
@@ -68,7 +70,20 @@ class Param:
         json_schema_extra: dict[str, Any] | None = None,
         include_in_schema: bool = True,
         openapi_examples: dict[str, dict[str, Any]] | None = None,
+        allow_inf_nan: bool | None = None,
+        decimal_places: int | None = None,
+        max_digits: int | None = None,
+        union_mode: Literal["smart", "left_to_right"] | None = None,
+        fail_fast: bool | None = None,
+        discriminator: str | Any | None = None,
+        **unknown: Any,
     ) -> None:
+        if unknown:  # FastAPI's keywords qakeapi does not take: say what to use
+            from qake_core._options import keywords, reject_unknown_options
+
+            where = f"{type(self).__name__}(...)"
+            supported = keywords(type(self).__init__, Param.__init__)
+            reject_unknown_options("parameter", where, unknown, supported)
         self.default = REQUIRED if default is ... else default
         self.openapi_examples = dict(openapi_examples) if openapi_examples else None
         self.alias = alias
@@ -88,6 +103,12 @@ class Param:
             "pattern": pattern,
             "strict": strict,
             "json_schema_extra": json_schema_extra,
+            "allow_inf_nan": allow_inf_nan,
+            "decimal_places": decimal_places,
+            "max_digits": max_digits,
+            "union_mode": union_mode,
+            "fail_fast": fail_fast,
+            "discriminator": discriminator,
         }
         self.field_kwargs: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
 

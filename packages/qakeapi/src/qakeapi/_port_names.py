@@ -12,7 +12,7 @@ import importlib
 import importlib.util
 from types import ModuleType
 
-__all__ = ["MODULES", "PARAM_ADVICE", "RENAMES", "module_exists", "resolve"]
+__all__ = ["MODULES", "RENAMES", "module_exists", "resolve"]
 
 #: FastAPI module → candidate qakeapi modules, most specific first.
 MODULES: dict[str, tuple[str, ...]] = {
@@ -50,12 +50,6 @@ RENAMES: dict[tuple[str, str], tuple[str, ...]] = {
     ("fastapi.applications", "FastAPI"): ("QakeAPI",),
     ("fastapi", "APIRouter"): ("APIRouter", "Router"),
     ("fastapi.routing", "APIRouter"): ("APIRouter", "Router"),
-}
-
-#: FastAPI's deprecated parameter-function keywords and what qakeapi takes instead.
-PARAM_ADVICE: dict[str, str] = {
-    "regex": "use pattern= (FastAPI's deprecated name for it)",
-    "example": "use examples=[...] (FastAPI's deprecated singular)",
 }
 
 
