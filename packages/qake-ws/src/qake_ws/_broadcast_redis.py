@@ -208,12 +208,15 @@ class RedisBroadcast(Broadcast):
             if event is not None:
                 event.set()
 
+    def _recovered(self) -> None:
+        self._outage = False
+        logger.warning("Redis broadcast %r: reconnected, subscriptions restored", self)
+
     async def _read_once(self) -> None:
         if self._pubsub is None:
             await self._connect_pubsub()
-            if self._outage:
-                self._outage = False
-                logger.warning("Redis broadcast %r: reconnected, subscriptions restored", self)
+            if self._outage and not self._channels:
+                self._recovered()  # _connect_pubsub's ping proved Redis answers
         pubsub = self._pubsub
         assert pubsub is not None
         if not pubsub.subscribed:
@@ -224,6 +227,11 @@ class RedisBroadcast(Broadcast):
                 await pubsub.ping()  # notice an outage even while idle
             return
         message = await pubsub.get_message(timeout=_POLL)
+        if self._outage:
+            # NOTE: recovered once a read succeeds, not when SUBSCRIBE was written: right
+            # after a restart the pool may hand out a connection the server already closed,
+            # which fails on its first read (it was logged as a second outage).
+            self._recovered()
         if message is not None:
             self._dispatch(message)
 
