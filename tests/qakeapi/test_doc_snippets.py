@@ -44,9 +44,9 @@ import sys
 import textwrap
 import time
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -73,6 +73,7 @@ _MARKER = re.compile(r"^[ \t]*<!--[ \t]*snippet\b(?P<body>.*?)-->[ \t]*$", re.IG
 _MARKER_START = re.compile(r"<!--[ \t]*snippet\b", re.IGNORECASE)
 _SKIP = re.compile(r"^:[ \t]*skip[ \t]*(?::[ \t]*(?P<reason>.*?))?[ \t]*$")
 _NEW = re.compile(r"^:[ \t]*new[ \t]*$")
+_TITLE = re.compile(r"""\btitle=(?:"([^"]*)"|'([^']*)')""")
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,12 @@ class Block:
     code: str  #: the code, with the fence's indentation removed
     new: bool = False  #: ``<!-- snippet: new -->`` precedes it
     skip: str | None = None  #: the reason of ``<!-- snippet: skip: REASON -->``
+    title: str = ""  #: the info string's ``title="..."`` (a file name), if any
+
+    @property
+    def is_test_module(self) -> bool:
+        """A block titled ``test_*.py``: a pytest module, run by pytest."""
+        return bool(re.fullmatch(r"test_\w*\.py", PurePosixPath(self.title).name))
 
     @property
     def where(self) -> str:
@@ -169,6 +176,7 @@ def extract(text: str, page: str) -> Page:
             body_lines.append(_dedent(lines[index], indent))
             index += 1
         index += 1  # the closing fence (or the end of the page)
+        title = _TITLE.search(info)
         new = skip_reason = None
         if pending is not None:
             if pending[1] == "new" and lang not in PYTHON_LANGS:
@@ -191,6 +199,7 @@ def extract(text: str, page: str) -> Page:
                 code="\n".join(body_lines) + "\n",
                 new=bool(new),
                 skip=skip_reason,
+                title=(title.group(1) or title.group(2) or "") if title else "",
             )
         )
     dangling()
@@ -262,6 +271,7 @@ def find_app(namespace: dict[str, Any]) -> Any:
 
 @dataclass
 class _Saved:
+    cwd: str
     environ: dict[str, str]
     path: list[str]
     modules: set[str]
@@ -272,7 +282,12 @@ class _Saved:
 def _save() -> _Saved:
     root = logging.getLogger()
     return _Saved(
-        dict(os.environ), list(sys.path), set(sys.modules), list(root.handlers), root.level
+        os.getcwd(),
+        dict(os.environ),
+        list(sys.path),
+        set(sys.modules),
+        list(root.handlers),
+        root.level,
     )
 
 
@@ -281,7 +296,8 @@ def _restore(saved: _Saved) -> None:
     os.environ.update(saved.environ)
     sys.path[:] = saved.path
     for name in set(sys.modules) - saved.modules:
-        if name.startswith("_doc_snippet_"):
+        file = getattr(sys.modules[name], "__file__", None) or ""
+        if name.startswith("_doc_snippet_") or file.startswith(saved.cwd + os.sep):
             del sys.modules[name]
     root = logging.getLogger()
     for handler in root.handlers:
@@ -291,30 +307,61 @@ def _restore(saved: _Saved) -> None:
     root.setLevel(saved.level)
 
 
-def run_page(page: Page) -> list[dict[str, Any]]:
-    """Run the page's python blocks in order; return each namespace used (the last one
-    after its app's lifespan ran). Raises what a block raises."""
+def _write(block: Block) -> None:
+    """Write a block titled with a file name to that file of the current directory."""
+    path = PurePosixPath(block.title)
+    if path.is_absolute() or ".." in path.parts:
+        raise AssertionError(f"{block.where}: title={block.title!r} leaves the directory")
+    target = Path.cwd().joinpath(*path.parts)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(block.code, encoding="utf-8")
+
+
+RunTests = Callable[[list[str]], None]
+
+
+def run_page(page: Page, run_tests: RunTests | None = None) -> list[dict[str, Any]]:
+    """Run the page's python blocks in order; return each namespace used.
+
+    A block titled with a file name (``title="settings_app.py"``) is also written to
+    that file in the current directory, which is importable: a later block may import
+    it. A block titled ``test_*.py`` is a test module: it is only written, and pytest
+    runs the page's test modules (``run_tests``) after the last block; they replace the
+    bare lifespan check of the page's apps. Otherwise each namespace's app (see
+    :func:`find_app`) has its lifespan started and stopped. Raises what a block raises.
+    """
     linecache.cache[page.path] = (
         len(page.text),
         None,
         [line + "\n" for line in page.text.splitlines()],
         page.path,
     )
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
     namespaces: list[dict[str, Any]] = []
+    test_modules: list[str] = []
     module: types.ModuleType | None = None
     for block in page.python:
         if block.skip is not None:
             continue
+        if block.title.endswith(".py"):
+            _write(block)
+        if block.is_test_module:
+            test_modules.append(block.title)
+            continue
         if module is None or block.new:
-            if module is not None:
-                _run_lifespan(vars(module))
             module = types.ModuleType(_module_name(page.path) + f"_{block.line}")
             module.__file__ = str(Path.cwd() / Path(page.path).name)
             sys.modules[module.__name__] = module  # dataclasses and pydantic look it up
             namespaces.append(vars(module))
         _exec(block, vars(module))
-    if module is not None:
-        _run_lifespan(vars(module))
+    if test_modules:
+        if run_tests is None:
+            raise AssertionError(f"{page.path} has test modules and nothing to run them")
+        run_tests(test_modules)
+    else:
+        for namespace in namespaces:
+            _run_lifespan(namespace)
     return namespaces
 
 
@@ -465,15 +512,36 @@ PAGES = {path: load_page(path) for path in page_paths()}
 COMMANDS = [command for page in PAGES.values() for command in qake_commands(page)]
 
 
+def _pytester_runner(pytester: pytest.Pytester) -> RunTests:
+    """Run test modules with pytest in this process (warnings as errors, as here)."""
+
+    def run_tests(modules: list[str]) -> None:
+        # Only qake-testing's plugin: the others installed here cost seconds to load.
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        result = pytester.runpytest_inprocess(
+            "-W", "error", "-p", "no:cacheprovider", "-p", "qake_testing.plugin", *modules
+        )
+        outcomes = result.parseoutcomes()
+        assert result.ret == 0 and outcomes.get("passed", 0) > 0, "\n".join(result.outlines[-40:])
+
+    return run_tests
+
+
 @pytest.mark.parametrize("path", [p for p, page in PAGES.items() if page.python or page.errors])
-def test_page_snippets_run(path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_page_snippets_run(
+    path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
     page = PAGES[path]
     assert not page.errors, "\n".join(page.errors)
-    monkeypatch.chdir(tmp_path)
+    run_tests = None
+    if any(block.is_test_module and block.skip is None for block in page.python):
+        run_tests = _pytester_runner(request.getfixturevalue("pytester"))  # its own cwd
+    else:
+        monkeypatch.chdir(tmp_path)
     saved = _save()
     started = time.perf_counter()
     try:
-        run_page(page)
+        run_page(page, run_tests)
     finally:
         _restore(saved)
         linecache.cache.pop(page.path, None)
