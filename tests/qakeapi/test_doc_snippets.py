@@ -521,8 +521,9 @@ def _pytester_runner(pytester: pytest.Pytester) -> RunTests:
         result = pytester.runpytest_inprocess(
             "-W", "error", "-p", "no:cacheprovider", "-p", "qake_testing.plugin", *modules
         )
-        outcomes = result.parseoutcomes()
-        assert result.ret == 0 and outcomes.get("passed", 0) > 0, "\n".join(result.outlines[-40:])
+        report = "\n".join(result.outlines[-40:])
+        assert result.ret == 0, report
+        assert result.parseoutcomes().get("passed", 0) > 0, report
 
     return run_tests
 
