@@ -19,7 +19,7 @@ from qake_server import qake_run
 
 from examples.fullstack_app import FullstackSettings, create_app
 from qakeapi import SettingsError
-from qakeapi.testing import TestClient
+from qakeapi.testing import TestClient, load_payloads
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s" * 32
@@ -164,6 +164,32 @@ def test_hostile_input_comes_back_escaped(client: TestClient) -> None:
         sign(c, HOSTILE)
         events = parse_events(c.get("/events").text)
     assert json.loads(events[-1]["data"])["text"] == HOSTILE
+
+
+def test_the_scanners_payloads_get_past_csrf_and_break_nothing(client: TestClient) -> None:
+    """The scanner's requests come from a foreign Origin, so CSRF stops them before the
+    form handlers: here its payloads go through the forms with a valid token."""
+    log_in(client)
+    payloads = [
+        p for category in ("xss", "sqli", "traversal", "types") for p in load_payloads(category)
+    ]
+    for payload in payloads:
+        for path, data in (
+            ("/entries", {"text": payload}),
+            ("/signup", {"username": payload, "password": payload * 3}),
+        ):
+            response = client.post(path, data={**data, "csrf_token": token(client, "/")})
+            assert response.status_code < 500, (path, payload, response.text)
+            if set(payload) & set("<>\"'"):
+                assert payload not in response.text, (path, payload)
+    for payload in load_payloads("xss") + load_payloads("sqli"):
+        data = {"username": payload, "password": payload, "csrf_token": token(client, "/")}
+        response = client.post("/login", data=data)
+        assert response.status_code < 500
+        assert "Incorrect username or password." in response.text
+    home = client.get("/").text
+    assert home.count('<li id="entry-') == 40  # one entry per payload: all stored as text
+    assert "<script>" not in home
 
 
 def test_signup_stores_a_hash_and_checks_the_form(tmp_path: Path) -> None:
