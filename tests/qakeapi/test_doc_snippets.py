@@ -233,9 +233,10 @@ def _module_name(page: str) -> str:
 def _compile(block: Block) -> types.CodeType:
     """The block compiled as the page's lines ``block.line``...: tracebacks point there."""
     source = "\n" * (block.line - 1) + block.code
-    return compile(
+    code: types.CodeType = compile(
         source, block.page, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
     )
+    return code
 
 
 def _exec(block: Block, namespace: dict[str, Any]) -> None:
@@ -550,7 +551,9 @@ def test_page_snippets_run(
     assert elapsed < MAX_PAGE_SECONDS, f"{path}'s snippets took {elapsed:.1f} s"
 
 
-@pytest.mark.parametrize("command", COMMANDS, ids=[c.where for c in COMMANDS])
+@pytest.mark.parametrize(
+    "command", COMMANDS, ids=[f"{c.where} qake {' '.join(c.argv[:1])}" for c in COMMANDS]
+)
 def test_qake_command_parses(
     command: Command, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
