@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sqlite3
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -294,6 +296,89 @@ def test_the_stream_delivers_an_entry_posted_while_it_is_open(client: TestClient
     assert entry["author"] == "demo"
     assert entry["text"] == "live <entry>"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", entry["created"])
+
+
+#: ``guestbook.js`` in node with a minimal DOM and EventSource: what it built, as JSON.
+#: Setting ``innerHTML`` throws: the script must only ever set ``textContent``.
+SCRIPT_HARNESS = r"""
+const fs = require("fs"), vm = require("vm");
+const byId = {};
+function element(tag) {
+  const node = { tag, id: "", children: [], textContent: "", hidden: true, dataset: {} };
+  Object.defineProperty(node, "innerHTML", { set() { throw new Error("innerHTML set"); } });
+  node.append = (...kids) => node.children.push(...kids);
+  node.prepend = (kid) => { node.children.unshift(kid); if (kid.id) byId[kid.id] = kid; };
+  node.remove = () => { delete byId[node.id]; node.removed = true; };
+  return node;
+}
+const list = element("ol"); list.id = "entries"; list.dataset.lastId = "7";
+const empty = element("p"); empty.id = "empty";
+const live = element("p"); live.id = "live";
+Object.assign(byId, { entries: list, empty, live });
+const sources = [];
+class EventSource {
+  constructor(url) { this.url = url; this.listeners = {}; sources.push(this); }
+  addEventListener(type, fn) { this.listeners[type] = fn; }
+}
+const window = { EventSource };
+const document = {
+  getElementById: (id) => byId[id] || null,
+  createElement: element,
+};
+vm.runInNewContext(fs.readFileSync(process.argv[2], "utf8"),
+  { window, document, EventSource, encodeURIComponent });
+const source = sources[0];
+source.listeners.open();
+const entry = { id: 8, author: "<b>eve</b>", text: "<script>alert(1)</script>",
+                created: "2026-01-01T00:00:00+00:00" };
+source.listeners.entry({ data: JSON.stringify(entry) });
+source.listeners.entry({ data: JSON.stringify(entry) });  // sent twice: shown once
+const simple = (n) => typeof n === "string" ? n : { tag: n.tag, id: n.id, text: n.textContent,
+  dateTime: n.dateTime ?? null, children: n.children.map(simple) };
+console.log(JSON.stringify({ url: source.url, live: !live.hidden, emptyRemoved: !!empty.removed,
+  items: list.children.map(simple) }));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_page_script_adds_streamed_entries_as_text(tmp_path: Path) -> None:
+    harness = tmp_path / "harness.js"
+    harness.write_text(SCRIPT_HARNESS)
+    script = ROOT / "examples" / "static" / "fullstack" / "guestbook.js"
+    result = subprocess.run(
+        ["node", str(harness), str(script)], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    built = json.loads(result.stdout)
+    assert built["url"] == "/events?after=7"
+    assert built["live"] is True
+    assert built["emptyRemoved"] is True
+    assert built["items"] == [
+        {
+            "tag": "li",
+            "id": "entry-8",
+            "text": "",
+            "dateTime": None,
+            "children": [
+                {"tag": "strong", "id": "", "text": "<b>eve</b>", "dateTime": None, "children": []},
+                " ",
+                {
+                    "tag": "time",
+                    "id": "",
+                    "text": "2026-01-01T00:00:00+00:00",
+                    "dateTime": "2026-01-01T00:00:00+00:00",
+                    "children": [],
+                },
+                {
+                    "tag": "p",
+                    "id": "",
+                    "text": "<script>alert(1)</script>",
+                    "dateTime": None,
+                    "children": [],
+                },
+            ],
+        }
+    ]
 
 
 def test_a_reconnecting_browser_gets_what_it_missed() -> None:
