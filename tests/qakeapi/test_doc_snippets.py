@@ -18,6 +18,13 @@ The convention, on the line before a block (blank lines between are allowed):
   shown for comparison, a fragment of a file); the reason is required. Before a
   ```bash/```console block it also leaves that block's ``qake`` commands unchecked.
 
+A block whose info string has a file name (```python title="settings_app.py"``) is
+also written to that file of the page's temporary directory, from which later blocks may import
+it; one titled ``test_*.py`` is a test module: it is not executed in the namespace, but
+run by pytest (in this process, warnings as errors, qake-testing's plugin loaded) after
+the page's last block, and its tests must pass — they then stand in for the lifespan
+check.
+
 Any other ``<!-- snippet ... -->`` comment, or one that no block follows, fails the
 page. Skips stay rare: a page whose blocks are all skipped fails unless it compares
 frameworks (``docs/migration/``), and at most :data:`MAX_SKIP_SHARE` of the other
@@ -809,3 +816,43 @@ def test_parse_qake_accepts_real_commands_and_refuses_made_up_ones(
     assert "usage: qake" in capsys.readouterr().err
     # The wrapper is gone afterwards: argparse works as usual.
     assert argparse.ArgumentParser().parse_args([]) == argparse.Namespace()
+
+
+def test_titled_blocks_are_files_and_test_modules_run(pytester: pytest.Pytester) -> None:
+    text = textwrap.dedent(
+        """\
+        ```python title="greet.py"
+        def greet(name):
+            return f"hi {name}"
+        ```
+
+        ```python
+        from greet import greet
+
+        assert greet("ann") == "hi ann"
+        ```
+
+        ```python title="test_greet.py"
+        from greet import greet
+
+
+        def test_greet():
+            assert greet("bob") == "hi bob"
+        ```
+        """
+    )
+    page = extract(text, "p.md")
+    assert [b.title for b in page.python] == ["greet.py", "", "test_greet.py"]
+    assert [b.is_test_module for b in page.python] == [False, False, True]
+    saved = _save()
+    try:
+        (namespace,) = run_page(page, _pytester_runner(pytester))
+        assert "test_greet" not in namespace  # run by pytest, not executed here
+        assert (pytester.path / "greet.py").is_file()
+        failing = extract(text.replace('"hi bob"', '"bye bob"'), "p.md")
+        with pytest.raises(AssertionError, match="1 failed"):
+            run_page(failing, _pytester_runner(pytester))
+        with pytest.raises(AssertionError, match="nothing to run them"):
+            run_page(page)
+    finally:
+        _restore(saved)
