@@ -7,9 +7,10 @@ tutorial's project step by step), ``README.md``, ``CONTRIBUTING.md``,
 the page as its file name and the block's lines as their page lines (a traceback names
 ``docs/settings.md``, line 57, and shows that line), in a temporary current directory,
 with the environment, ``sys.path`` and the root logger restored afterwards. A block may
-``await`` at its top level. If the namespace then holds an ASGI app named ``app`` (else
-the last ``qake_core.App`` defined), its lifespan is started and stopped through
-:class:`qake_testing.TestClient`.
+``await`` at its top level. A ```pycon block (``>>>`` lines and the output they print)
+runs as a doctest in the same namespace. If the namespace then holds an ASGI app named
+``app`` (else the last ``qake_core.App`` defined), its lifespan is started and stopped
+through :class:`qake_testing.TestClient`.
 
 The convention, on the line before a block (blank lines between are allowed):
 
@@ -41,6 +42,7 @@ from __future__ import annotations
 import argparse
 import ast
 import asyncio
+import doctest
 import inspect
 import linecache
 import logging
@@ -72,7 +74,8 @@ MAX_SKIP_SHARE = 0.15
 #: A page whose blocks take longer than this (seconds) fails: snippets must be quick.
 MAX_PAGE_SECONDS = 10.0
 
-PYTHON_LANGS = frozenset({"python", "py"})
+#: ```pycon blocks (an interactive session: ``>>>`` lines and their output) are doctests.
+PYTHON_LANGS = frozenset({"python", "py", "pycon"})
 SHELL_LANGS = frozenset({"bash", "sh", "shell", "console", "shell-session"})
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`]*?)[ \t]*$")
@@ -246,7 +249,23 @@ def _compile(block: Block) -> types.CodeType:
     return code
 
 
+def _doctest(block: Block, namespace: dict[str, Any]) -> None:
+    """Run a ```pycon block as a doctest in the namespace (``...`` matches anything)."""
+    test = doctest.DocTestParser().get_doctest(
+        block.code, namespace, block.where, block.page, block.line - 1
+    )
+    report: list[str] = []
+    runner = doctest.DocTestRunner(
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False
+    )
+    runner.run(test, out=report.append, clear_globs=False)
+    assert not runner.failures, "".join(report)
+
+
 def _exec(block: Block, namespace: dict[str, Any]) -> None:
+    if block.lang == "pycon":
+        _doctest(block, namespace)
+        return
     code = _compile(block)
     if code.co_flags & inspect.CO_COROUTINE:
         result = eval(code, namespace)  # a coroutine: the block awaits at its top level
@@ -856,3 +875,11 @@ def test_titled_blocks_are_files_and_test_modules_run(pytester: pytest.Pytester)
             run_page(page)
     finally:
         _restore(saved)
+
+
+def test_a_pycon_block_is_a_doctest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "```python\nx = 20\n```\n\n```pycon\n>>> x + 1\n21\n>>> [x] * 30\n[20, ...]\n```\n"
+    monkeypatch.chdir(tmp_path)
+    run_page(extract(text, "p.md"))
+    with pytest.raises(AssertionError, match=r"p\.md\", line 6.*\n.*\n.*x \+ 1"):
+        run_page(extract(text.replace("21", "22"), "p.md"))
