@@ -83,6 +83,7 @@ _MARKER = re.compile(r"^[ \t]*<!--[ \t]*snippet\b(?P<body>.*?)-->[ \t]*$", re.IG
 _MARKER_START = re.compile(r"<!--[ \t]*snippet\b", re.IGNORECASE)
 _SKIP = re.compile(r"^:[ \t]*skip[ \t]*(?::[ \t]*(?P<reason>.*?))?[ \t]*$")
 _NEW = re.compile(r"^:[ \t]*new[ \t]*$")
+_LANG = re.compile(r"\{?[ \t]*\.?([\w+-]+)")
 _TITLE = re.compile(r"""\btitle=(?:"([^"]*)"|'([^']*)')""")
 
 
@@ -177,8 +178,8 @@ def extract(text: str, page: str) -> Page:
             index += 1
             continue
         indent, opening, info = fence.group("indent", "fence", "info")
-        lang = info.split(None, 1)[0].lower() if info.strip() else ""
-        lang = lang.lstrip(".").split("{", 1)[0]
+        language = _LANG.match(info)  # ```python title="x"``, ```{.python .extra}``
+        lang = language.group(1).lower() if language else ""
         closing = re.compile(rf"^[ \t]*{re.escape(opening[0])}{{{len(opening)},}}[ \t]*$")
         body_lines: list[str] = []
         index += 1
@@ -640,7 +641,7 @@ y = 2
 ```
 
 <!-- snippet: skip: FastAPI is not installed -->
-```python title="other.py"
+```{.python title="other.py"}
 import fastapi
 ```
 
@@ -676,6 +677,7 @@ def test_extract_reads_blocks_markers_and_indented_fences() -> None:
         (21, "python", False, None),
         (30, "python", False, None),
     ]
+    assert python[2].title == "other.py"
     assert python[3].code == "z = [\n    1,\n]\n"
     assert python[4].code == 'w = "```"\n'
     assert [b.lang for b in page.blocks] == ["python", "py", "python", "python", "python", "bash"]
