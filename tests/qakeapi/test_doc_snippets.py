@@ -2,7 +2,8 @@
 
 The pages: ``docs/**/*.md`` (except ``docs/tutorial/``, whose own runner builds the
 tutorial's project step by step), ``README.md``, ``CONTRIBUTING.md``,
-``packages/*/README.md`` and ``benchmarks/README.md``. One test per page runs its
+``packages/*/*.md`` (READMEs, changelogs), ``benchmarks/README.md`` and
+``fuzz/README.md``. One test per page runs its
 ```python (or ```py) blocks in order in one fresh module namespace, each compiled with
 the page as its file name and the block's lines as their page lines (a traceback names
 ``docs/settings.md``, line 57, and shows that line), in a temporary current directory,
@@ -223,8 +224,9 @@ def page_paths(root: Path = ROOT) -> list[str]:
         *root.glob("docs/**/*.md"),
         root / "README.md",
         root / "CONTRIBUTING.md",
-        *root.glob("packages/*/README.md"),
+        *root.glob("packages/*/*.md"),  # the READMEs and the changelogs
         root / "benchmarks" / "README.md",
+        root / "fuzz" / "README.md",
     ]
     paths = {path.relative_to(root).as_posix() for path in found if path.is_file()}
     return sorted(path for path in paths if not path.startswith(EXCLUDED_DIRS))
