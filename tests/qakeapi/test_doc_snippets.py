@@ -3,12 +3,12 @@
 The pages: ``docs/**/*.md`` (except ``docs/tutorial/``, whose own runner builds the
 tutorial's project step by step), ``README.md``, ``CONTRIBUTING.md``,
 ``packages/*/*.md`` (READMEs, changelogs), ``benchmarks/README.md`` and
-``fuzz/README.md``. One test per page runs its
-```python (or ```py) blocks in order in one fresh module namespace, each compiled with
-the page as its file name and the block's lines as their page lines (a traceback names
-``docs/settings.md``, line 57, and shows that line), in a temporary current directory,
-with the environment, ``sys.path`` and the root logger restored afterwards. A block may
-``await`` at its top level. A ```pycon block (``>>>`` lines and the output they print)
+``fuzz/README.md``. One test per page runs its ```python (or ```py) blocks in order
+in one fresh module namespace, each compiled with the page as its file name and the
+block's lines as their page lines (a traceback names ``docs/settings.md``, line 57,
+and shows that line), in a temporary current directory, with the environment,
+``sys.path`` and the root logger restored afterwards. A block may ``await`` at its top
+level. A ```pycon block (``>>>`` lines and the output they print)
 runs as a doctest in the same namespace. If the namespace then holds an ASGI app named
 ``app`` (else the last ``qake_core.App`` defined), its lifespan is started and stopped
 through :class:`qake_testing.TestClient`.
