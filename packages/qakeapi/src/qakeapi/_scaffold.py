@@ -1,9 +1,13 @@
 """``qake new NAME``: a new project that runs and passes its own tests out of the box.
 
-The project: a package ``NAME`` with the app (``NAME/app.py``: a typed route, a body
-model, an error, a health route), its tests (``tests/test_app.py``, qakeapi's test
-client), a ``pyproject.toml`` (hatchling, with a hatch test environment) and a README
-with the commands. Nothing is written when the target exists and is not empty.
+The project: a package ``NAME`` with its typed settings (``NAME/settings.py``: a
+``qakeapi.Settings`` read from ``NAME_*`` environment variables, a ``.env`` file or
+``/run/secrets``), the app (``NAME/app.py``: a typed route, a body model, an error, a
+health route, the settings injected as a dependency), its tests (``tests/test_app.py``,
+qakeapi's test client, one of them overriding the settings), a ``pyproject.toml``
+(hatchling, with a hatch test environment) and a README with the commands. Nothing is
+written when the target exists and is not empty. The tutorial's first chapter
+(``docs/tutorial/01-first-app.md``) shows these files for ``qake new shop``.
 """
 
 from __future__ import annotations
@@ -35,13 +39,37 @@ def module_name(name: str) -> str:
     return module
 
 
+_SETTINGS = '''"""{name}'s settings: typed, read from the environment when the app starts.
+
+Each field is read from an environment variable named {prefix}<FIELD> (upper or lower
+case), else from a line of a .env file in the working directory, else from a file of
+that name in /run/secrets, else it takes its default. See qakeapi's docs/settings.md.
+"""
+
+from qakeapi import Settings, SettingsConfigDict
+
+
+class AppSettings(Settings):
+    model_config = SettingsConfigDict(env_prefix="{prefix}")
+
+    #: {prefix}MAX_ITEMS: how many items the app keeps at most.
+    max_items: int = 1000
+'''
+
 _APP = '''"""{name}: a qakeapi app."""
+
+from typing import Annotated
 
 from pydantic import BaseModel
 
-from qakeapi import HTTPException, QakeAPI
+from qakeapi import Depends, HTTPException, QakeAPI
+from {module}.settings import AppSettings
+
+#: The settings as a dependency: a handler asks for them by type; tests override them.
+Config = Annotated[AppSettings, Depends(AppSettings.dependency())]
 
 app = QakeAPI(title="{name}", version="0.1.0")
+AppSettings.preload(app)  # an invalid {prefix}* variable stops the start, not a request
 
 
 class ItemIn(BaseModel):
@@ -62,7 +90,9 @@ async def health() -> dict[str, str]:
 
 
 @app.post("/items", status_code=201)
-async def create_item(item: ItemIn) -> Item:
+async def create_item(item: ItemIn, settings: Config) -> Item:
+    if len(ITEMS) >= settings.max_items:
+        raise HTTPException(409, f"{name} holds at most {{settings.max_items}} items")
     created = Item(id=len(ITEMS) + 1, **item.model_dump())
     ITEMS[created.id] = created
     return created
@@ -75,11 +105,12 @@ async def read_item(item_id: int) -> Item:
     return ITEMS[item_id]
 '''
 
-_TESTS = '''"""{name}'s tests: run them with ``pytest`` (or ``hatch test``)."""
+_TESTS = '''"""{name}'s tests: run them with ``python -m pytest`` (or ``hatch test``)."""
 
 from qakeapi.testing import TestClient
 
 from {module}.app import app
+from {module}.settings import AppSettings
 
 client = TestClient(app)
 
@@ -106,6 +137,17 @@ def test_unknown_item_is_a_404_problem() -> None:
     answer = client.get("/items/999")
     assert answer.status_code == 404
     assert answer.json()["detail"] == "no item 999"
+
+
+def test_settings_are_overridden_in_tests() -> None:
+    full = AppSettings.load(max_items=0)  # explicit values win over the environment
+    app.dependency_overrides[AppSettings.dependency()] = lambda: full
+    try:
+        answer = client.post("/items", json={{"name": "saw", "price": 12.0}})
+    finally:
+        app.dependency_overrides.clear()
+    assert answer.status_code == 409
+    assert answer.json()["detail"] == "{name} holds at most 0 items"
 '''
 
 _PYPROJECT = """[build-system]
@@ -137,8 +179,11 @@ A qakeapi app. In an environment where qakeapi is installed:
 
 ```bash
 qake run {module}.app:app --reload    # http://127.0.0.1:8000, docs at /docs
-pip install pytest httpx && pytest    # its tests
+pip install pytest && python -m pytest  # its tests
 ```
+
+Settings (`{module}/settings.py`) come from `{prefix}*` environment variables or a `.env`
+file: `{prefix}MAX_ITEMS=10 qake run {module}.app:app`.
 """
 
 _GITIGNORE = "__pycache__/\n*.py[cod]\n.venv/\n.env\n*.db\n"
@@ -147,9 +192,10 @@ _GITIGNORE = "__pycache__/\n*.py[cod]\n.venv/\n.env\n*.db\n"
 def project_files(name: str) -> dict[str, str]:
     """The files of project ``name``, by path relative to its directory."""
     module = module_name(name)
-    fill = {"name": name, "module": module}
+    fill = {"name": name, "module": module, "prefix": module.upper() + "_"}
     return {
         f"{module}/__init__.py": f'"""{name}."""\n',
+        f"{module}/settings.py": _SETTINGS.format(**fill),
         f"{module}/app.py": _APP.format(**fill),
         "tests/test_app.py": _TESTS.format(**fill),
         "pyproject.toml": _PYPROJECT.format(**fill),
@@ -182,6 +228,6 @@ def command(name: str, directory: Path | None = None) -> int:
     module = module_name(name)
     print(
         f"qake new: done. cd {target} && qake run {module}.app:app --reload "
-        "(and pytest for its tests)"
+        "(and python -m pytest for its tests)"
     )
     return 0
