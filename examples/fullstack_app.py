@@ -12,9 +12,10 @@
   ``textContent``, never ``innerHTML``). Entries after ``?after=`` (the newest one the
   page showed) or after the ``Last-Event-ID`` a reconnecting browser sends are sent
   first, so nothing is lost between the page and the stream or across a reconnection.
-  A stream ends after ``stream_seconds`` and the browser reconnects on its own: no
-  connection outlives a redeploy by much.
+  A stream ends after ``stream_seconds``, and as soon as the server begins to stop; the
+  browser reconnects on its own.
 * ``/static/...``: the stylesheet and the script (``examples/static/fullstack/``).
+* ``GET /healthz``, ``GET /readyz``: liveness and readiness for a load balancer.
 
 Every form carries a CSRF token (``CSRFMiddleware``, bound to the session); the session
 and its flash messages live in a signed ``__Host-`` cookie; QakeAPI's security headers
@@ -45,7 +46,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -58,6 +59,7 @@ from qakeapi import (
     Depends,
     Form,
     Header,
+    Health,
     HTTPException,
     Jinja2Templates,
     MemoryStore,
@@ -158,7 +160,7 @@ def _entry(row: tuple[Any, ...]) -> Entry:
     return Entry(id=id_, author=author, text=text, created=stamp)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Board:
     """What the routes share, opened by the lifespan: the database and the broadcast
     that carries new entries to the open ``/events`` streams."""
@@ -166,6 +168,26 @@ class Board:
     db: Database
     broadcast: Broadcast
     stream_seconds: float
+    streams: set[Subscriber] = field(default_factory=set)
+    ending: bool = False
+
+    @asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[Subscriber]:
+        """New entries, for one stream, until :meth:`end_streams`."""
+        async with self.broadcast.subscribe(CHANNEL) as subscriber:
+            if self.ending:
+                subscriber.close()
+            self.streams.add(subscriber)
+            try:
+                yield subscriber
+            finally:
+                self.streams.discard(subscriber)
+
+    def end_streams(self) -> None:
+        """End the open streams, and each new one after its catch-up (the server stops)."""
+        self.ending = True
+        for subscriber in self.streams:
+            subscriber.close()
 
     async def add(self, author: str, text: str) -> Entry:
         rows = await self.db.query(
@@ -342,7 +364,7 @@ def add_stream(app: QakeAPI) -> None:
         if last_event_id is not None and last_event_id.isdecimal():
             after = min(int(last_event_id), MAX_ID)
         # Subscribed before the table is read: no entry falls between the two.
-        async with board.broadcast.subscribe(CHANNEL) as subscriber:
+        async with board.subscribe() as subscriber:
             yield ServerSentEvent(comment="subscribed", retry=RETRY_MS)
             deadline = anyio.current_time() + board.stream_seconds
             for entry in await board.since(after):
@@ -355,6 +377,19 @@ def add_stream(app: QakeAPI) -> None:
                 if new.id > after:  # one read from the table too is sent once
                     yield ServerSentEvent(new.model_dump(), event="entry", id=str(new.id))
                     after = new.id
+
+
+class Probes(Health):
+    """``/healthz`` and ``/readyz`` for a load balancer. When the server begins to stop
+    (``qake run`` drains on SIGTERM and Ctrl+C), the open ``/events`` streams end: uvicorn
+    waits for every open response before it stops, and a browser reconnects by itself."""
+
+    board: Board | None = None
+
+    def begin_draining(self) -> None:
+        super().begin_draining()
+        if self.board is not None:
+            self.board.end_streams()
 
 
 def derive(secret: bytes, purpose: str) -> bytes:
@@ -382,11 +417,14 @@ def create_app(settings: FullstackSettings | None = None) -> QakeAPI:
                 password = settings.demo_password.get_secret_value()
                 await add_user(db, settings.demo_user, password, replace=True)
             async with MemoryBroadcast() as broadcast:
-                yield {"board": Board(db, broadcast, settings.stream_seconds)}
+                probes.board = Board(db, broadcast, settings.stream_seconds)
+                yield {"board": probes.board}
         finally:
             db.close()
 
+    probes = Probes()
     app = QakeAPI(title="Guestbook", version="1.0", lifespan=lifespan)
+    probes.install(app)
     app.mount("/static", StaticFiles(directory=HERE / "static" / "fullstack"), name="static")
     add_pages(app, settings.login_rate)
     add_stream(app)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import pytest
 from qake_server import qake_run
 
 from examples.fullstack_app import FullstackSettings, create_app
-from qakeapi import SettingsError
+from qakeapi import SettingsError, begin_draining
 from qakeapi.testing import TestClient, load_payloads
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -405,6 +406,30 @@ def test_a_reconnecting_browser_gets_what_it_missed() -> None:
         assert [e.get("id") for e in parse_events(junk)] == [None, "3"]
 
 
+def test_streams_end_when_the_server_begins_to_stop() -> None:
+    """``qake run`` drains on SIGTERM (``begin_draining``): readiness turns 503 and the
+    open streams end, so that uvicorn need not wait for them (nor cancel them)."""
+    app = create_app(settings(stream_seconds=30))
+    with TestClient(app, base_url="https://testserver") as client:
+        assert client.get("/readyz").status_code == 200
+        assert client.get("/healthz").json() == {"status": "alive"}
+        log_in(client)
+        sign(client, "before the stop")
+        started = time.monotonic()
+        with client.stream("GET", "/events?after=0") as stream:
+            lines = stream.iter_lines()
+            assert next(lines) == ": subscribed"
+            assert begin_draining(app) == 1
+            rest = list(lines)  # the stream ends: no 30 s wait
+        assert time.monotonic() - started < 3
+        assert "id: 1" in rest
+        assert client.get("/readyz").status_code == 503
+        # a browser reconnecting meanwhile gets its catch-up, then the stream ends
+        late = parse_events(client.get("/events?after=0").text)
+        assert [e.get("id") for e in late] == [None, "1"]
+        assert time.monotonic() - started < 5
+
+
 def test_the_module_app_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FULLSTACK_APP_SECRET", SECRET)
     monkeypatch.setenv("FULLSTACK_APP_DEMO_USER", "guide")
@@ -472,31 +497,38 @@ def test_the_guestbook_under_qake_run(tmp_path: Path) -> None:
         f"os.environ['FULLSTACK_APP_DEMO_PASSWORD'] = {DEMO_PASSWORD!r}"
     )
     log = tmp_path / "server.log"
-    with qake_run("examples.fullstack_app:app", log=log, prelude=prelude) as server:
-        browser = Browser(server.base)
-        home = browser.get("/", headers=HTML)
-        assert home.status_code == 200
-        assert home.headers["x-frame-options"] == "DENY"
-        assert browser.get("/static/style.css").headers["content-type"].startswith("text/css")
-        # no token: refused before the password is even looked at
-        no_token = browser.post("/login", {"username": "demo", "password": DEMO_PASSWORD})
-        assert no_token.status_code == 403
-        data = {"username": "demo", "password": DEMO_PASSWORD, "csrf_token": browser.token()}
-        logged_in = browser.post("/login", data)
-        assert (logged_in.status_code, logged_in.headers["location"]) == (303, "/")
-        assert "Welcome back, demo!" in browser.get("/").text
-        with browser.http.stream("GET", "/events", headers=browser._headers()) as stream:
+    with ExitStack() as streams:
+        with qake_run("examples.fullstack_app:app", log=log, prelude=prelude) as server:
+            browser = Browser(server.base)
+            home = browser.get("/", headers=HTML)
+            assert home.status_code == 200
+            assert home.headers["x-frame-options"] == "DENY"
+            assert browser.get("/static/style.css").headers["content-type"].startswith("text/css")
+            # no token: refused before the password is even looked at
+            no_token = browser.post("/login", {"username": "demo", "password": DEMO_PASSWORD})
+            assert no_token.status_code == 403
+            data = {"username": "demo", "password": DEMO_PASSWORD, "csrf_token": browser.token()}
+            logged_in = browser.post("/login", data)
+            assert (logged_in.status_code, logged_in.headers["location"]) == (303, "/")
+            assert "Welcome back, demo!" in browser.get("/").text
+            stream = streams.enter_context(
+                browser.http.stream("GET", "/events", headers=browser._headers())
+            )
             lines = stream.iter_lines()
             assert next(lines) == ": subscribed"
             posted = browser.post("/entries", {"text": HOSTILE, "csrf_token": browser.token()})
             assert posted.status_code == 303
             data_line = next(line for line in lines if line.startswith("data: "))
-        assert json.loads(data_line.removeprefix("data: "))["text"] == HOSTILE
-        page = browser.get("/").text
-        assert "Thank you for signing!" in page
-        assert "&lt;script&gt;" in page
-        assert HOSTILE not in page
-        browser.http.close()
+            assert json.loads(data_line.removeprefix("data: "))["text"] == HOSTILE
+            page = browser.get("/").text
+            assert "Thank you for signing!" in page
+            assert "&lt;script&gt;" in page
+            assert HOSTILE not in page
+            stopping = time.monotonic()  # with the stream still open
+        assert time.monotonic() - stopping < 5  # the server ended the stream, then stopped
+        assert list(lines) == [""]  # the rest of the last event, then the end
+    browser.http.close()
     output = log.read_text()
     assert "Application shutdown complete" in output
+    assert not [line for line in output.splitlines() if line.startswith("ERROR")]
     assert DEMO_PASSWORD not in output
