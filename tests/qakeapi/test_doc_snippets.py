@@ -44,6 +44,7 @@ import argparse
 import ast
 import asyncio
 import doctest
+import importlib.util
 import inspect
 import linecache
 import logging
@@ -77,6 +78,26 @@ MAX_PAGE_SECONDS = 10.0
 
 #: ```pycon blocks (an interactive session: ``>>>`` lines and their output) are doctests.
 PYTHON_LANGS = frozenset({"python", "py", "pycon"})
+
+#: Third-party modules some pages use beyond what qakeapi itself installs. The workspace
+#: has them all; a venv without one (the à-la-carte check of the meta-package) skips the
+#: pages that need it, naming it. Any other missing module fails the page.
+OPTIONAL_MODULES = frozenset(
+    {
+        "aiosqlite",
+        "argon2",
+        "asyncpg",
+        "brotli",
+        "gunicorn",
+        "jinja2",
+        "opentelemetry",
+        "prometheus_client",
+        "redis",
+        "uvicorn_worker",
+        "yaml",
+        "zstandard",
+    }
+)
 SHELL_LANGS = frozenset({"bash", "sh", "shell", "console", "shell-session"})
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`]*?)[ \t]*$")
@@ -558,6 +579,19 @@ def _pytester_runner(pytester: pytest.Pytester) -> RunTests:
     return run_tests
 
 
+def _missing_optional_module(exc: ImportError) -> str | None:
+    """The optional module whose absence caused ``exc`` (directly, or as the cause of a
+    library's own ImportError saying which extra to install), else ``None``."""
+    error: BaseException | None = exc
+    while error is not None:
+        if isinstance(error, ImportError) and error.name:
+            top = error.name.partition(".")[0]
+            if top in OPTIONAL_MODULES and importlib.util.find_spec(top) is None:
+                return top
+        error = error.__cause__
+    return None
+
+
 @pytest.mark.parametrize("path", [p for p, page in PAGES.items() if page.python or page.errors])
 def test_page_snippets_run(
     path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
@@ -573,6 +607,11 @@ def test_page_snippets_run(
     started = time.perf_counter()
     try:
         run_page(page, run_tests)
+    except ImportError as exc:
+        missing = _missing_optional_module(exc)
+        if missing is None:
+            raise
+        pytest.skip(f"{path} needs {missing}, which is not installed here")
     finally:
         _restore(saved)
         linecache.cache.pop(page.path, None)
@@ -887,3 +926,19 @@ def test_a_pycon_block_is_a_doctest(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     run_page(extract(text, "p.md"))
     with pytest.raises(AssertionError, match=r"p\.md\", line 6.*\n.*\n.*x \+ 1"):
         run_page(extract(text.replace("21", "22"), "p.md"))
+
+
+def test_only_a_missing_optional_module_skips_a_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert OPTIONAL_MODULES.isdisjoint(sys.stdlib_module_names)
+    monkeypatch.setattr(
+        sys.modules[__name__], "OPTIONAL_MODULES", frozenset({"absent_extra", "anyio"})
+    )
+    absent = ModuleNotFoundError("No module named 'absent_extra'", name="absent_extra.sub")
+    wrapped = ImportError("X needs the absent_extra package: pip install 'qake-core[x]'")
+    wrapped.__cause__ = ModuleNotFoundError("No module named 'absent_extra'", name="absent_extra")
+    installed = ImportError("cannot import name 'nope' from 'anyio'", name="anyio")
+    typo = ModuleNotFoundError("No module named 'qakeapi.nope'", name="qakeapi.nope")
+    assert _missing_optional_module(absent) == "absent_extra"
+    assert _missing_optional_module(wrapped) == "absent_extra"
+    assert _missing_optional_module(installed) is None  # installed: a real error
+    assert _missing_optional_module(typo) is None
