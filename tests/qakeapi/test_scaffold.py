@@ -19,6 +19,7 @@ def test_a_new_project_passes_its_own_tests(tmp_path: Path) -> None:
         "README.md",
         "my_shop/__init__.py",
         "my_shop/app.py",
+        "my_shop/settings.py",
         "pyproject.toml",
         "tests/test_app.py",
     ]
@@ -31,7 +32,7 @@ def test_a_new_project_passes_its_own_tests(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "5 passed" in result.stdout
 
 
 def test_the_new_app_serves_its_docs(tmp_path: Path) -> None:
@@ -48,6 +49,39 @@ def test_the_new_app_serves_its_docs(tmp_path: Path) -> None:
     finally:
         sys.path.remove(str(tmp_path / "inventory"))
         for name in [m for m in sys.modules if m == "inventory" or m.startswith("inventory.")]:
+            del sys.modules[name]
+
+
+def test_the_new_app_reads_its_typed_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command("cellar", tmp_path / "cellar")
+    settings_py = (tmp_path / "cellar" / "cellar" / "settings.py").read_text()
+    assert "from qakeapi import Settings, SettingsConfigDict" in settings_py
+    assert 'env_prefix="CELLAR_"' in settings_py
+    monkeypatch.syspath_prepend(str(tmp_path / "cellar"))
+    try:
+        from cellar.app import app  # type: ignore[import-not-found]
+        from cellar.settings import AppSettings  # type: ignore[import-not-found]
+
+        from qakeapi.testing import LifespanError, TestClient
+
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("CELLAR_MAX_ITEMS", "1")
+        AppSettings.cache_clear()
+        with TestClient(app) as client:  # preload: read at startup
+            assert client.post("/items", json={"name": "a", "price": 1}).status_code == 201
+            full = client.post("/items", json={"name": "b", "price": 1})
+            assert full.status_code == 409
+            assert full.json()["detail"] == "cellar holds at most 1 items"
+        # An invalid value stops the start (AppSettings.preload), naming the variable.
+        monkeypatch.setenv("CELLAR_MAX_ITEMS", "lots")
+        AppSettings.cache_clear()
+        with pytest.raises(LifespanError, match="CELLAR_MAX_ITEMS"), TestClient(app):
+            pass
+        AppSettings.cache_clear()
+    finally:
+        for name in [m for m in sys.modules if m == "cellar" or m.startswith("cellar.")]:
             del sys.modules[name]
 
 
@@ -82,3 +116,4 @@ def test_an_existing_directory_is_left_alone(
 def test_names_become_modules() -> None:
     assert module_name("My-Shop") == "my_shop"
     assert "my_shop/app.py" in project_files("My-Shop")
+    assert 'env_prefix="MY_SHOP_"' in project_files("My-Shop")["my_shop/settings.py"]
