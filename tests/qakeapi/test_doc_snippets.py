@@ -531,18 +531,19 @@ def qake_commands(page: Page) -> list[Command]:
     return commands
 
 
-class _Parsed(Exception):
-    def __init__(self, namespace: argparse.Namespace) -> None:
-        super().__init__()
-        self.namespace = namespace
+def parse_qake(argv: tuple[str, ...], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Parse ``argv`` with the real ``qake`` parser, and run nothing; a bad command raises
+    SystemExit with the parser's message on standard error.
 
-
-def parse_qake(argv: tuple[str, ...], monkeypatch: pytest.MonkeyPatch) -> argparse.Namespace:
-    """Parse ``argv`` with the parser ``qakeapi._cli.main`` builds, and run nothing: its
-    ``parse_args`` is wrapped to stop right after a successful parse. A bad command
-    raises SystemExit (argparse's error) with the message on standard error."""
+    argparse (``qakeapi._cli.main`` builds the parser): ``parse_args`` is wrapped to stop
+    right after a successful parse, whose namespace is returned. click (should the CLI
+    become a click group): see :func:`parse_click`.
+    """
     from qakeapi import _cli
 
+    group = _click_group(_cli)
+    if group is not None:
+        return parse_click(group, argv, monkeypatch)
     original = argparse.ArgumentParser.parse_args
 
     def parse_and_stop(self: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> Any:
@@ -555,6 +556,51 @@ def parse_qake(argv: tuple[str, ...], monkeypatch: pytest.MonkeyPatch) -> argpar
         except _Parsed as parsed:
             return parsed.namespace
     raise AssertionError("qakeapi._cli.main returned without parsing its arguments")
+
+
+def _click_group(cli: types.ModuleType) -> Any:
+    """The CLI module's click command (``main`` itself, or its one group), if any."""
+    try:
+        import click
+    except ImportError:  # pragma: no cover - uvicorn brings click
+        return None
+    main = getattr(cli, "main", None)
+    if isinstance(main, click.Command):
+        return main
+    groups = [value for value in vars(cli).values() if isinstance(value, click.Group)]
+    return groups[0] if len(groups) == 1 else None
+
+
+def parse_click(command: Any, argv: tuple[str, ...], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Parse ``argv`` with a click command tree whose callbacks are all replaced by one
+    that records their parameters (returned): nothing runs. A usage error is shown and
+    raised as SystemExit(2), as click does; ``--help`` prints the help and returns."""
+    import click
+
+    params: dict[str, Any] = {}
+
+    def record(**values: Any) -> None:
+        params.update(values)
+
+    with monkeypatch.context() as patch:
+        todo = [command]
+        while todo:
+            current = todo.pop()
+            patch.setattr(current, "callback", record)
+            if isinstance(current, click.Group):
+                todo.extend(current.commands.values())
+        try:
+            command.main(list(argv), prog_name="qake", standalone_mode=False)
+        except click.ClickException as exc:
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+    return params
+
+
+class _Parsed(Exception):
+    def __init__(self, namespace: argparse.Namespace) -> None:
+        super().__init__()
+        self.namespace = namespace
 
 
 # --- the tests ------------------------------------------------------------------------
@@ -865,19 +911,60 @@ def test_qake_commands_are_found_in_shell_blocks() -> None:
     ]
 
 
+def _param(parsed: Any, name: str) -> Any:
+    return parsed[name] if isinstance(parsed, dict) else getattr(parsed, name)
+
+
 def test_parse_qake_accepts_real_commands_and_refuses_made_up_ones(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = parse_qake(("run", "shop:app", "--workers", "3", "--log-json"), monkeypatch)
-    assert (args.command, args.app, args.workers, args.log_json) == ("run", "shop:app", 3, True)
-    args = parse_qake(("port-fastapi", "proj/", "--dry-run"), monkeypatch)
-    assert (args.command, args.dry_run) == ("port-fastapi", True)
+    parsed = parse_qake(("run", "shop:app", "--workers", "3", "--log-json"), monkeypatch)
+    assert [_param(parsed, name) for name in ("app", "workers", "log_json")] == [
+        "shop:app",
+        3,
+        True,
+    ]
+    parsed = parse_qake(("port-fastapi", "proj/", "--dry-run"), monkeypatch)
+    assert (_param(parsed, "path"), _param(parsed, "dry_run")) == ("proj/", True)
     for argv in [("run", "shop:app", "--turbo"), ("serve", "shop:app"), ("run",), ()]:
-        with pytest.raises(SystemExit):
+        with pytest.raises(SystemExit) as info:
             parse_qake(argv, monkeypatch)
-    assert "usage: qake" in capsys.readouterr().err
+        assert info.value.code == 2
+    assert "usage: qake" in capsys.readouterr().err.lower()
     # The wrapper is gone afterwards: argparse works as usual.
     assert argparse.ArgumentParser().parse_args([]) == argparse.Namespace()
+
+
+def test_parse_click_runs_nothing_and_refuses_what_the_group_lacks(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import click
+
+    ran: list[str] = []
+
+    @click.group()
+    def cli() -> None:
+        ran.append("cli")
+
+    @cli.command()
+    @click.argument("app")
+    @click.option("--workers", type=int, default=1)
+    def run(app: str, workers: int) -> None:
+        ran.append("run")
+
+    parsed = parse_click(cli, ("run", "shop:app", "--workers", "2"), monkeypatch)
+    assert parsed == {"app": "shop:app", "workers": 2}
+    for argv in [("run", "shop:app", "--turbo"), ("serve",), ("run",)]:
+        with pytest.raises(SystemExit) as info:
+            parse_click(cli, argv, monkeypatch)
+        assert info.value.code == 2
+    assert "--turbo" in capsys.readouterr().err  # click: No such option '--turbo'
+    parse_click(cli, ("run", "--help"), monkeypatch)  # prints the help, no error
+    assert "--workers" in capsys.readouterr().out
+    assert ran == []
+    assert cli.commands["run"].callback is not None
+    cli.main(["run", "x"], standalone_mode=False)  # the callbacks are back
+    assert ran == ["cli", "run"]
 
 
 def test_titled_blocks_are_files_and_test_modules_run(pytester: pytest.Pytester) -> None:
