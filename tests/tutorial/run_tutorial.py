@@ -332,20 +332,30 @@ expect(client.post("/items", json={"name": "x", "price": 1}), 401)
 print(f"auth: signed up and logged in as {name}; /me answers with a token, 401 without")
 
 
+async def next_event(ws, wanted):
+    """The next event for which wanted(event) holds (others, e.g. "ready?", skipped)."""
+    while True:
+        event = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        if wanted(event):
+            return event
+
+
 async def sockets():
     url = f"{ws_base}/ws?token={token}"
     async with websockets.connect(url) as first, websockets.connect(url) as second:
-        await asyncio.sleep(0.3)  # both subscribed before the first message
+        for ws in (first, second):  # each answered once it is subscribed
+            await ws.send(json.dumps({"text": "ready?"}))
+            await next_event(ws, lambda event: event.get("text") == "ready?")
         await first.send(json.dumps({"text": "hello from the runner"}))
         for ws in (first, second):
-            event = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            event = await next_event(ws, lambda event: event.get("text") != "ready?")
             assert event == {"type": "chat", "from": name, "text": "hello from the runner"}, event
         created = expect(
             client.post("/items", json={"name": "runner's hammer", "price": 9.5}, headers=auth),
             201,
         ).json()
-        event = json.loads(await asyncio.wait_for(second.recv(), 10))
-        assert event["type"] == "item" and event["item"] == created, event
+        event = await next_event(second, lambda event: event.get("type") == "item")
+        assert event["item"] == created, event
         return created
 
 
