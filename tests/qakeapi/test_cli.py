@@ -65,14 +65,20 @@ def test_help_of_qake_and_every_subcommand(
 
 
 def test_dev_is_run_with_reload_and_debug_logs(monkeypatch: pytest.MonkeyPatch) -> None:
-    import uvicorn
+    from qakeapi import _drain
 
     monkeypatch.chdir(ROOT)
     seen: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(app=app, **options))
+
+    def supervise(app: str, **options: Any) -> int:
+        seen.update(app=app, **options)
+        return 0
+
+    monkeypatch.setattr(_drain, "supervise", supervise)
     assert main(["dev", "examples.basic_app:app", "--port", "8123"]) == 0
     assert seen["app"] == "examples.basic_app:app"  # an import string, to reload
     assert (seen["reload"], seen["log_level"], seen["port"]) == (True, "debug", 8123)
+    assert seen["head_timeout"] == 10.0  # the deadline reaches the reloaded server too
 
 
 def test_new_writes_a_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -134,3 +140,26 @@ def test_a_missing_setting_at_import_is_reported_without_a_traceback(
         SystemExit, match=r"(?s)qake: configured_app: .*CLI_TEST_SECRET_KEY: missing"
     ):
         load_app("configured_app:app")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--workers", "2", "--drain-seconds", "5"], "--drain-seconds needs a single worker"),
+        (["--reload", "--drain-seconds", "5"], "--drain-seconds needs a single worker"),
+        (["--workers", "0"], "argument --workers: '0': give 1 or more"),
+        (["--drain-seconds", "-1"], "--drain-seconds: '-1': give a number of seconds, 0 or more"),
+        (["--head-timeout", "nan"], "--head-timeout: 'nan': give a number of seconds, 0 or more"),
+    ],
+)
+def test_run_refuses_options_that_cannot_work_together_or_at_all(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Refused before anything is imported or served (exit status 2, the usage line and
+    the reason), never silently ignored: a drain period needs the single-worker server."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "examples.basic_app:app", *argv])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err

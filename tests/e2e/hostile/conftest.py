@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from hostile.kit import Target, start_probe
+from hostile.kit import HEAD_TIMEOUT, Target, start_probe
 from qake_server import qake_run
 
 APP = "tests.e2e.hostile.hostile_app:app"
@@ -44,6 +44,7 @@ def target(
     )
     log = home / "server.log"
     args = ("--http", request.param, "--log-level", "warning", "--ws-max-size", str(1 << 20))
+    args += ("--head-timeout", str(HEAD_TIMEOUT))
     with qake_run(APP, *args, log=log, ready="/ping", prelude=prelude) as server:
         deadline = time.monotonic() + 10
         while not pidfile.read_text().strip() and time.monotonic() < deadline:

@@ -359,6 +359,11 @@ def read_answer(s: socket.socket, started: float, wait: float) -> Answer:
     return Answer(status, headers, body, closed, seconds, raw)
 
 
+#: ``qake run --head-timeout`` of the attacked server (10 s by default): short, so that
+#: the slowloris tests see heads cut off, long enough for every other attack's head.
+HEAD_TIMEOUT = 4.0
+
+
 def connect(port: int) -> socket.socket:
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -3,29 +3,25 @@ a client that pipelines 2,000 requests for a 1 MiB file and never reads the answ
 
 The server keeps serving (``/ping`` p99 under 200 ms while they hang), and once they
 go every descriptor they held is released. uvicorn has no deadline for a request head
-(its keep-alive timeout starts only after a response), so it never closes them itself:
-that part is a strict xfail, reported.
+(its keep-alive timeout starts only after a response); ``qake run`` adds one
+(``--head-timeout``, qakeapi/_head_deadline.py): a head still unfinished then is
+answered 408 and its connection closed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import socket
 import struct
 import time
 
 import pytest
-from hostile.kit import MIB, Target, connect, settled, watched
+from hostile.kit import HEAD_TIMEOUT, MIB, Target, connect, settled, watched
 
 pytestmark = [pytest.mark.e2e, pytest.mark.hostile]
 
 CONNECTIONS = 500
-
-NO_HEAD_TIMEOUT = (
-    "uvicorn has no deadline for a request head: a connection that never finishes its "
-    "head is held until the client leaves (slowloris holds a descriptor each); qake run "
-    "(packages/qakeapi/_cli.py) passes no such option and uvicorn has none: it needs a "
-    "protocol subclass with a head timer, or a proxy in front"
-)
 
 
 def _open(port: int, count: int) -> list[socket.socket]:
@@ -56,19 +52,48 @@ def test_500_slowloris_connections_do_not_stall_the_server(target: Target) -> No
     assert held >= CONNECTIONS * 0.9  # the server did accept and hold them
 
 
-@pytest.mark.xfail(reason=NO_HEAD_TIMEOUT, strict=True)
 def test_a_request_head_that_never_ends_is_cut_off(target: Target) -> None:
-    """A head unfinished after 6 s (beyond uvicorn's 5 s keep-alive timeout) should have
-    been answered 408 or its connection closed."""
+    """A head still unfinished at the deadline is answered 408 (problem+json) and its
+    connection closed; so is the slowest slowloris, however steadily it trickles."""
     with connect(target.port) as s:
         s.sendall(b"GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
-        s.settimeout(6)
-        try:
-            answer = s.recv(1024)
-        except TimeoutError:
-            answer = None
-    assert answer is not None, "still open after 6 s"
-    assert answer == b"" or answer.startswith(b"HTTP/1.1 408")
+        s.settimeout(0.5)
+        started = time.monotonic()
+        answer = b""
+        while time.monotonic() - started < HEAD_TIMEOUT + 3:
+            try:
+                chunk = s.recv(4096)
+            except TimeoutError:
+                with contextlib.suppress(OSError):
+                    s.send(b"a")  # still trickling: a byte every half second
+                continue
+            if not chunk:
+                break
+            answer += chunk
+        waited = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer[:200]
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"connection: close" in head.lower()
+    assert b"content-type: application/problem+json" in head.lower()
+    assert json.loads(body) == {
+        "type": "about:blank",
+        "title": "Request Timeout",
+        "status": 408,
+        "detail": f"the request head was not complete within {HEAD_TIMEOUT:g} s",
+    }
+    assert HEAD_TIMEOUT - 0.5 < waited < HEAD_TIMEOUT + 2
+
+
+def test_a_connection_that_sends_nothing_is_closed_silently(target: Target) -> None:
+    """An idle new connection (a browser's preconnect, or an attacker's) is closed at
+    the deadline without an answer."""
+    with connect(target.port) as s:
+        s.settimeout(HEAD_TIMEOUT + 3)
+        started = time.monotonic()
+        answer = s.recv(1024)
+        waited = time.monotonic() - started
+    assert answer == b""
+    assert HEAD_TIMEOUT - 0.5 < waited < HEAD_TIMEOUT + 2
 
 
 @settled

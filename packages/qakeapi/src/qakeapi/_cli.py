@@ -26,6 +26,10 @@ H11_RISKS = (
 #: that the app's 431 answers oversized headers under h11 as under httptools.
 H11_HEAD_BUFFER = 96 * 1024
 
+#: Seconds a client has to send a whole request head before ``408`` (nginx's
+#: ``client_header_timeout`` is 60, Apache's ``RequestReadTimeout`` 20 to 40): ``--head-timeout``.
+HEAD_TIMEOUT = 10.0
+
 
 def load_app(target: str) -> Any:
     """Import ``module:attribute`` (the current directory is importable); a wrong path
@@ -158,14 +162,16 @@ def logging_config(level: str = "info", *, json_lines: bool = False) -> dict[str
 
 
 def _run(args: argparse.Namespace) -> int:
-    import uvicorn
-
     http, warning = choose_http(args.http)
     if warning is not None:
         print(warning, file=sys.stderr, flush=True)
     print(f"qake: serving HTTP/1.1 with uvicorn's {http} parser", file=sys.stderr, flush=True)
+    from qakeapi._head_deadline import protocol_for
+
     options: dict[str, Any] = {
-        "http": http,
+        # uvicorn's protocol with a deadline for the request head (``_head_deadline``).
+        "http": protocol_for(http),
+        "head_timeout": args.head_timeout,
         "host": args.host,
         "port": args.port,
         "log_level": args.log_level or "info",
@@ -184,13 +190,13 @@ def _run(args: argparse.Namespace) -> int:
         # uvicorn needs an import string to reload or to start several workers; the app
         # is imported here first all the same, so that a wrong path is reported clearly.
         load_app(args.app)
-        uvicorn.run(args.app, reload=args.reload, workers=args.workers, **options)
-    else:
-        from qakeapi._drain import serve
+        from qakeapi._drain import supervise
 
-        # uvicorn's Server with a drain period and a clean exit status (``_drain``).
-        return serve(load_app(args.app), drain_seconds=args.drain_seconds, **options)
-    return 0
+        return supervise(args.app, reload=args.reload, workers=args.workers, **options)
+    from qakeapi._drain import serve
+
+    # uvicorn's Server with a drain period and a clean exit status (``_drain``).
+    return serve(load_app(args.app), drain_seconds=args.drain_seconds, **options)
 
 
 def _security(route: Any) -> str:
@@ -250,6 +256,28 @@ def _port_fastapi(args: argparse.Namespace) -> int:
     return command(Path(args.path), dry_run=args.dry_run, compat=args.compat)
 
 
+def _seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds, 0 or more")
+    return value
+
+
+def _count(text: str) -> int:
+    """An argparse type: a whole number, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 1 or more")
+    return value
+
+
 def _serving_options(
     run: argparse.ArgumentParser, *, reload: bool = False, log_level: str | None = None
 ) -> None:
@@ -260,10 +288,12 @@ def _serving_options(
     run.add_argument(
         "--reload", action="store_true", default=reload, help="restart when code changes"
     )
-    run.add_argument("--workers", type=int, default=1)
+    run.add_argument(
+        "--workers", type=_count, default=1, help="worker processes sharing the port (uvicorn)"
+    )
     run.add_argument(
         "--drain-seconds",
-        type=float,
+        type=_seconds,
         default=0.0,
         help="on SIGTERM/SIGINT: answer readiness (qakeapi.Health) with 503 and keep serving "
         "this many seconds, then shut down gracefully (a second signal: at once; one worker)",
@@ -292,6 +322,15 @@ def _serving_options(
         choices=("auto", "httptools", "h11"),
         default="auto",
         help="HTTP/1.1 parser: httptools when installed (auto), else h11 with a warning",
+    )
+    run.add_argument(
+        "--head-timeout",
+        type=_seconds,
+        default=HEAD_TIMEOUT,
+        metavar="SECONDS",
+        help="a request head not complete within this many seconds is answered 408 and its "
+        f"connection closed (slowloris); an idle new connection is closed (default "
+        f"{HEAD_TIMEOUT:g}; 0: no deadline)",
     )
     run.add_argument(
         "--ws",
@@ -373,6 +412,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     port.set_defaults(func=_port_fastapi)
     args = parser.parse_args(argv)
+    if getattr(args, "drain_seconds", 0) and (args.workers > 1 or args.reload):
+        # The drain runs in the serving process; uvicorn's supervisor of several workers
+        # (or of the reloader) stops them at once. Refused, not silently ignored.
+        parser.error(
+            "--drain-seconds needs a single worker without --reload: run one worker per "
+            "container or process (the orchestrator or load balancer adds more), or drop "
+            "--drain-seconds"
+        )
     return int(args.func(args))
 
 

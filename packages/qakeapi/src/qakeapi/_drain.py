@@ -31,8 +31,9 @@ import uvicorn
 from uvicorn.config import Config
 
 from qake_core import begin_draining
+from qakeapi._head_deadline import ServingConfig
 
-__all__ = ["STARTUP_FAILURE", "DrainingServer", "serve"]
+__all__ = ["STARTUP_FAILURE", "DrainingServer", "serve", "supervise"]
 
 logger = logging.getLogger("uvicorn.error")
 
@@ -132,10 +133,28 @@ def serve(app: Any, *, drain_seconds: float = 0.0, **options: Any) -> int:
     """Serve ``app`` (an ASGI app or an import string) on uvicorn in this process, with
     ``options`` as ``uvicorn.Config``'s keywords; the exit status: 0 after a clean
     shutdown, :data:`STARTUP_FAILURE` when the lifespan startup failed."""
-    config = Config(app, **options)
+    config = ServingConfig(app, **options)
     server = DrainingServer(config, drain_seconds=drain_seconds)
     try:
         server.run()
     except KeyboardInterrupt:  # a second Ctrl+C, as under uvicorn.run
         pass
     return 0 if server.started else STARTUP_FAILURE
+
+
+def supervise(app: str, *, reload: bool, workers: int, **options: Any) -> int:
+    """Serve the import string ``app`` on several worker processes or with reloading, as
+    ``uvicorn.run`` does, but with a :class:`ServingConfig` (its head deadline reaches
+    every worker: uvicorn hands the config to them); the exit status is 0."""
+    from uvicorn.supervisors import ChangeReload, Multiprocess
+
+    config = ServingConfig(app, reload=reload, workers=workers, **options)
+    sock = config.bind_socket()
+    try:
+        if config.should_reload:
+            ChangeReload(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+        else:
+            Multiprocess(config, sockets=[sock]).run()
+    except KeyboardInterrupt:  # a second Ctrl+C, as under uvicorn.run
+        pass
+    return 0
