@@ -273,3 +273,30 @@ def test_a_password_never_reaches_logs_or_bodies(caplog: pytest.LogCaptureFixtur
         assert secret not in caplog.text  # ... but no password, whole or in part
         for body in bodies:
             assert secret not in body
+
+
+@pytest.mark.parametrize("stored", [None, "", "$scrypt$not-a-hash", "md5:0123", 42])
+def test_no_usable_hash_costs_a_real_check(
+    hasher: PasswordHasher, stored: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown user (``None``) or an unreadable hash answers ``False`` only after the
+    same work as a real check (against a hash of a random password, made once), so the
+    answer's timing does not tell whether the account exists (OWASP)."""
+    from qake_security import _passwords
+
+    checked: list[str] = []
+    real_check = PasswordHasher._check
+
+    def spy(self: PasswordHasher, data: bytes, hashed: str) -> bool | None:
+        checked.append(hashed)
+        return real_check(self, data, hashed)
+
+    monkeypatch.setattr(PasswordHasher, "_check", spy)
+    assert hasher.verify_sync("correct horse", stored) is False
+    dummy = checked[-1]
+    assert dummy.startswith(
+        "$argon2id$" if hasher.backend == "argon2" else _passwords.SCRYPT_PREFIX
+    )
+    assert real_check(hasher, b"correct horse", dummy) is False  # a real hash, never matched
+    assert hasher.verify_sync("another", None) is False
+    assert checked[-1] == dummy  # made once per hasher

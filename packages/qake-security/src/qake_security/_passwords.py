@@ -130,6 +130,8 @@ class PasswordHasher:
         self._limiter: anyio.lowlevel.RunVar[anyio.CapacityLimiter] = anyio.lowlevel.RunVar(
             f"qake_security.passwords.{id(self)}"
         )
+        #: What a check for a user without a usable hash runs against (``_dummy_hash``).
+        self._dummy: str | None = None
 
     @staticmethod
     def _argon2_hasher(time_cost: int | None, memory_cost: int | None, lanes: int | None) -> Any:
@@ -163,14 +165,23 @@ class PasswordHasher:
 
     def verify_sync(self, password: str, hashed: str | None) -> bool:
         """Whether ``password`` matches ``hashed``; ``False`` for a malformed hash or
-        ``None`` (an account without a password)."""
+        ``None`` (an unknown user, an account without a password) — after the same work
+        as a real check against a hash of this hasher's own, so that the time taken does
+        not tell whether the account exists (OWASP's authentication cheat sheet)."""
         try:
             data = _encode(password)
         except (TypeError, ValueError):
             return False
-        if not isinstance(hashed, str):
-            return False
-        if hashed.startswith(SCRYPT_PREFIX):
+        if isinstance(hashed, str):
+            matched = self._check(data, hashed)
+            if matched is not None:
+                return matched
+        self._check(data, self._dummy_hash())
+        return False
+
+    def _check(self, data: bytes, hashed: str) -> bool | None:
+        """Whether ``data`` matches ``hashed``; ``None`` when no backend reads it."""
+        if hashed.startswith(SCRYPT_PREFIX) and _SCRYPT.fullmatch(hashed):
             return _scrypt_verify(data, hashed)
         if hashed.startswith("$argon2") and self._argon2 is not None:
             import argon2.exceptions
@@ -180,8 +191,15 @@ class PasswordHasher:
             except argon2.exceptions.VerificationError:
                 return False
             except (argon2.exceptions.InvalidHashError, ValueError, TypeError):
-                return False
-        return False
+                return None
+        return None
+
+    def _dummy_hash(self) -> str:
+        """A hash of a random password, made once per hasher: what a check for a user
+        without a usable hash runs against (it never matches)."""
+        if self._dummy is None:
+            self._dummy = self.hash_sync(_b64(os.urandom(16)))
+        return self._dummy
 
     def needs_rehash(self, hashed: str | None) -> bool:
         """Whether ``hashed`` should be replaced (after a successful verify) by a hash
