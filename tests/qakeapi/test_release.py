@@ -175,6 +175,10 @@ def test_qake_routing_builds_an_sdist_and_a_wheel_of_its_version(tmp_path: Path)
     assert meta["Requires-Python"] == project["requires-python"]
     assert meta.get_all("Requires-Dist") is None  # no dependency at all
     assert "qake_routing/py.typed" in names
+    # The MIT license text ships with the code (hatchling takes LICENSE from the package
+    # folder; License-File names it in the metadata).
+    assert f"qake_routing-{version}.dist-info/licenses/LICENSE" in names
+    assert meta["License-File"] == "LICENSE"
     assert "qake_routing/__init__.py" in names
     top_level = {name.split("/", 1)[0] for name in names}
     assert top_level == {"qake_routing", f"qake_routing-{version}.dist-info"}, top_level
@@ -193,5 +197,14 @@ def test_qake_routing_builds_an_sdist_and_a_wheel_of_its_version(tmp_path: Path)
         "pyproject.toml",
         "README.md",
         "CHANGELOG.md",
+        "LICENSE",
         "src/qake_routing/__init__.py",
     } <= members
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_every_package_ships_the_repository_license(name: str) -> None:
+    """Each package folder holds a copy of the root LICENSE (a wheel is built from its
+    folder alone), word for word: one license, copied, never edited apart."""
+    root = (PACKAGES_DIR.parent / "LICENSE").read_text(encoding="utf-8")
+    assert (PACKAGES_DIR / name / "LICENSE").read_text(encoding="utf-8") == root
