@@ -113,3 +113,16 @@ async def test_async_sessions() -> None:
         with pytest.raises(RuntimeError, match="ws crash"):
             async with client.websocket_connect("/crash"):
                 pass
+
+
+def test_receive_gives_up_after_its_timeout_instead_of_hanging() -> None:
+    """A test waiting for a message the app never sends fails with TimeoutError (10 s
+    by default; ``timeout=`` per call, ``None`` for no limit); the session still works."""
+    with TestClient(ws_app) as client, client.websocket_connect("/echo") as ws:
+        for receive in (ws.receive, ws.receive_text, ws.receive_bytes, ws.receive_json):
+            with pytest.raises(
+                TimeoutError, match=r"no WebSocket message from the app within 0\.05 s"
+            ):
+                receive(timeout=0.05)
+        ws.send_text("still there")
+        assert ws.receive_text(timeout=None) == "still there"

@@ -28,6 +28,11 @@ def _decode_json(message: dict[str, Any], mode: JSONMode) -> Any:
     return _json.loads(text_of(message) if mode == "text" else bytes_of(message))
 
 
+#: Seconds the sync session's ``receive*()`` wait for the app's next message before
+#: ``TimeoutError``: a test waiting for a message that never comes fails, not hangs.
+RECEIVE_TIMEOUT = 10.0
+
+
 class WebSocketTestSession:
     """A WebSocket connection from a sync :class:`~qake_testing.TestClient`.
 
@@ -89,18 +94,30 @@ class WebSocketTestSession:
     def send_json(self, data: Any, mode: JSONMode = "text") -> None:
         self.send(_encode_json(data, mode))
 
-    def receive(self) -> dict[str, Any]:
-        """The next raw ``websocket.send`` message; raises WebSocketDisconnect on close."""
-        return dict(self._call(self._channel.receive))
+    def receive(self, timeout: float | None = RECEIVE_TIMEOUT) -> dict[str, Any]:
+        """The next raw ``websocket.send`` message; raises WebSocketDisconnect on close,
+        ``TimeoutError`` when none comes within ``timeout`` seconds (``None``: no limit)."""
 
-    def receive_text(self) -> str:
-        return text_of(self.receive())
+        async def within() -> Any:
+            with anyio.fail_after(timeout):
+                return await self._channel.receive()
 
-    def receive_bytes(self) -> bytes:
-        return bytes_of(self.receive())
+        try:
+            return dict(self._call(within))
+        except TimeoutError:
+            raise TimeoutError(
+                f"no WebSocket message from the app within {timeout:g} s "
+                "(pass timeout= to wait longer, None for no limit)"
+            ) from None
 
-    def receive_json(self, mode: JSONMode = "text") -> Any:
-        return _decode_json(self.receive(), mode)
+    def receive_text(self, timeout: float | None = RECEIVE_TIMEOUT) -> str:
+        return text_of(self.receive(timeout))
+
+    def receive_bytes(self, timeout: float | None = RECEIVE_TIMEOUT) -> bytes:
+        return bytes_of(self.receive(timeout))
+
+    def receive_json(self, mode: JSONMode = "text", timeout: float | None = RECEIVE_TIMEOUT) -> Any:
+        return _decode_json(self.receive(timeout), mode)
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Disconnect with ``code`` and wait for the app to finish."""
@@ -168,7 +185,9 @@ class AsyncWebSocketTestSession:
         await self.send(_encode_json(data, mode))
 
     async def receive(self) -> dict[str, Any]:
-        """The next raw ``websocket.send`` message; raises WebSocketDisconnect on close."""
+        """The next raw ``websocket.send`` message; raises WebSocketDisconnect on close.
+        It waits as long as it takes: bound it with ``anyio.fail_after`` (the sync
+        session's ``receive*()`` take a ``timeout``, 10 s by default)."""
         return dict(await self._channel.receive())
 
     async def receive_text(self) -> str:
