@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from qake_core import App, EventSourceResponse, PlainTextResponse
+from qake_core import App, EventSourceResponse, PlainTextResponse, ServerSentEvent
 from qake_docs import openapi_document
 from tests.docs.openapi_check import checked
 
@@ -27,6 +27,10 @@ def streaming_app() -> App:
     @app.get("/events", response_class=EventSourceResponse)
     async def events() -> AsyncIterable[Item]:
         yield Item(name="a", price=1)
+
+    @app.get("/own-events", response_class=EventSourceResponse)
+    async def own_events() -> AsyncIterable[ServerSentEvent]:
+        yield ServerSentEvent(data={"any": "json"}, event="entry", id="1")
 
     @app.get("/numbers")
     def numbers() -> Iterator[int]:
@@ -59,6 +63,11 @@ def test_streams_are_documented_by_their_items() -> None:
         "contentSchema": item,
     }
     assert event["required"] == ["data"]
+    # Events made by the handler: their data is whatever it put there, not an event.
+    own = response_content(doc, "/own-events")["text/event-stream"]["x-itemSchema"]
+    assert own["properties"]["data"] == {"type": "string"}
+    assert set(own["properties"]) == {"data", "event", "id", "retry"}
+    assert "ServerSentEvent" not in doc["components"]["schemas"]
     assert response_content(doc, "/numbers") == {
         "application/jsonl": {"x-itemSchema": {"type": "integer"}}
     }

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from qake_core import APIRoute, ParamSpec, RouteSpec
+from qake_core import APIRoute, ParamSpec, RouteSpec, ServerSentEvent
 from qake_docs._deprecation import document_lifecycle
 from qake_docs._merge import deep_merge
 from qake_docs._operation_ids import OperationIds
@@ -191,22 +191,26 @@ class _Builder:
         would describe the whole body, which is not one JSON value."""
         media: dict[str, Any] = {}
         if stream.item is not None:
-            item = self.schemas.schema_for(stream.item, self.output_mode)
             if stream.events:
+                # Items that are ServerSentEvents themselves carry data of any kind: what
+                # the handler put there, text or JSON, is not in its annotation.
+                own = isinstance(stream.item, type) and issubclass(stream.item, ServerSentEvent)
+                data: dict[str, Any] = {"type": "string"}
+                if not own:
+                    data["contentMediaType"] = "application/json"
+                    data["contentSchema"] = self.schemas.schema_for(stream.item, self.output_mode)
                 item = {
                     "type": "object",
                     "properties": {
-                        "data": {
-                            "type": "string",
-                            "contentMediaType": "application/json",
-                            "contentSchema": item,
-                        },
+                        "data": data,
                         "event": {"type": "string"},
                         "id": {"type": "string"},
                         "retry": {"type": "integer", "minimum": 0},
                     },
                     "required": ["data"],
                 }
+            else:
+                item = self.schemas.schema_for(stream.item, self.output_mode)
             media["x-itemSchema"] = item
         return {stream.media_type or "application/octet-stream": media}
 
