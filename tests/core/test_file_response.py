@@ -73,6 +73,24 @@ def test_single_range(client: TestClient) -> None:
     assert client.get("/download", headers={"range": "bytes=10200-"}).content == DATA[10200:]
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "bytes=+10-19",
+        "bytes=10-+19",
+        "bytes=-+5",
+        "bytes=1_0-19",
+        "bytes=10 - 19",
+        "bytes=\u0661-\u0663",
+    ],
+)
+def test_a_range_position_is_digits_only(client: TestClient, spec: str) -> None:
+    """RFC 9110 §14.1.1: positions are 1*DIGIT; Python's int() would take a sign, spaces,
+    "_" and other scripts' digits. Such a header is ignored: the whole file, 200."""
+    r = client.get("/download", headers={"range": spec.encode()})
+    assert (r.status_code, r.content) == (200, DATA)
+
+
 def test_multiple_ranges(client: TestClient) -> None:
     r = client.get("/download", headers={"range": "bytes=0-1, 100-102"})
     assert r.status_code == 206

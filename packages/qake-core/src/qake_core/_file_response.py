@@ -16,6 +16,7 @@ from qake_core._datastructures import Headers
 from qake_core._default_headers import CONTENT_TYPE, DEFAULT_HEADERS_KEY
 from qake_core._messages import content_type, not_modified_headers, response_messages
 from qake_core._problem import problem_response
+from qake_core._request_head import digits
 from qake_core._responses import Response
 from qake_core.types import Receive, Scope, Send
 
@@ -46,24 +47,22 @@ def parse_range(header: str, size: int) -> list[tuple[int, int]] | None:
         first, dash, last = part.strip().partition("-")
         if not dash:
             return None
-        try:
-            if not first:  # suffix: the last N bytes
-                n = int(last)
-                if n < 0:
-                    return None
-                if n == 0:
-                    continue
-                if size == 0:
-                    # RFC 9110 §14.1.1: satisfiable (the whole, empty, file), yet no 206
-                    # can carry zero bytes: the header is ignored (200, empty body).
-                    return None
-                ranges.append((max(size - n, 0), size - 1))
+        # Positions are 1*DIGIT (RFC 9110 §14.1.1): no sign, space or "_" inside.
+        if not first:  # suffix: the last N bytes
+            n = digits(last)
+            if n is None:
+                return None
+            if n == 0:
                 continue
-            start = int(first)
-            end = int(last) if last.strip() else max(size - 1, start)
-        except ValueError:
-            return None
-        if start < 0 or end < start:
+            if size == 0:
+                # RFC 9110 §14.1.1: satisfiable (the whole, empty, file), yet no 206
+                # can carry zero bytes: the header is ignored (200, empty body).
+                return None
+            ranges.append((max(size - n, 0), size - 1))
+            continue
+        start = digits(first)
+        end = digits(last) if last else max(size - 1, start or 0)
+        if start is None or end is None or end < start:
             return None
         if start < size:
             ranges.append((start, min(end, size - 1)))

@@ -18,7 +18,7 @@ import re
 from collections.abc import MutableMapping, Sequence
 from typing import Any
 
-__all__ = ["CLOSE", "KNOWN_HOSTS", "head_problem", "target_problem", "valid_host"]
+__all__ = ["CLOSE", "KNOWN_HOSTS", "digits", "head_problem", "target_problem", "valid_host"]
 
 _NAME_CHARS = rb"A-Za-z0-9\-._~!$&'()*+,;="  # RFC 3986 unreserved and sub-delims
 _HOST = re.compile(
@@ -34,6 +34,18 @@ _HOST = re.compile(
 KNOWN_HOSTS: set[bytes] = set()
 _KNOWN_MAX = 256  # distinct hosts remembered; the set starts over when full
 _KNOWN_LONGEST = 300  # bytes: longer values (a 253-byte DNS name and a port) are not kept
+
+
+def digits(value: str | bytes) -> int | None:
+    """The number a header writes as ``1*DIGIT`` (Content-Length, RFC 9110 §8.6; a
+    range's positions, §14.1.1), or ``None``: Python's ``int()`` also takes a sign,
+    spaces, ``_`` and non-ASCII digits, none of which the grammar allows."""
+    if not (value.isascii() and value.isdigit()):
+        return None
+    try:
+        return int(value)
+    except ValueError:  # beyond int()'s 4,300 digits
+        return None
 
 
 def valid_host(value: bytes) -> bool:

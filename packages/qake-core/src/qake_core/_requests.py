@@ -15,6 +15,7 @@ from qake_core._cookies import parse_cookie_header
 from qake_core._datastructures import URL, Address, Headers, QueryParams, State
 from qake_core._exceptions import HTTPException
 from qake_core._limits import Limits, app_limits
+from qake_core._request_head import digits
 from qake_core.types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -283,10 +284,10 @@ class Request(HTTPConnection):
     def _declared_length(self) -> int | None:
         for k, v in self.scope["headers"]:
             if k == b"content-length":
-                try:
-                    return int(v)
-                except ValueError:
-                    raise HTTPException(400, "Content-Length is not a number.") from None
+                length = digits(v)
+                if length is None:
+                    raise HTTPException(400, "Content-Length is not a number.")
+                return length
         return None
 
     def stream(self) -> AsyncIterator[bytes]:
