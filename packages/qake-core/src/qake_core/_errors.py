@@ -73,6 +73,10 @@ def log_unhandled(exc: BaseException, message: str, *args: object) -> None:
     escape the app (it is re-raised, to close the connection or reach the test client)
     does not log it a second time (see :func:`silence_server_duplicates`)."""
     logger.error(message, *args, exc_info=exc)
+    _mark_logged(exc)
+
+
+def _mark_logged(exc: BaseException) -> None:
     try:
         setattr(exc, _LOGGED, True)
     except AttributeError:  # pragma: no cover - an exception type without __dict__
@@ -106,7 +110,23 @@ def sending_failed(scope: Scope, exc: BaseException) -> None:
     """Log a failure while sending; the response may have started, so the server must
     close the connection (the caller re-raises) and nothing may send a second response."""
     scope[RESPONSE_STARTED] = True
+    if isinstance(exc, _CLIENT_GONE):
+        # The connection broke under the write: the client left, nothing to fix here
+        # (one line at INFO, as servers log a reset connection; no traceback).
+        logger.info(
+            "the client went away while the response to %s %s was sent (%s)",
+            scope["method"],
+            scope["path"],
+            type(exc).__name__,
+        )
+        _mark_logged(exc)  # re-raised to close the connection: the server stays quiet too
+        return
     log_unhandled(exc, "error while sending the response to %s %s", scope["method"], scope["path"])
+
+
+#: What a send raises when the connection is gone: a reset or broken pipe (OSError,
+#: uvicorn's ClientDisconnected among them) or anyio's closed stream.
+_CLIENT_GONE = (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError)
 
 
 # -- the responses --------------------------------------------------------------------
