@@ -115,8 +115,8 @@ fi
 echo "--- qakeapi (meta)"
 P=$(install_alone qakeapi "[templates]" "$(wheel qake_core)" "$(wheel qake_routing)" "$(wheel qake_testing)" \
   "$(wheel qake_security)" "$(wheel qake_ws)" "$(wheel qake_docs)" "${TEST_TOOLS[@]}" \
-  openapi-spec-validator schemathesis playwright aiosqlite asyncpg \
-  prometheus-client opentelemetry-sdk opentelemetry-instrumentation-asgi)  # docs, db, observability
+  openapi-spec-validator schemathesis playwright aiosqlite asyncpg redis uvicorn-worker \
+  prometheus-client opentelemetry-sdk opentelemetry-instrumentation-asgi)  # docs, db, observability; redis and uvicorn-worker: the docs snippets that use them
 "$P" - <<'PY'
 import qake_core, qakeapi
 missing = set(qake_core.__all__) - set(qakeapi.__all__)
