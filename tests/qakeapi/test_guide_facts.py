@@ -308,6 +308,14 @@ def test_the_websocket_and_performance_defaults_are_the_quoted_ones() -> None:
 # -- docs/performance.md: the tables are copies of the results ---------------------------
 
 
+def test_the_head_deadline_is_the_quoted_one() -> None:
+    from qakeapi._cli import HEAD_TIMEOUT
+
+    text = flat(page("security.md"))
+    assert f"`qake run` gives a client {HEAD_TIMEOUT:g} s to send a whole request head" in text
+    assert "(`--head-timeout`;" in text
+
+
 def tables(markdown: str) -> list[list[str]]:
     """Every markdown table of ``markdown`` (outside code), as its lines."""
     found: list[list[str]] = []
