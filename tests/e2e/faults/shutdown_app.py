@@ -2,7 +2,8 @@
 
 ``FAULT_MARKERS`` (a directory) receives a file per background task that finished, so
 the test can tell, after the process exited, which tasks ran to their end.
-``FAULT_STARTUP=fail`` makes the lifespan startup raise.
+``FAULT_STARTUP=fail`` makes the lifespan startup raise, ``FAULT_SHUTDOWN=fail`` its
+shutdown.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ MARKERS = Path(os.environ.get("FAULT_MARKERS", "."))
 SHUTDOWN_TIMEOUT = float(os.environ.get("FAULT_SHUTDOWN_TIMEOUT", "30"))
 in_flight = 0
 STARTUP_FAULT = "the database at db.internal is unreachable"
+SHUTDOWN_FAULT = "the write-behind buffer could not be flushed"
 
 
 @asynccontextmanager
@@ -27,6 +29,8 @@ async def lifespan(app: QakeAPI) -> AsyncIterator[None]:
     if os.environ.get("FAULT_STARTUP") == "fail":
         raise RuntimeError(f"startup fault: {STARTUP_FAULT}")
     yield
+    if os.environ.get("FAULT_SHUTDOWN") == "fail":
+        raise RuntimeError(f"shutdown fault: {SHUTDOWN_FAULT}")
     (MARKERS / "lifespan-shutdown").write_text("done")
 
 

@@ -80,6 +80,19 @@ def test_qake_run_exits_0_after_a_clean_sigterm_shutdown(tmp_path: Path) -> None
         assert server.wait_exit(30) == 0
 
 
+def test_a_failed_lifespan_shutdown_exits_non_zero_with_the_error_once(tmp_path: Path) -> None:
+    """A shutdown that raised (a buffer not flushed, a pool not closed) is a failure the
+    supervisor must see: exit status 1, not 0 (uvicorn logs it and exits 0)."""
+    env = {"FAULT_MARKERS": str(tmp_path), "FAULT_SHUTDOWN": "fail"}
+    with launched(qake_run_command, tmp_path / "server.log", env) as server:
+        server.proc.send_signal(signal.SIGTERM)
+        status = server.wait_exit(30)
+        output = server.output()
+    assert status == 1, output
+    assert output.count("shutdown fault: the write-behind buffer could not be flushed") == 1
+    assert "Application shutdown failed" in output
+
+
 def test_background_tasks_drain_within_the_shutdown_timeout(tmp_path: Path) -> None:
     env = {"FAULT_MARKERS": str(tmp_path), "FAULT_SHUTDOWN_TIMEOUT": "3"}
     command = partial(drain_command, drain_seconds=0)

@@ -14,7 +14,8 @@ the app's ``shutdown_timeout`` (qake-core's ``App``: 30 s by default); then the 
 left are cancelled (uvicorn logs how many) and the lifespan shutdown runs.
 
 A clean shutdown on SIGTERM exits with status 0 (uvicorn alone re-raises the signal
-after its shutdown, so the process dies of it: status -15 / 143).
+after its shutdown, so the process dies of it: status -15 / 143); one whose lifespan
+shutdown raised exits 1 (uvicorn logs it, then exits as after a clean one).
 """
 
 from __future__ import annotations
@@ -33,12 +34,15 @@ from uvicorn.config import Config
 from qake_core import begin_draining
 from qakeapi._head_deadline import ServingConfig
 
-__all__ = ["STARTUP_FAILURE", "DrainingServer", "serve", "supervise"]
+__all__ = ["SHUTDOWN_FAILURE", "STARTUP_FAILURE", "DrainingServer", "serve", "supervise"]
 
 logger = logging.getLogger("uvicorn.error")
 
 #: The exit status when the app's lifespan startup failed (uvicorn's).
 STARTUP_FAILURE = 3
+#: The exit status when its lifespan shutdown failed (raised): the process stopped, but
+#: not cleanly (a buffer not flushed, a pool not closed), which a supervisor must see.
+SHUTDOWN_FAILURE = 1
 
 #: How deep to look through middleware (``.app`` attributes) for the app's ``Health``.
 _MAX_WRAPPERS = 32
@@ -132,14 +136,19 @@ def _wrapped_apps(config: Config) -> list[Any]:
 def serve(app: Any, *, drain_seconds: float = 0.0, **options: Any) -> int:
     """Serve ``app`` (an ASGI app or an import string) on uvicorn in this process, with
     ``options`` as ``uvicorn.Config``'s keywords; the exit status: 0 after a clean
-    shutdown, :data:`STARTUP_FAILURE` when the lifespan startup failed."""
+    shutdown, :data:`STARTUP_FAILURE` when the lifespan startup failed,
+    :data:`SHUTDOWN_FAILURE` when its shutdown did."""
     config = ServingConfig(app, **options)
     server = DrainingServer(config, drain_seconds=drain_seconds)
     try:
         server.run()
     except KeyboardInterrupt:  # a second Ctrl+C, as under uvicorn.run
         pass
-    return 0 if server.started else STARTUP_FAILURE
+    if not server.started:
+        return STARTUP_FAILURE
+    lifespan = getattr(server, "lifespan", None)
+    # uvicorn logs a failed lifespan shutdown and returns as after a clean one.
+    return SHUTDOWN_FAILURE if getattr(lifespan, "shutdown_failed", False) else 0
 
 
 def supervise(app: str, *, reload: bool, workers: int, **options: Any) -> int:
