@@ -1,0 +1,59 @@
+"""qakeapi, as its docs teach: the pool opened in the app's lifespan (what it yields
+becomes ``request.state``) and handed to handlers by a dependency, ``Jinja2Templates``
+for S8, and return types for S9 and S10 (``list[World]``, ``list[Customer]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from qakeapi import Depends, HTMLResponse, HTTPConnection, Jinja2Templates, QakeAPI, Request
+from workload_apps.common import (
+    CUSTOMERS,
+    TEMPLATE,
+    TEMPLATES,
+    Customer,
+    World,
+    open_pool,
+    read_fortunes,
+    read_worlds,
+)
+
+
+@asynccontextmanager
+async def lifespan(app: QakeAPI) -> AsyncIterator[dict[str, Any]]:
+    pool = await open_pool()
+    try:
+        yield {"pool": pool}
+    finally:
+        if pool is not None:
+            await pool.close()
+
+
+def get_pool(conn: HTTPConnection) -> Any:
+    """The pool the lifespan opened."""
+    return conn.state.pool
+
+
+Pool = Annotated[Any, Depends(get_pool)]
+
+app = QakeAPI(lifespan=lifespan)
+templates = Jinja2Templates(directory=TEMPLATES)
+
+
+@app.get("/fortunes")
+async def fortunes(request: Request, pool: Pool) -> HTMLResponse:
+    rows = await read_fortunes(pool)
+    return templates.TemplateResponse(request, TEMPLATE, {"fortunes": rows})
+
+
+@app.get("/queries")
+async def queries(pool: Pool) -> list[World]:
+    return await read_worlds(pool)
+
+
+@app.get("/large-json")
+async def large_json() -> list[Customer]:
+    return CUSTOMERS
