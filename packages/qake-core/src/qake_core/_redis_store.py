@@ -6,7 +6,10 @@ from typing import Any
 
 from qake_core._stores import GCRAResult, check_gcra_args
 
-__all__ = ["RedisStore"]
+__all__ = ["STORE_TIMEOUT", "RedisStore"]
+
+#: Seconds a Redis connection attempt or command may take (``RedisStore(timeout=...)``).
+STORE_TIMEOUT = 2.0
 
 # INCRBY, and set the expiry only when the key was just created (one round trip, atomic).
 _INCR_SCRIPT = """
@@ -49,11 +52,26 @@ class RedisStore:
 
     Pass a URL (``redis://127.0.0.1:6379/0``) or an existing ``redis.asyncio.Redis``.
     redis is imported lazily: install the ``qake-core[redis]`` extra.
+
+    ``timeout``: seconds a connection attempt or a command may take (for a client made
+    from the URL; a client you pass keeps its own settings). redis-py waits forever by
+    default, so a Redis that stops answering — a partition, not a refusal — would hold
+    every request using the store; with the deadline they fail, and the sessions, rate
+    limits and cache built on the store apply their outage policy.
     """
 
     def __init__(
-        self, url: str | None = None, *, client: Any = None, prefix: str = "qake:"
+        self,
+        url: str | None = None,
+        *,
+        client: Any = None,
+        prefix: str = "qake:",
+        timeout: float = STORE_TIMEOUT,
     ) -> None:
+        if not timeout > 0:
+            raise ValueError(
+                f"RedisStore: timeout must be a positive number of seconds, got {timeout!r}"
+            )
         if client is None:
             try:
                 import redis.asyncio as aioredis
@@ -61,7 +79,11 @@ class RedisStore:
                 raise ImportError(
                     "RedisStore needs the redis package: pip install 'qake-core[redis]'"
                 ) from exc
-            client = aioredis.Redis.from_url(url or "redis://127.0.0.1:6379/0")
+            client = aioredis.Redis.from_url(
+                url or "redis://127.0.0.1:6379/0",
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+            )
         self.client = client
         self.prefix = prefix
         self._incr: Any = None

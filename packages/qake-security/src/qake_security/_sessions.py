@@ -381,6 +381,8 @@ class SessionMiddleware:
     def __init__(self, app: ASGIApp, **options: Any) -> None:
         self.app = app
         self.config = SessionConfig.from_options("SessionMiddleware", options)
+        #: Requests refused since the store failed (0: no outage).
+        self._refused = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -391,9 +393,8 @@ class SessionMiddleware:
         raw = config.cookie_of(scope)
         try:
             session = Session() if raw is None else await config.backend.load(raw)
-        except Exception:
-            # NOTE: a store outage; the exception (not the cookie) is logged.
-            logger.exception("session store unavailable")
+        except Exception as exc:
+            self._store_failed(exc)
             response = problem_response(503, "The session store is unavailable.")
             if kind == "http":
                 await response(scope, receive, send)
@@ -416,17 +417,33 @@ class SessionMiddleware:
                     header = await self._commit(session, raw is not None)
                 except (TypeError, ValueError):
                     raise  # the application's mistake (a value JSON cannot encode, 4 KB)
-                except Exception:
-                    logger.exception("session store unavailable")
+                except Exception as exc:
+                    self._store_failed(exc)
                     store_failed = True
                     response = problem_response(503, "The session store is unavailable.")
                     await response(scope, receive, send)
                     return
+                if self._refused:
+                    self._store_answered()
                 if header is not None:
                     message["headers"] = [*message.get("headers", ()), (b"set-cookie", header)]
             await send(message)
 
+        if self._refused and raw is not None:
+            self._store_answered()
         await self.app(scope, receive, send_with_cookie)
+
+    def _store_failed(self, exc: BaseException) -> None:
+        """One ERROR with the traceback when an outage begins (the exception, never the
+        cookie), then only a count: a store down for a minute must not write a traceback
+        per request."""
+        if not self._refused:
+            logger.error("session store unavailable: answering 503 until it recovers", exc_info=exc)
+        self._refused += 1
+
+    def _store_answered(self) -> None:
+        logger.warning("session store recovered after %d refused request(s)", self._refused)
+        self._refused = 0
 
     async def _commit(self, session: Session, had_cookie: bool) -> bytes | None:
         config = self.config
