@@ -5,8 +5,8 @@ the request forever — redis-py's own default is no deadline at all."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 import time
+from collections.abc import Iterator
 
 import pytest
 
