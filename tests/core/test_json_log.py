@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import orjson
@@ -19,6 +19,7 @@ from qake_core import (
     JSONFormatter,
     Middleware,
     RequestIDMiddleware,
+    StreamingResponse,
     request_id_var,
 )
 from qake_testing import TestClient
@@ -162,6 +163,14 @@ def logged_app(*middleware: type[Any]) -> App:
     async def boom() -> dict[str, str]:
         raise RuntimeError("the database password is hunter2")
 
+    @app.get("/cut")
+    async def cut() -> StreamingResponse:
+        async def rows() -> AsyncIterator[bytes]:
+            yield b"first row\n"
+            raise RuntimeError("the cursor died")
+
+        return StreamingResponse(rows())
+
     return app
 
 
@@ -194,6 +203,8 @@ def test_one_access_line_per_request_with_route_template_and_request_id(
     assert first["duration_ms"] >= 0
     assert first["client"] == "testclient:50000"
     assert first["message"].startswith("GET /items/42 200 ")
+    assert first["response_complete"] is True
+    assert not first["message"].endswith("cut off")
     # No route: the template is null (the raw path stays in http_path only).
     assert second["http_route"] is None
     assert second["http_status"] == 404
@@ -230,6 +241,18 @@ def test_an_error_is_logged_with_its_traceback_and_answered_without_it(
         "/boom",
         "rid-boom",
     )
+
+
+def test_a_response_cut_off_mid_body_is_logged_as_such(lines: Lines) -> None:
+    """Its status line (200) went out, its body did not end: the access line says so
+    rather than pass for a served 200."""
+    with TestClient(logged_app(AccessLogMiddleware), raise_server_exceptions=False) as client:
+        answer = client.get("/cut")
+    assert answer.content == b"first row\n"  # then the server dropped the connection
+    (access,) = lines.entries("qake.access")
+    assert (access["http_status"], access["response_complete"]) == (200, False)
+    assert access["message"].startswith("GET /cut 200 ")
+    assert access["message"].endswith("ms, cut off")
 
 
 def test_a_hostile_path_cannot_forge_a_log_line(lines: Lines) -> None:

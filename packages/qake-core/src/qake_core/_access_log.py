@@ -13,6 +13,9 @@ from qake_core.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["AccessLogMiddleware"]
 
 _LINE = "%s %s %d %.1fms"
+#: A response that started and never ended (the app failed mid-body, the client left):
+#: its status line went out, its body did not.
+_CUT = "%s %s %d %.1fms, cut off"
 
 
 class AccessLogMiddleware:
@@ -21,7 +24,8 @@ class AccessLogMiddleware:
     The record carries structured fields for JSON formatters (:class:`JSONFormatter`):
     ``http_method``, ``http_path``, ``http_route`` (the template of the route that served
     the request, ``/items/{item_id:int}``; ``None`` for a 404 or 405), ``http_status``,
-    ``duration_ms``, ``client``, ``request_id``.
+    ``duration_ms``, ``client``, ``request_id``, ``response_complete`` (``False`` when the
+    response started and its body never ended: the line says "cut off").
     A request that failed before the response started is logged with status 500.
     WebSocket connections get :class:`WebSocketAccessLog`'s records. When the logger
     is disabled for INFO the middleware is a pass-through.
@@ -40,12 +44,17 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         status = 500
+        complete = False
         started = time.perf_counter()
 
         async def send_status(message: Message) -> None:
-            nonlocal status
+            nonlocal status, complete
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif not message.get("more_body"):
+                await send(message)
+                complete = True  # once the last body message went out
+                return
             await send(message)
 
         try:
@@ -61,6 +70,7 @@ class AccessLogMiddleware:
                 "duration_ms": round(ms, 3),
                 "client": _client(scope),
                 "request_id": _request_id(scope),
+                "response_complete": complete,
             }
             # PERF: logger.info without its lookup of the caller (a walk up the stack,
             # a fifth of the record's cost): the record names this module, line 0.
@@ -69,7 +79,7 @@ class AccessLogMiddleware:
                 logging.INFO,
                 __file__,
                 0,
-                _LINE,
+                _LINE if complete else _CUT,
                 (method, path, status, ms),
                 None,
                 None,
