@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
-from qake_core._compat import Compat
+from qake_core._compat import Compat, route_mode
 from qake_core._datastructures import State
 from qake_core._default_headers import DEFAULT_HEADERS_KEY, DefaultHeaders, default_headers_of
 from qake_core._deprecation import merged_default_headers, route_headers, with_route_headers
@@ -170,7 +170,7 @@ class App(Router):
     def _boundary_of(self, route: APIRoute) -> ErrorBoundary:
         """The error boundary answering ``route``'s errors: the app's, or the one of the
         compat mode its router chose (``_compat``), made once per mode."""
-        mode = route.meta.get("compat") or self.compat or "qakeapi"
+        mode = route_mode(route.meta, self.compat)
         boundary = self._boundaries.get(mode)
         if boundary is None:
             boundary = self._errors.restyled(self._error_style(mode))

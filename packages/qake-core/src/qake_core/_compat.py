@@ -30,6 +30,7 @@ __all__ = [
     "fastapi_error_style",
     "fastapi_json_error",
     "route_compat",
+    "route_mode",
 ]
 
 #: ``"fastapi"``: FastAPI's answers; ``"qakeapi"``: qakeapi's (a router that opts out
@@ -48,9 +49,14 @@ def check_compat(value: object, where: str) -> Compat:
     )
 
 
+def route_mode(meta: dict[str, Any], app_compat: Compat) -> Literal["fastapi", "qakeapi"]:
+    """How a route answers: its router's choice, else the app's, else ``"qakeapi"``."""
+    return "fastapi" if (meta.get("compat") or app_compat) == "fastapi" else "qakeapi"
+
+
 def route_compat(meta: dict[str, Any], app_compat: Compat) -> bool:
-    """Whether a route answers as FastAPI: its router's choice, else the app's."""
-    return (meta.get("compat") or app_compat) == "fastapi"
+    """Whether a route answers as FastAPI (:func:`route_mode`)."""
+    return route_mode(meta, app_compat) == "fastapi"
 
 
 def _entry(error: dict[str, Any], echo_input: bool) -> dict[str, Any]:
