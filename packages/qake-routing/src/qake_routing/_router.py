@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, Final
@@ -363,6 +362,9 @@ class Router(RouteDecorators):
         """The percent-encoded path of the route called ``name``."""
         route = self._names.get(name)
         if route is None:
+            # PERF: imported on this error path only: difflib is ~100 KiB RSS per process.
+            import difflib
+
             close = difflib.get_close_matches(name, self._names, n=3)
             hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
             known = ", ".join(sorted(self._names)) or "(none)"

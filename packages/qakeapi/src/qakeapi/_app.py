@@ -7,10 +7,20 @@ from typing import Any
 
 from qake_core import App, Router
 from qake_docs import Docs
-from qake_security import install_security_headers
-from qake_ws import compile_websocket_route
+from qake_security._security_headers_app import install_security_headers
 
 __all__ = ["QakeAPI"]
+
+
+def compile_websocket_route(route: Any, app: Any) -> Any:
+    """qake-ws's compiler, imported when the first WebSocket route is built.
+
+    PERF: an app without WebSocket routes never loads qake-ws (13 modules, ~290 KiB RSS
+    per worker); one with them loads it at build time (the lifespan), not per request.
+    """
+    from qake_ws import compile_websocket_route as compile_route
+
+    return compile_route(route, app)
 
 
 class QakeAPI(App):
