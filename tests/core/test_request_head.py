@@ -494,3 +494,25 @@ def test_a_request_target_over_its_limit_is_414(edge: bool) -> None:
     scope["query_string"] = b"q=" + b"x" * (20 * 1024)  # past the fast path, within the limit
     status, _, _ = response_of(run_app(app, scope, _no_body))
     assert status == 200
+
+
+@pytest.mark.parametrize("edge", [False, True], ids=["inline", "edge"])
+def test_a_lower_target_limit_holds_on_the_fast_path_and_counts_raw_bytes(edge: bool) -> None:
+    """``max_target_size`` below the header limits is still enforced when the head takes
+    the fast path, and the target is measured as received (raw_path): 200 escaped bytes
+    decode to 66 characters, and are still 200 bytes."""
+    from qake_core import Limits
+
+    app = small_app(edge, limits=Limits(max_target_size=128))
+    for path, raw in [
+        ("/items/1", b"/items/1?" + b"q" * 150),  # a long query
+        ("/" + "\u00e9" * 33, b"/" + b"%C3%A9" * 33),  # a short decoded path, 199 raw bytes
+    ]:
+        scope = http_scope("GET", path)
+        scope["raw_path"], _, scope["query_string"] = raw.partition(b"?")
+        status, sent, body = response_of(run_app(app, scope, _no_body))
+        assert (status, sent[b"connection"]) == (414, b"close"), raw
+        assert b"longer than 128 bytes" in body
+    fine = http_scope("GET", "/items/1")
+    fine["query_string"] = b"q=" + b"x" * 100
+    assert response_of(run_app(app, fine, _no_body))[0] == 200

@@ -368,7 +368,9 @@ class App(Router):
                         # PERF: +1,450 instructions per request in-process (S2, three
                         # headers, PYTHONHASHSEED=0 under callgrind: 28,958 -> 30,406; the
                         # target ~590, the names ~860): the price of RFC 9112's MUSTs.
-                        size = len(scope["path"]) + len(scope["query_string"])
+                        # The request-target as received (target_problem's measure).
+                        raw = scope.get("raw_path")
+                        size = len(raw or b"") + len(scope["query_string"])
                         named = 0
                         for name, value in headers:
                             # PERF: the names' lengths first (4: host, 17: transfer-encoding): an
@@ -380,7 +382,6 @@ class App(Router):
                                 name == b"host" or name == b"transfer-encoding"
                             ):
                                 named += 1
-                        raw = scope.get("raw_path")
                         if (
                             size <= dispatcher.quick_header_bytes
                             and named == 1

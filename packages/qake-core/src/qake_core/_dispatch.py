@@ -88,8 +88,11 @@ class Dispatcher:
         self.max_header_bytes: int = limits.max_header_size or sys.maxsize
         self.max_header_line: int = limits.max_header_line_size or sys.maxsize
         self.max_target: int = limits.max_target_size or sys.maxsize
-        #: Headers adding up to no more bytes than this are within every size limit.
-        self.quick_header_bytes: int = min(self.max_header_bytes, self.max_header_line)
+        #: A request-target and headers adding up to no more bytes than this are within
+        #: every size limit (the target's too: one lower than the header limits counts).
+        self.quick_header_bytes: int = min(
+            self.max_header_bytes, self.max_header_line, self.max_target
+        )
         #: The last Host value the fast path could not take as known: valid
         #: (head_problem checked it), and likely the next request's.
         self.last_host: bytes | None = None
@@ -105,17 +108,18 @@ class Dispatcher:
         """
         if scope["type"] == "http":
             headers = scope["headers"]
+            raw = scope.get("raw_path")
             # PERF: as in App.__call__: a known Host first and headers within one
             # header's limit pass with a set lookup and one loop; head_problem judges
-            # the rest.
+            # the rest (and any scope without raw_path).
             judge = True
-            if headers and len(headers) <= self.max_headers:
+            if raw is not None and headers and len(headers) <= self.max_headers:
                 first = headers[0]
                 host = first[1]
                 if first[0] == b"host" and (host == self.last_host or host in KNOWN_HOSTS):
                     # As in App.__call__: the request-target counts too, and a second
                     # Host or a Transfer-Encoding sends the head to be judged.
-                    size = len(scope["path"]) + len(scope["query_string"])
+                    size = len(raw) + len(scope["query_string"])
                     named = 0  # Host (the first) and any other Host or Transfer-Encoding
                     for name, value in headers:
                         # PERF: the names' lengths first (4: host, 17: transfer-encoding): an
@@ -135,7 +139,6 @@ class Dispatcher:
                 if headers and headers[0][0] == b"host":
                     self.last_host = headers[0][1]  # valid: head_problem checked it
             try:
-                raw = scope.get("raw_path")
                 if raw is not None and not scope.get("root_path"):
                     # PERF: static paths: two dict lookups; the router for the rest
                     # (parameters, 404, 405).
