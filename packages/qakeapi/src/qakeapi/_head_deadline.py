@@ -74,9 +74,10 @@ def request_timeout_answer(seconds: float, default_headers: list[tuple[bytes, by
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
-class _HeadDeadline:
-    """The timer, shared by both protocols; ``_head_begun`` says whether a byte of the
-    current head has arrived (the protocol keeps it up to date)."""
+class _HeadDeadline(asyncio.Protocol):
+    """The timer, shared by both protocols (mixed in before uvicorn's, whose methods its
+    ``super()`` calls reach); ``_head_begun`` says whether a byte of the current head
+    has arrived (the protocol keeps it up to date)."""
 
     # Provided by the uvicorn protocol this is mixed into.
     config: Config
@@ -89,6 +90,14 @@ class _HeadDeadline:
 
     _head_timer: asyncio.TimerHandle | None = None
     _head_begun = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)
 
     @property
     def head_timeout(self) -> float:
@@ -134,14 +143,6 @@ def _httptools_protocol() -> type[Any] | None:
     class HttpToolsHeadDeadline(_HeadDeadline, HttpToolsProtocol):
         """uvicorn's httptools protocol with the head deadline."""
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._arm_head_timer()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._stop_head_timer()
-            super().connection_lost(exc)
-
         def on_message_begin(self) -> None:
             super().on_message_begin()
             self._head_begun = True
@@ -162,14 +163,6 @@ HttpToolsHeadDeadline = _httptools_protocol()
 
 class H11HeadDeadline(_HeadDeadline, H11Protocol):
     """uvicorn's h11 protocol with the head deadline."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm_head_timer()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_head_timer()
-        super().connection_lost(exc)
 
     def handle_events(self) -> None:
         super().handle_events()
