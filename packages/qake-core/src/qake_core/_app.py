@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -131,11 +132,55 @@ class App(Router):
         #: True when no edge middleware wraps the router: __call__ then routes inline.
         self._no_edge_middleware = False
         self._stack: ASGIApp | None = None
-        #: Bounds the worker threads running sync handlers and dependencies.
-        self.thread_limiter = anyio.CapacityLimiter(thread_limiter_tokens)
+        # Bounds the worker threads running sync handlers and dependencies: made when
+        # first read (see ``thread_limiter``), checked now as anyio would check it.
+        if thread_limiter_tokens != math.inf and (
+            not isinstance(thread_limiter_tokens, int) or isinstance(thread_limiter_tokens, bool)
+        ):
+            raise TypeError("thread_limiter_tokens must be an int or math.inf")
+        if thread_limiter_tokens < 1:
+            raise ValueError("thread_limiter_tokens must be >= 1")
+        self._thread_limiter_tokens = thread_limiter_tokens
+        self._thread_limiter: anyio.CapacityLimiter | None = None
         #: Values of ``Depends(..., scope="app")``: created on first use, closed when
         #: the lifespan ends.
-        self.app_scoped_values = AppScopedValues()
+        self._app_scoped_values: AppScopedValues | None = None
+
+    @property
+    def thread_limiter(self) -> anyio.CapacityLimiter:
+        """Bounds the worker threads running sync handlers and dependencies
+        (``thread_limiter_tokens``, 40 by default).
+
+        PERF: made on first read, not in ``__init__``: made there inside a running loop
+        (uvicorn imports the app there), it loads anyio's asyncio backend (20 modules)
+        into every worker. Once the route compiler reads it only for a route that runs
+        something in a thread (``_typed._dependencies.thread_runner`` and
+        ``RoutePlanner.app_scoped`` still read it eagerly), an app without one saves
+        2.3-4.3 MiB VmRSS (``benchmarks/memory.py``'s worker, 2,000-route and small app).
+        """
+        limiter = self._thread_limiter
+        if limiter is None:
+            limiter = self._thread_limiter = anyio.CapacityLimiter(self._thread_limiter_tokens)
+        return limiter
+
+    @thread_limiter.setter
+    def thread_limiter(self, limiter: anyio.CapacityLimiter) -> None:
+        self._thread_limiter = limiter
+
+    @property
+    def app_scoped_values(self) -> AppScopedValues:
+        """Values of ``Depends(..., scope="app")``: created on first use, closed when
+        the lifespan ends. The store is made when first read (its anyio lock loads
+        anyio's backend inside a running loop, as ``thread_limiter``)."""
+        values = self._app_scoped_values
+        if values is None:
+            values = self._app_scoped_values = AppScopedValues()
+        return values
+
+    async def _close_app_scoped_values(self) -> None:
+        """Close the app-scoped values, if a store was ever made."""
+        if self._app_scoped_values is not None:
+            await self._app_scoped_values.aclose()
 
     # -- configuration ----------------------------------------------------------------
 
@@ -443,7 +488,7 @@ class App(Router):
     ) -> None:
         # The app-scoped dependency values close last, after the shutdown hooks (the
         # list is read when the lifespan ends: a hook added at startup runs too).
-        on_shutdown = itertools.chain(self.on_shutdown, (self.app_scoped_values.aclose,))
+        on_shutdown = itertools.chain(self.on_shutdown, (self._close_app_scoped_values,))
         lifespan = combine(self.lifespan_context, self.on_startup, on_shutdown)
         lifespan = draining(lifespan, self.inflight, self.shutdown_timeout)
         await run_lifespan(self, lifespan, scope, receive, send, before_startup=before_startup)
