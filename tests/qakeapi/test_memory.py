@@ -1,0 +1,147 @@
+"""What a worker does not load until it is used (issue 20, "the lightest worker").
+
+Each check runs in a fresh interpreter: ``sys.modules`` of the test process holds
+whatever the other tests imported.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import qake_security
+from qake_core import App
+from qakeapi import Depends, QakeAPI, WebSocket
+from qakeapi.testing import TestClient
+
+
+def run(code: str) -> dict[str, object]:
+    """Run ``code`` in a fresh interpreter; it prints one JSON object last."""
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_an_http_app_served_in_a_loop_loads_no_websocket_security_or_error_page_modules() -> None:
+    result = run(
+        """
+        import asyncio, json, sys
+
+        before = set(sys.modules)  # what the interpreter loaded at start (.pth files)
+
+        async def main():
+            from qakeapi import QakeAPI
+
+            app = QakeAPI()
+
+            @app.get("/json")
+            async def hello() -> dict[str, str]:
+                return {"message": "hi"}
+
+            app.build()
+
+        asyncio.run(main())
+        loaded = set(sys.modules) - before
+        print(json.dumps({name: name in loaded for name in (
+            "qake_ws", "qake_security._jwt", "qake_security._sessions",
+            "qake_security._csrf", "qake_security._passwords", "html", "difflib",
+        )}))
+        """
+    )
+    assert result == dict.fromkeys(result, False)
+
+
+def test_the_lazy_names_are_the_same_objects_as_their_modules() -> None:
+    result = run(
+        """
+        import json
+        import qakeapi, qake_ws, qake_security
+        from qake_security._jwt import JWTAuth
+        from qakeapi.security import CORSMiddleware
+
+        print(json.dumps({
+            "ws": qakeapi.WebSocket is qake_ws.WebSocket,
+            "state": qakeapi.WebSocketState is qake_ws.WebSocketState,
+            "jwt": qake_security.JWTAuth is JWTAuth,
+            "cors": CORSMiddleware is qake_security.CORSMiddleware,
+        }))
+        """
+    )
+    assert result == {"ws": True, "state": True, "jwt": True, "cors": True}
+
+
+def test_every_public_name_of_qake_security_resolves_and_is_listed() -> None:
+    for name in qake_security.__all__:
+        assert getattr(qake_security, name) is not None, name
+    assert set(qake_security.__all__) <= set(dir(qake_security))
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchThing'"):
+        _ = qake_security.NoSuchThing  # type: ignore[attr-defined]
+
+
+def test_a_websocket_route_still_compiles_and_serves() -> None:
+    app = QakeAPI()
+
+    @app.websocket("/echo")
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text(await websocket.receive_text())
+        await websocket.close()
+
+    with TestClient(app).websocket_connect("/echo") as ws:
+        ws.send_text("ping")
+        assert ws.receive_text() == "ping"
+
+
+def test_the_thread_limiter_is_made_on_first_read_with_the_tokens_given() -> None:
+    app = App(thread_limiter_tokens=3)
+    assert app.thread_limiter is app.thread_limiter
+    assert app.thread_limiter.total_tokens == 3
+    assert App(thread_limiter_tokens=math.inf).thread_limiter.total_tokens == math.inf
+
+
+@pytest.mark.parametrize(
+    ("tokens", "error"), [(0, ValueError), (-1, ValueError), (2.5, TypeError), (True, TypeError)]
+)
+def test_bad_thread_limiter_tokens_fail_when_the_app_is_made(tokens: object, error: type) -> None:
+    with pytest.raises(error, match="thread_limiter_tokens"):
+        App(thread_limiter_tokens=tokens)  # type: ignore[arg-type]
+
+
+def test_a_sync_handler_runs_in_a_thread_and_app_scoped_values_close() -> None:
+    closed: list[str] = []
+
+    async def resource():  # type: ignore[no-untyped-def]
+        yield "db"
+        closed.append("db")
+
+    app = QakeAPI()
+
+    @app.get("/sync")
+    def sync_handler(db: str = Depends(resource, scope="app")) -> dict[str, str]:
+        return {"db": db}
+
+    with TestClient(app) as client:
+        assert client.get("/sync").json() == {"db": "db"}
+    assert closed == ["db"]
+
+
+def test_routes_share_their_verb_set_and_their_routers_limits() -> None:
+    app = QakeAPI()
+
+    @app.get("/a")
+    async def a() -> None: ...
+
+    @app.get("/b")
+    async def b() -> None: ...
+
+    first, second = (r for r in app.routes if r.path in ("/a", "/b"))
+    assert first.methods is second.methods == frozenset({"GET"})
+    assert first.limits == app.limits
+    assert second.limits is first.limits
