@@ -15,6 +15,7 @@ when the server does not answer it says why and measures S10 alone.
     python benchmarks/workloads.py --no-e2e                # in-process CPU µs/request
     python benchmarks/workloads.py --e2e-frameworks bare,qakeapi --duration 5
     python benchmarks/workloads.py --e2e-only --frameworks bare,qakeapi,fastapi
+    python benchmarks/workloads.py --instructions --frameworks bare,qakeapi --output ''
 
 In-process, the app is awaited directly (``inprocess.py``'s ``Target`` and ``Lifespan``)
 in a fresh subprocess per framework and round, timed by the worker thread's CPU time
@@ -395,17 +396,13 @@ def run_e2e(
 ) -> tuple[Table, Table]:
     """Requests/s and server CPU µs/request per round, with ``e2e.py``'s machinery.
 
-    ``e2e.serve`` names the app by the suite's framework key, so each workload app is
-    registered in ``benchlib.FRAMEWORKS`` (this process only) as ``<key>@workloads``.
+    The servers are ``e2e.serve``'s (see ``register``).
     """
     import e2e
 
     rps: Table = {}
     cpu: Table = {}
-    for key in frameworks:
-        FRAMEWORKS[f"{key}@workloads"] = dataclasses.replace(
-            FRAMEWORKS[key], key=f"{key}@workloads", module=app_module(key), peer=False
-        )
+    register(frameworks)
     with ExitStack() as stack:
         servers = {}
         for key in frameworks:
@@ -427,6 +424,71 @@ def run_e2e(
                     cpu.setdefault(key, {}).setdefault(s, []).append(res.cpu_us)
                     log(f"  {key} {s}: {res.rps:,.0f} req/s, {res.cpu_us:.0f} µs CPU/request")
     return rps, cpu
+
+
+def register(frameworks: list[str]) -> dict[str, str]:
+    """Register each workload app in ``benchlib.FRAMEWORKS`` (this process only) as
+    ``<key>@workloads``: ``e2e.serve``, which ``e2e.py`` and ``instructions.py`` start
+    servers with, names the app by the suite's framework key. Returns key -> that key."""
+    keys = {}
+    for key in frameworks:
+        keys[key] = f"{key}@workloads"
+        FRAMEWORKS[keys[key]] = dataclasses.replace(
+            FRAMEWORKS[key], key=keys[key], module=app_module(key), peer=False
+        )
+    return keys
+
+
+def run_instructions(
+    args: argparse.Namespace, frameworks: list[str], scenarios: list[str]
+) -> dict[str, dict[str, float]]:
+    """Instructions per request of the uvicorn worker under callgrind (``instructions.py``'s
+    ``count``): deterministic where the timings of a busy machine are not."""
+    import instructions
+
+    keys = register(frameworks)
+    counted = argparse.Namespace(
+        warmup=args.instructions_warmup,
+        requests=args.instructions_requests,
+        startup_timeout=max(args.startup_timeout, 900),
+        keep=False,
+    )
+    return {
+        key: instructions.count(keys[key], "app", [WORKLOADS[s] for s in scenarios], counted)
+        for key in frameworks
+    }
+
+
+def render_instructions(
+    args: argparse.Namespace,
+    table: dict[str, dict[str, float]],
+    frameworks: list[str],
+    scenarios: list[str],
+) -> list[str]:
+    header = ["scenario"] + [label(k) for k in frameworks]
+    rows = []
+    for s in scenarios:
+        row = [f"{s} {WORKLOADS[s].title}"]
+        for k in frameworks:
+            value = table[k][s]
+            ratios = [
+                f"{TIMES}{value / table[base][s]:.2f} {base}"
+                for base in ("bare", "qakeapi")
+                if base in table and base != k
+            ]
+            row.append(f"{value:,.0f}" + (f" ({', '.join(ratios)})" if ratios else ""))
+        rows.append(row)
+    return [
+        "",
+        "## Instructions per request in the uvicorn worker (callgrind)",
+        "",
+        f"valgrind --tool=callgrind on the uvicorn worker (httptools, uvloop; every thread, "
+        f"asyncpg's protocol included, PostgreSQL not): {args.instructions_warmup} warm-up "
+        f"then {args.instructions_requests} counted sequential keep-alive requests per "
+        "scenario; ratios to the bare app and to qakeapi (lower is better).",
+        "",
+        markdown_table(header, rows),
+    ]
 
 
 def log(message: str) -> None:
@@ -514,6 +576,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--warmup-requests", type=int, default=20)
     parser.add_argument("--startup-timeout", type=float, default=180)
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="only count instructions per request under callgrind (minutes per framework)",
+    )
+    parser.add_argument("--instructions-requests", type=int, default=200)
+    parser.add_argument("--instructions-warmup", type=int, default=50)
     parser.add_argument("--timeout", type=float, default=600, help="per-subprocess timeout (s)")
     parser.add_argument("--output", default=str(OUTPUT), help="markdown file ('' for none)")
     parser.add_argument("--worker", choices=WORKLOAD_FRAMEWORKS, help=argparse.SUPPRESS)
@@ -541,7 +610,10 @@ def main(argv: list[str] | None = None) -> int:
     parts = [f"# Workloads S8{DASH}S10", "", f"{machine_line(info)}."]
     if db_problem:
         parts += ["", f"S8 and S9 not measured: {db_problem}."]
-    if not args.e2e_only:
+    if args.instructions:
+        table = run_instructions(args, frameworks, scenarios)
+        parts += render_instructions(args, table, frameworks, scenarios)
+    elif not args.e2e_only:
         samples, versions = run_inprocess(args, frameworks, scenarios, env)
         parts += render_tables(
             "In-process: CPU µs per request",
@@ -557,7 +629,7 @@ def main(argv: list[str] | None = None) -> int:
             "µs per request",
             lower_is_better=True,
         )
-    if not args.no_e2e:
+    if not (args.no_e2e or args.instructions):
         e2e_frameworks = parse_list(args.e2e_frameworks, frameworks, "e2e frameworks")
         rps, cpu = run_e2e(args, e2e_frameworks, scenarios, env)
         setting = (
