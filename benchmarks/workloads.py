@@ -16,6 +16,7 @@ when the server does not answer it says why and measures S10 alone.
     python benchmarks/workloads.py --e2e-frameworks bare,qakeapi --duration 5
     python benchmarks/workloads.py --e2e-only --frameworks bare,qakeapi,fastapi
     python benchmarks/workloads.py --instructions --frameworks bare,qakeapi --output ''
+    python benchmarks/workloads.py --profile qakeapi:S8 --seconds 3
 
 In-process, the app is awaited directly (``inprocess.py``'s ``Target`` and ``Lifespan``)
 in a fresh subprocess per framework and round, timed by the worker thread's CPU time
@@ -274,6 +275,41 @@ async def worker_main(args: argparse.Namespace) -> dict[str, Any]:
         return result
     finally:
         await lifespan.shutdown()
+
+
+def run_profile(args: argparse.Namespace) -> int:
+    """pyinstrument on one framework and scenario, in-process (as ``profile.py`` does)."""
+    import uvloop
+    from inprocess import Lifespan, Target
+    from pyinstrument import Profiler
+
+    key, _, scenario = args.profile.partition(":")
+    if key not in WORKLOAD_FRAMEWORKS or scenario not in WORKLOADS:
+        raise SystemExit(f"--profile FRAMEWORK:SCENARIO, e.g. qakeapi:S8 (got {args.profile!r})")
+
+    async def prepare() -> tuple[Target, Lifespan]:
+        app = importlib.import_module(app_module(key)).app
+        lifespan = Lifespan(app)
+        await lifespan.startup()
+        target = Target(app, lifespan.state, WORKLOADS[scenario])
+        problem = await target.check()
+        if problem is not None:
+            raise SystemExit(f"{key} {scenario}: wrong response: {problem}")
+        return target, lifespan
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        # The lifespan object is kept: its task holds the pool open between runs.
+        target, lifespan = runner.run(prepare())
+        us = runner.run(target.batch(100, time.thread_time))
+        n = max(100, int(args.seconds * 1e6 / us))
+        profiler = Profiler(interval=0.0002, async_mode="disabled")
+        profiler.start()
+        runner.run(target.batch(n, time.thread_time))
+        profiler.stop()
+        runner.run(lifespan.shutdown())
+    print(f"{FRAMEWORKS[key].label} {scenario}: {us:.0f} CPU µs/request unprofiled; {n:,} profiled")
+    print(profiler.output_text(unicode=True, color=False))
+    return 0
 
 
 def run_worker(args: argparse.Namespace) -> int:
@@ -581,6 +617,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only count instructions per request under callgrind (minutes per framework)",
     )
+    parser.add_argument(
+        "--profile", metavar="FRAMEWORK:SCENARIO", help="pyinstrument, e.g. qakeapi:S8"
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=3.0, help="--profile: CPU seconds profiled"
+    )
     parser.add_argument("--instructions-requests", type=int, default=200)
     parser.add_argument("--instructions-warmup", type=int, default=50)
     parser.add_argument("--timeout", type=float, default=600, help="per-subprocess timeout (s)")
@@ -590,6 +632,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.worker:
         return run_worker(args)
+    if args.profile:
+        problem = prepare_database()
+        if problem:
+            print(f"note: {problem}", file=sys.stderr)
+        return run_profile(args)
 
     frameworks = parse_list(args.frameworks, WORKLOAD_FRAMEWORKS, "frameworks")
     scenarios = parse_list(args.scenarios, list(WORKLOADS), "scenarios")
