@@ -153,10 +153,10 @@ class App(Router):
 
         PERF: made on first read, not in ``__init__``: made there inside a running loop
         (uvicorn imports the app there), it loads anyio's asyncio backend (20 modules)
-        into every worker. Once the route compiler reads it only for a route that runs
-        something in a thread (``_typed._dependencies.thread_runner`` and
-        ``RoutePlanner.app_scoped`` still read it eagerly), an app without one saves
-        2.3-4.3 MiB VmRSS (``benchmarks/memory.py``'s worker, 2,000-route and small app).
+        into every worker. The route compiler reads it only when something runs in a
+        thread (``_typed._dependencies.thread_runner``, at the call): an app whose
+        handlers are all async saves 2.3-4.3 MiB VmRSS (``benchmarks/memory.py``'s
+        worker, 2,000-route and small app).
         """
         limiter = self._thread_limiter
         if limiter is None:
