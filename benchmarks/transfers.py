@@ -22,6 +22,7 @@ per MiB.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import select
@@ -165,7 +166,6 @@ class Transfer:
     direction: str
     round: int
     seconds: float
-    server_cpu: float  # seconds
     start: float  # time.monotonic() (CLOCK_MONOTONIC: the probe process's clock too)
     end: float
 
@@ -173,16 +173,12 @@ class Transfer:
     def mib_per_s(self) -> float:
         return PAYLOAD_MIB / self.seconds
 
-    @property
-    def cpu_ms_per_mib(self) -> float:
-        return self.server_cpu * 1e3 / PAYLOAD_MIB
-
 
 PAYLOAD_MIB = 10.0  # set from --size-mib in main()
 
 
-def upload(server: Server, payload: bytes) -> tuple[Answer, float, float, float, float]:
-    """POST the payload as the ``file`` part; (answer, seconds, server CPU s, start, end)."""
+def upload(server: Server, payload: bytes) -> tuple[Answer, float, float]:
+    """POST the payload as the ``file`` part: (answer, start, end) in ``time.monotonic()``."""
     before, after = multipart_parts(payload)
     length = len(before) + len(payload) + len(after)
     head = (
@@ -192,29 +188,25 @@ def upload(server: Server, payload: bytes) -> tuple[Answer, float, float, float,
     ).encode()
     with socket.create_connection((HOST, server.port)) as sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        cpu0 = server.cpu_seconds()
         start = time.monotonic()
         sock.sendall(head + before)
         sock.sendall(payload)
         sock.sendall(after)
         answer = read_answer(sock)
         end = time.monotonic()
-        cpu = server.cpu_seconds() - cpu0
-    return answer, end - start, cpu, start, end
+    return answer, start, end
 
 
-def download(server: Server, buffer: bytearray) -> tuple[Answer, float, float, float, float]:
-    """GET /download into ``buffer``; (answer, seconds, server CPU s, start, end)."""
+def download(server: Server, buffer: bytearray) -> tuple[Answer, float, float]:
+    """GET /download into ``buffer``: (answer, start, end) in ``time.monotonic()``."""
     head = f"GET /download HTTP/1.1\r\nHost: {HOST}:{server.port}\r\n\r\n".encode()
     with socket.create_connection((HOST, server.port)) as sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        cpu0 = server.cpu_seconds()
         start = time.monotonic()
         sock.sendall(head)
         answer = read_answer(sock, buffer)
         end = time.monotonic()
-        cpu = server.cpu_seconds() - cpu0
-    return answer, end - start, cpu, start, end
+    return answer, start, end
 
 
 def ping(server: Server) -> Answer:
@@ -360,6 +352,12 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def default_dir() -> str | None:
+    """A tmpfs when there is one (``/dev/shm``), else the system's temporary directory."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
 def make_files(data_dir: Path, size: int) -> tuple[bytes, bytes]:
     """The file to download (written to ``data_dir``) and the payload to upload."""
     (data_dir / "uploads").mkdir(parents=True, exist_ok=True)
@@ -372,7 +370,8 @@ def servers(
     stack: ExitStack, frameworks: list[str], data_dir: Path, startup_timeout: float
 ) -> Iterator[tuple[str, Server | None, str]]:
     """Start each framework's server (``None`` and the reason when unavailable)."""
-    env = {**os.environ, "S11_DIR": str(data_dir)}
+    # TMPDIR too: the frameworks' spooled uploads go to the same file system as the rest.
+    env = {**os.environ, "S11_DIR": str(data_dir), "TMPDIR": str(data_dir)}
     for key in frameworks:
         try:
             server = stack.enter_context(serve(_PREFIX + key, "app", startup_timeout, env=env))
@@ -385,7 +384,10 @@ def servers(
 def check(args: argparse.Namespace, frameworks: list[str], named: bool) -> int:
     size = int(args.size_mib * MIB)
     failures = 0
-    with tempfile.TemporaryDirectory(prefix="s11-check-") as tmp, ExitStack() as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="s11-check-", dir=args.dir) as tmp,
+        ExitStack() as stack,
+    ):
         data_dir = Path(tmp)
         served, payload = make_files(data_dir, size)
         buffer = bytearray(size)
@@ -415,6 +417,9 @@ class Results:
     # (framework, direction or "idle") -> probe latencies (seconds) inside the windows
     probe: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
+    # (framework, direction) -> server CPU ms per MiB, one value per batch (the /proc
+    # clock ticks every 10 ms: a whole batch, not one transfer, is what it can time)
+    cpu: dict[tuple[str, str], list[float]] = field(default_factory=dict)
 
 
 def in_windows(
@@ -429,7 +434,7 @@ def measure(args: argparse.Namespace, frameworks: list[str]) -> Results:
     size = int(args.size_mib * MIB)
     PAYLOAD_MIB = size / MIB
     results = Results()
-    with tempfile.TemporaryDirectory(prefix="s11-") as tmp, ExitStack() as stack:
+    with tempfile.TemporaryDirectory(prefix="s11-", dir=args.dir) as tmp, ExitStack() as stack:
         data_dir = Path(tmp)
         served, payload = make_files(data_dir, size)
         buffer = bytearray(size)
@@ -460,23 +465,28 @@ def measure(args: argparse.Namespace, frameworks: list[str]) -> Results:
                     server = up[key]
                     probe.start(server.port)
                     batch: list[Transfer] = []
+                    cpu0 = server.cpu_seconds()
                     for _ in range(args.transfers):
                         if direction == "upload":
-                            answer, seconds, cpu, start, end = upload(server, payload)
+                            answer, start, end = upload(server, payload)
                             if answer.status != 200:
                                 raise BenchError(f"{key} upload: {answer.status}")
                         else:
-                            answer, seconds, cpu, start, end = download(server, buffer)
+                            answer, start, end = download(server, buffer)
                             if answer.status != 200 or len(answer.body) != size:
                                 raise BenchError(f"{key} download: {answer.status}")
-                        batch.append(Transfer(key, direction, round_no, seconds, cpu, start, end))
+                        batch.append(Transfer(key, direction, round_no, end - start, start, end))
+                    cpu_batch = server.cpu_seconds() - cpu0
+                    results.cpu.setdefault((key, direction), []).append(
+                        cpu_batch * 1e3 / (PAYLOAD_MIB * len(batch))
+                    )
                     samples = probe.stop()
                     windows = [(t.start, t.end) for t in batch]
                     latencies = in_windows(samples, windows)
                     results.probe.setdefault((key, direction), []).extend(latencies)
                     results.transfers += batch
                     mid = statistics.median(t.mib_per_s for t in batch)
-                    cpu_mib = statistics.median(t.cpu_ms_per_mib for t in batch)
+                    cpu_mib = results.cpu[key, direction][-1]
                     worst = max(latencies) * 1e3 if latencies else float("nan")
                     log(
                         f"  {key:<10} {direction:<8} {mid:7.0f} MiB/s  server "
@@ -484,6 +494,189 @@ def measure(args: argparse.Namespace, frameworks: list[str]) -> Results:
                         f"max {worst:.1f} ms"
                     )
     return results
+
+
+# -- in process: CPU time, no sockets --------------------------------------------------------
+
+#: Bytes per ``http.request`` message in process: about what uvicorn handed the apps per
+#: ``receive()`` in the end-to-end runs (one 256 KiB socket read).
+INPROCESS_CHUNK = 256 * 1024
+
+
+def asgi_scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """An HTTP/1.1 scope as uvicorn builds one."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:8000"), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "extensions": {},
+    }
+
+
+async def exchange(app: Any, scope: dict[str, Any], chunks: list[bytes]) -> tuple[int, int]:
+    """Await ``app`` on one request whose body is ``chunks``: (status, body bytes sent).
+
+    As a server does, ``receive`` reports the disconnect only once the answer is sent
+    (an app listening for it meanwhile neither spins nor ends the answer early).
+    """
+    import asyncio
+
+    feed = iter(chunks or [b""])
+    left = len(chunks)
+    finished = asyncio.Event()
+    status = 0
+    sent = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal left
+        chunk = next(feed, None)
+        if chunk is None:
+            await finished.wait()
+            return {"type": "http.disconnect"}
+        left -= 1
+        return {"type": "http.request", "body": chunk, "more_body": left > 0}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status, sent
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        else:
+            sent += len(message.get("body", b""))
+            if not message.get("more_body"):
+                finished.set()
+
+    await app(scope, receive, send)
+    return status, sent
+
+
+def inprocess_worker(key: str, size: int, repeats: int) -> dict[str, list[float]]:
+    """In this (fresh) process: ``key``'s app awaited directly, CPU ms per transfer.
+
+    ``time.process_time`` counts every thread of the process, so the work a framework
+    sends to its thread pool (spooled writes, file reads) is counted too. Upload and
+    download are each run 3 times untimed, then ``repeats`` times timed.
+    """
+    import uvloop
+    from inprocess import Lifespan
+
+    app = __import__(TRANSFER_FRAMEWORKS[key].module, fromlist=["app"]).app
+    served_size = (Path(os.environ["S11_DIR"]) / "download.bin").stat().st_size
+    payload = os.urandom(size)
+    before, after = multipart_parts(payload)
+    body = before + payload + after
+    chunks = [body[i : i + INPROCESS_CHUNK] for i in range(0, len(body), INPROCESS_CHUNK)]
+    upload_headers = [
+        (b"content-type", b"multipart/form-data; boundary=" + BOUNDARY),
+        (b"content-length", str(len(body)).encode()),
+    ]
+
+    async def run() -> dict[str, list[float]]:
+        lifespan = Lifespan(app)
+        await lifespan.startup()
+        requests = {
+            "upload": (asgi_scope("POST", "/upload", upload_headers), chunks),
+            "download": (asgi_scope("GET", "/download", []), []),
+        }
+        results: dict[str, list[float]] = {}
+        for direction, (scope, body_chunks) in requests.items():
+            times = []
+            for i in range(3 + repeats):
+                gc.collect()
+                start = time.process_time()
+                status, sent = await exchange(
+                    app, {**scope, "state": dict(lifespan.state)}, body_chunks
+                )
+                if i >= 3:
+                    times.append((time.process_time() - start) * 1e3)
+                if status != 200 or (direction == "download" and sent != served_size):
+                    raise BenchError(f"{key} {direction} in process: {status}, {sent} bytes")
+            results[direction] = times
+        await lifespan.shutdown()
+        return results
+
+    return uvloop.run(run())
+
+
+def inprocess(args: argparse.Namespace, frameworks: list[str]) -> dict[str, dict[str, list[float]]]:
+    """CPU ms per transfer, per framework and direction: a fresh process per framework and
+    round, pinned to the server core, frameworks in A B C / C B A order."""
+    size = int(args.size_mib * MIB)
+    results: dict[str, dict[str, list[float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="s11-inprocess-", dir=args.dir) as tmp:
+        data_dir = Path(tmp)
+        make_files(data_dir, size)
+        env = {**os.environ, "S11_DIR": str(data_dir), "TMPDIR": str(data_dir)}
+        for round_no in range(args.rounds):
+            order = frameworks if round_no % 2 == 0 else frameworks[::-1]
+            for key in order:
+                cmd = [
+                    *pinned(SERVER_CORE),
+                    sys.executable,
+                    str(Path(__file__).resolve()),
+                    "--inprocess-worker",
+                    key,
+                    "--size-mib",
+                    str(args.size_mib),
+                    "--transfers",
+                    str(args.transfers),
+                ]
+                proc = subprocess.run(cmd, capture_output=True, env=env, check=False)
+                if proc.returncode != 0:
+                    raise BenchError(f"{key} in process:\n{proc.stderr.decode()[-3000:]}")
+                measured = json.loads(proc.stdout)
+                for direction, values in measured.items():
+                    results.setdefault(key, {}).setdefault(direction, []).extend(values)
+                log(
+                    f"  in process {key:<10} upload {statistics.median(measured['upload']):6.2f} "
+                    f"download {statistics.median(measured['download']):6.2f} CPU ms"
+                )
+    return results
+
+
+def render_inprocess(
+    args: argparse.Namespace, results: dict[str, dict[str, list[float]]], frameworks: list[str]
+) -> str:
+    present = [f for f in frameworks if f in results]
+
+    def label(key: str) -> str:
+        framework = TRANSFER_FRAMEWORKS[key]
+        return f"{framework.label} {version_of(framework)}".strip()
+
+    rows = []
+    for direction in DIRECTIONS:
+        bare = results.get("bare", {}).get(direction, [])
+        row = [
+            f"{direction}: CPU ms per {args.size_mib:g} MiB, median (min{DASH}max), {TIMES} bare"
+        ]
+        for key in present:
+            vals = results[key][direction]
+            mid = statistics.median(vals)
+            ratio = f", {TIMES}{mid / statistics.median(bare):.2f}" if bare else ""
+            row.append(
+                f"{fmt_number(mid)} ({fmt_number(min(vals))}{DASH}{fmt_number(max(vals))}){ratio}"
+            )
+        rows.append(row)
+    return "\n".join(
+        [
+            f"**In process: CPU time per transfer** (`--inprocess`; every thread of the "
+            f"process counted, so a framework's thread-pool work is in; the body fed in "
+            f"{INPROCESS_CHUNK // 1024} KiB messages; {args.rounds} round(s) x "
+            f"{args.transfers} transfers per direction, a fresh process per framework and "
+            f"round, pinned to core {SERVER_CORE})",
+            "",
+            markdown_table(["", *(label(f) for f in present)], rows),
+            "",
+        ]
+    )
 
 
 # -- the report ----------------------------------------------------------------------------
@@ -555,8 +748,8 @@ def render(
             [f"{direction}: server CPU ms per MiB, median ({TIMES} bare)"]
             + [
                 _cpu_cell(
-                    values(f, direction, "cpu_ms_per_mib"),
-                    values("bare", direction, "cpu_ms_per_mib"),
+                    results.cpu.get((f, direction), []),
+                    results.cpu.get(("bare", direction), []),
                 )
                 for f in present
             ],
@@ -600,8 +793,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--transfers", type=int, default=10, help="per framework, direction, round")
     parser.add_argument("--probe-interval", type=float, default=0.01, help="seconds")
     parser.add_argument("--idle-seconds", type=float, default=1.0, help="probe at rest")
+    parser.add_argument(
+        "--dir",
+        default=default_dir(),
+        help="where the files go (uploads, spooled uploads, the file to download); "
+        "default /dev/shm (tmpfs: the shared machine's disk stays out of the numbers)",
+    )
     parser.add_argument("--startup-timeout", type=float, default=60)
+    parser.add_argument(
+        "--inprocess",
+        action="store_true",
+        help="also measure CPU time per transfer with each app awaited in process",
+    )
     parser.add_argument("--probe-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--inprocess-worker", metavar="FRAMEWORK", help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write the measurements as JSON to this file")
     parser.add_argument(
         "--output",
@@ -611,6 +816,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.probe_worker:
         return probe_main(args.probe_interval)
+    if args.inprocess_worker:
+        size = int(args.size_mib * MIB)
+        print(json.dumps(inprocess_worker(args.inprocess_worker, size, args.transfers)))
+        return 0
     frameworks = parse_list(args.frameworks, list(TRANSFER_FRAMEWORKS), "framework")
     if args.check:
         return check(args, frameworks, named=bool(args.frameworks))
@@ -619,6 +828,10 @@ def main(argv: list[str] | None = None) -> int:
         os.sched_setaffinity(0, {int(CLIENT_CORE)})
     results = measure(args, frameworks)
     report = render(args, results, frameworks, info)
+    cpu_inprocess: dict[str, dict[str, list[float]]] = {}
+    if args.inprocess:
+        cpu_inprocess = inprocess(args, frameworks)
+        report += "\n" + render_inprocess(args, cpu_inprocess, frameworks)
     print(report)
     if args.output:
         Path(args.output).write_text(report, encoding="utf-8")
@@ -626,11 +839,10 @@ def main(argv: list[str] | None = None) -> int:
         data = {
             "machine": info,
             "options": {k: v for k, v in vars(args).items() if k not in ("json", "output")},
-            "transfers": [
-                {**asdict(t), "mib_per_s": t.mib_per_s, "cpu_ms_per_mib": t.cpu_ms_per_mib}
-                for t in results.transfers
-            ],
+            "transfers": [{**asdict(t), "mib_per_s": t.mib_per_s} for t in results.transfers],
+            "cpu_ms_per_mib": {f"{k}/{d}": v for (k, d), v in results.cpu.items()},
             "probe": {f"{k}/{d}": v for (k, d), v in results.probe.items()},
+            "inprocess_cpu_ms": cpu_inprocess,
         }
         Path(args.json).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return 0
