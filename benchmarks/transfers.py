@@ -14,7 +14,7 @@ whether the server's event loop stays responsive during the transfer (p50, p99, 
 The server's CPU time (user + system, from ``/proc``) over each transfer gives CPU ms
 per MiB.
 
-    python benchmarks/transfers.py --check                      # correctness (CI), ~20 s
+    python benchmarks/transfers.py --check                      # correctness (CI), ~15 s
     python benchmarks/transfers.py                              # 3 rounds x 10 transfers
     python benchmarks/transfers.py --frameworks bare,qakeapi --rounds 5 --transfers 20
 """
