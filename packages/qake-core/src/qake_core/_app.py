@@ -440,7 +440,7 @@ class App(Router):
                                     await entry[0](scope, receive, send, entry[1])
                                     return
                             try:
-                                route, params = dispatcher.tree.match(
+                                route, params = dispatcher.tree.lookup(
                                     scope["method"], raw.decode("latin-1")
                                 )
                             except LookupError as exc:

@@ -147,10 +147,10 @@ class Dispatcher:
                         entry = table.get(scope["method"])
                         if entry is not None:
                             return entry[0](scope, receive, send, entry[1])
-                    route, params = self.tree.match(scope["method"], raw.decode("latin-1"))
+                    route, params = self.tree.lookup(scope["method"], raw.decode("latin-1"))
                 else:
                     path = route_path(scope)
-                    route, params = self.tree.match(scope["method"], path, decoded=True)
+                    route, params = self.tree.lookup(scope["method"], path, decoded=True)
             except LookupError as exc:
                 return self.no_route(scope, receive, send, exc)
             return route.handler.handle(scope, receive, send, params)  # type: ignore[no-any-return]

@@ -52,9 +52,9 @@ def _match(scope: Scope) -> Any | None:
     try:
         if raw is not None and not scope.get("root_path", ""):
             # As the dispatcher matches: the raw path, so that %2F stays in its segment.
-            route, _ = tree.match(method, raw.decode("latin-1"))
+            route, _ = tree.lookup(method, raw.decode("latin-1"))
         else:
-            route, _ = tree.match(method, route_path(scope), decoded=True)
+            route, _ = tree.lookup(method, route_path(scope), decoded=True)
     except LookupError:
         return None
     return route
