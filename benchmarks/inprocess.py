@@ -339,11 +339,19 @@ def run_worker(args: argparse.Namespace) -> int:
 
 
 def spawn(
-    framework: str, mode: str, args: argparse.Namespace, scenarios: list[str]
+    framework: str,
+    mode: str,
+    args: argparse.Namespace,
+    scenarios: list[str],
+    *,
+    script: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """Run ``script``'s worker (this file's by default; ``workloads.py`` has the same
+    command line) for one framework in a fresh interpreter; its result line, parsed."""
     cmd = [
         sys.executable,
-        str(Path(__file__).resolve()),
+        str((script or Path(__file__)).resolve()),
         "--worker",
         framework,
         "--mode",
@@ -357,7 +365,8 @@ def spawn(
         "--clock",
         args.clock,
     ]
-    env = dict(os.environ, PYTHONHASHSEED="0")
+    if env is None:
+        env = dict(os.environ, PYTHONHASHSEED="0")
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=args.timeout)
     except subprocess.TimeoutExpired as exc:
@@ -381,6 +390,8 @@ def report_problem(result: dict[str, Any]) -> str:
     name = FRAMEWORKS[result["framework"]].label
     if "error" in result:
         return f"{name}: ERROR {result['error']}\n{result.get('traceback', '')}"
+    if "unavailable" in result:  # workloads.py: the app's driver or database is missing
+        return f"{name}: {result['unavailable']}\n{result.get('traceback', '')}"
     lines = [f"{name}: wrong responses"]
     for key, problem in result.get("failures", {}).items():
         lines.append(f"  {key}: {problem}")

@@ -37,7 +37,6 @@ import math
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
 import traceback
@@ -68,10 +67,10 @@ from benchlib import (
 
 setup_import_path()
 
+from inprocess import RESULT_PREFIX, report_problem, spawn  # noqa: E402
 from workload_apps import common  # noqa: E402
 
 Verify = Callable[[bytes], "str | None"]
-RESULT_PREFIX = "WORKLOAD-RESULT "
 OUTPUT = RESULTS_DIR / "workloads.md"
 
 
@@ -338,60 +337,15 @@ def app_env(db_problem: str | None) -> dict[str, str]:
     return env
 
 
-def spawn(
-    key: str, mode: str, args: argparse.Namespace, scenarios: list[str], env: dict[str, str]
-) -> dict[str, Any]:
-    cmd = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--worker",
-        key,
-        "--mode",
-        mode,
-        "--scenarios",
-        ",".join(scenarios),
-        "--target",
-        str(args.target),
-        "--samples",
-        str(args.samples),
-        "--clock",
-        args.clock,
-    ]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=args.timeout)
-    except subprocess.TimeoutExpired:
-        return {"framework": key, "error": f"worker did not finish in {args.timeout:.0f} s"}
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(RESULT_PREFIX):
-            result: dict[str, Any] = json.loads(line[len(RESULT_PREFIX) :])
-            return result
-    return {
-        "framework": key,
-        "error": f"worker exited with {proc.returncode} without a result",
-        "traceback": (proc.stdout[-2000:] + "\n" + proc.stderr[-4000:]).strip(),
-    }
-
-
-def problem_text(result: dict[str, Any]) -> str:
-    label = FRAMEWORKS[result["framework"]].label
-    if "error" in result or "unavailable" in result:
-        why = result.get("error") or result.get("unavailable")
-        return f"{label}: {why}\n{result.get('traceback', '')}"
-    return "\n".join(
-        [f"{label}: wrong responses"]
-        + [f"  {k}: {v}" for k, v in result.get("failures", {}).items()]
-    )
-
-
 def run_check(
     args: argparse.Namespace, frameworks: list[str], scenarios: list[str], env: dict[str, str]
 ) -> int:
     failed = False
     for key in frameworks:
         started = time.perf_counter()
-        result = spawn(key, "check", args, scenarios, env)
+        result = spawn(key, "check", args, scenarios, script=Path(__file__), env=env)
         if "error" in result or "unavailable" in result or result.get("failures"):
-            print("FAIL " + problem_text(result), flush=True)
+            print("FAIL " + report_problem(result), flush=True)
             failed = True
             continue
         name = f"{FRAMEWORKS[key].label} {result['version']}".strip()
@@ -414,9 +368,9 @@ def run_inprocess(
         order = frameworks[k:] + frameworks[:k]
         log(f"in-process round {round_no + 1}/{args.rounds}: {' '.join(order)}")
         for key in order:
-            result = spawn(key, "time", args, scenarios, env)
+            result = spawn(key, "time", args, scenarios, script=Path(__file__), env=env)
             if "error" in result or "unavailable" in result or result.get("failures"):
-                raise SystemExit("ABORT: " + problem_text(result))
+                raise SystemExit("ABORT: " + report_problem(result))
             versions[key] = result["version"]
             for scenario, values in result["timings"].items():
                 samples.setdefault(key, {}).setdefault(scenario, []).extend(values)
