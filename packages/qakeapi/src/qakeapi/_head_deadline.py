@@ -25,10 +25,10 @@ import logging
 from typing import Any
 
 import h11
-import orjson
 from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from qake_core import problem_response
 from qakeapi._cli import HEAD_TIMEOUT
 
 __all__ = [
@@ -55,23 +55,15 @@ class ServingConfig(Config):
 
 
 def request_timeout_answer(seconds: float, default_headers: list[tuple[bytes, bytes]]) -> bytes:
-    """The whole ``408`` answer: status line, headers, a problem+json body."""
-    body = orjson.dumps(
-        {
-            "type": "about:blank",
-            "title": "Request Timeout",
-            "status": 408,
-            "detail": f"the request head was not complete within {seconds:g} s",
-        }
-    )
+    """The whole ``408`` answer on the wire: the status line, the server's default
+    headers, then qake-core's problem+json response (its one owner) with
+    ``Connection: close``."""
+    detail = f"the request head was not complete within {seconds:g} s"
+    response = problem_response(408, detail, headers={"connection": "close"})
     lines = [b"HTTP/1.1 408 Request Timeout"]
     lines += [name + b": " + value for name, value in default_headers]
-    lines += [
-        b"content-type: application/problem+json",
-        b"content-length: " + str(len(body)).encode("ascii"),
-        b"connection: close",
-    ]
-    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+    lines += [name + b": " + value for name, value in response.raw_headers]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + response.body
 
 
 class _HeadDeadline(asyncio.Protocol):
