@@ -243,13 +243,9 @@ def _json_body_endpoint(
         return await func(**kwargs)
 
     async def endpoint_json_body(request: Request) -> Response:
-        # NOTE: run_json_body's lines, inline: no coroutine more under hook middleware.
-        kwargs, errors = parse_body(await request.body(), request)
-        if getters:
-            errors = read_params(getters, request, kwargs, errors)
-        if errors:
-            raise RequestValidationError(errors, body=body_value(request))
-        return serialize(await func(**kwargs))
+        # Under hook middleware or dependency overrides only: the flat runner calls
+        # run_json_body itself.
+        return serialize(await run_json_body(request))
 
     return endpoint_json_body, run_json_body
 
