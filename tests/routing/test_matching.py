@@ -1,6 +1,6 @@
 import pytest
 
-from qake_routing import MethodNotAllowed, NotFound, Router
+from qake_routing import Match, MethodNotAllowed, NotFound, Router
 
 
 def test_precedence_static_typed_plain_catch_all() -> None:
@@ -264,3 +264,22 @@ def test_static_matches_lists_what_match_answers_by_lookup() -> None:
     assert set(tables) == {"/items", "/any"}
     assert r.static_matches()["/later"]["GET"].handler == "later"
     assert r.static_matches()["/items"]["GET"].handler == "list"
+
+
+def test_lookup_is_match_as_a_plain_pair() -> None:
+    """``Router.lookup``: the same route and parameters as ``match``, as a plain tuple
+    (a static route's is its shared ``Match``); the same errors."""
+    router = Router()
+    router.add("/users/{user_id:int}/posts/{slug}", "post", methods=["GET"])
+    router.add("/about", "about", methods=["GET"])
+    pair = router.lookup("GET", "/users/7/posts/hello%20world")
+    assert type(pair) is tuple
+    route, params = pair
+    assert (route.handler, dict(params)) == ("post", {"user_id": 7, "slug": "hello world"})
+    assert router.match("GET", "/users/7/posts/hello%20world") == Match(route, params)
+    static = router.lookup("GET", "/about")
+    assert static is router.match("GET", "/about")  # the prebuilt Match, shared
+    with pytest.raises(MethodNotAllowed):
+        router.lookup("POST", "/users/7/posts/x")
+    with pytest.raises(NotFound):
+        router.lookup("GET", "/users/x/posts/y/z")
