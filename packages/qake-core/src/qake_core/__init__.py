@@ -40,6 +40,7 @@ from qake_core._json_log import JSONFormatter
 from qake_core._limits import Limits
 from qake_core._metrics import MetricsMiddleware, add_metrics_route, metrics_app
 from qake_core._middleware import CallNext, HookMiddleware, Middleware
+from qake_core._multipart_reader import MultipartPart, MultipartReader
 from qake_core._negotiation import accepts, negotiate
 from qake_core._otel import otel_span_details
 from qake_core._params import Body, Cookie, File, Form, Header, Param, Path, Query
@@ -123,6 +124,8 @@ __all__ = [
     "Middleware",
     "Mount",
     "MultiDict",
+    "MultipartPart",
+    "MultipartReader",
     "MutableHeaders",
     "Param",
     "ParamSpec",

@@ -20,6 +20,7 @@ from qake_core.types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from qake_core._forms import FormData
+    from qake_core._multipart_reader import MultipartReader
 
 __all__ = [
     "ClientDisconnect",
@@ -401,6 +402,16 @@ class Request(HTTPConnection):
 
             self._form = await parse_form(self)
         return self._form
+
+    def multipart(self) -> MultipartReader:
+        """The parts of a ``multipart/form-data`` body as they arrive, nothing spooled:
+        ``async for part in request.multipart():`` then ``async for chunk in part:``
+        (or ``await part.read()``), within the same limits as :meth:`form`. Another
+        Content-Type answers 415; a body already read (``stream()``, ``form()``) is a
+        ``RuntimeError``."""
+        from qake_core._multipart_reader import open_reader
+
+        return open_reader(self)
 
     async def close(self, exc: BaseException | None = None) -> None:
         """Run the clean-ups (newest first) and release uploaded files of the form."""
