@@ -6,21 +6,18 @@ from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
-from ._converters import BUILTIN_CONVERTERS, NO_MATCH, Converter
+from ._converters import BUILTIN_CONVERTERS, Converter
 from ._decorators import RouteDecorators
 from ._errors import MethodNotAllowed, NotFound, RouteConflict, URLBuildError
-from ._paths import split_path
 from ._route import Match, Methods, Route, merge_meta, new_match, normalize_methods
 from ._template import parse_prefix, parse_template
-from ._tree import Leaf, Node, StaticLeaf, search
+from ._tree import Node, StaticLeaf, find
 
 __all__ = ["Router"]
 
 
 # Shared by every Match of a static route: read-only, so sharing is safe.
 _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
-#: Digit strings shorter than this are converted inline (well under int()'s str limit).
-_INT_INLINE_DIGITS: Final = 19
 
 
 class _Compiled:
@@ -269,9 +266,7 @@ class Router(RouteDecorators):
         found = self.lookup(method, path, decoded=decoded)
         return found if type(found) is Match else new_match(Match, found)
 
-    # PERF: one function on purpose (the segment walk and the ASCII-int shortcut are
-    # inline: this runs per request, and each helper call costs ~100 instructions).
-    def lookup(  # noqa: C901
+    def lookup(
         self, method: str | None, path: str, *, decoded: bool = False
     ) -> tuple[Route, Mapping[str, Any]]:
         """:meth:`match` as a plain ``(route, params)`` pair, for a dispatcher that only
@@ -290,57 +285,7 @@ class Router(RouteDecorators):
             if found is not None:
                 return found
             raise MethodNotAllowed(method, path, static.allowed)
-        if path[:1] != "/":
-            raise NotFound(path)
-        if decoded or ("%" not in path and path.isascii()):
-            segments = path[1:].split("/")  # PERF: no decoding work when there is none to do
-        else:
-            segments = split_path(path)
-        # PERF: inlined greedy walk, one node per segment, taking the first viable branch
-        # (static, else the first typed converter that accepts, else plain). That is the
-        # first path the full depth-first ``search`` would try, so when it reaches a leaf
-        # the answer is the same; when it dead-ends the full search runs from the root.
-        values: list[Any] = []
-        node = compiled.root
-        leaf: Leaf | None = None
-        for segment in segments:
-            child = node.static.get(segment)
-            if child is None:
-                if segment:
-                    child = node.int_child
-                    if (
-                        child is not None
-                        and segment.isdigit()
-                        and segment.isascii()
-                        and len(segment) < _INT_INLINE_DIGITS
-                    ):
-                        values.append(int(segment))
-                        node = child
-                        continue
-                    for convert, typed_child in node.typed_seq:
-                        value = convert(segment)
-                        if value is not NO_MATCH:
-                            values.append(value)
-                            child = typed_child
-                            break
-                    else:
-                        child = node.plain
-                        if child is not None:
-                            values.append(segment)
-                if child is None:
-                    break
-            node = child
-        else:
-            leaf = node.leaf
-        if leaf is None:
-            values.clear()
-            leaf = search(compiled.root, segments, 0, len(segments), values)
-        if leaf is None:
-            raise NotFound(path)
-        route = leaf.table.get(method, leaf.any)
-        if route is None:
-            raise MethodNotAllowed(method, path, leaf.allowed)
-        return route, route.build_params(values)
+        return find(compiled.root, method, path, decoded)
 
     def redirect_slashes(
         self, method: str | None, path: str, *, decoded: bool = False

@@ -8,15 +8,19 @@ when a branch dead-ends, so cost depends on the path's length, not on the route 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
 
 from ._converters import NO_MATCH, Converter, IntConverter, StrConverter
-from ._errors import RouteConflict
+from ._errors import MethodNotAllowed, NotFound, RouteConflict
+from ._paths import split_path
 from ._route import Match, Route
 from ._template import Param
 
-__all__ = ["Leaf", "Node", "StaticLeaf", "search"]
+__all__ = ["Leaf", "Node", "StaticLeaf", "find", "search"]
+
+#: Digit strings shorter than this are converted inline (well under int()'s str limit).
+_INT_INLINE_DIGITS: Final = 19
 
 
 class Leaf:
@@ -207,3 +211,65 @@ def search(
                 values.append(value)
                 return leaf
     return None
+
+
+# PERF: one function on purpose (the segment walk and the ASCII-int shortcut are inline:
+# this runs per request, and each helper call costs ~100 instructions). It is also the
+# piece an optional mypyc build compiles (with this module: see the package README).
+def find(
+    root: Node, method: str | None, path: str, decoded: bool
+) -> tuple[Route, Mapping[str, Any]]:
+    """``Router.lookup`` past its static-path table: split ``path``, walk the tree, pick
+    the method's route and build the params; raise ``NotFound`` / ``MethodNotAllowed``."""
+    if path[:1] != "/":
+        raise NotFound(path)
+    segments: list[str]
+    if decoded or ("%" not in path and path.isascii()):
+        segments = path[1:].split("/")  # PERF: no decoding work when there is none to do
+    else:
+        segments = split_path(path)
+    # PERF: greedy walk, one node per segment, taking the first viable branch (static,
+    # else the first typed converter that accepts, else plain). That is the first path
+    # the full depth-first ``search`` would try, so when it reaches a leaf the answer is
+    # the same; when it dead-ends the full search runs from the root.
+    values: list[Any] = []
+    node = root
+    leaf: Leaf | None = None
+    for segment in segments:
+        child = node.static.get(segment)
+        if child is None:
+            if segment:
+                child = node.int_child
+                if (
+                    child is not None
+                    and segment.isdigit()
+                    and segment.isascii()
+                    and len(segment) < _INT_INLINE_DIGITS
+                ):
+                    values.append(int(segment))
+                    node = child
+                    continue
+                for convert, typed_child in node.typed_seq:
+                    value = convert(segment)
+                    if value is not NO_MATCH:
+                        values.append(value)
+                        child = typed_child
+                        break
+                else:
+                    child = node.plain
+                    if child is not None:
+                        values.append(segment)
+            if child is None:
+                break
+        node = child
+    else:
+        leaf = node.leaf
+    if leaf is None:
+        values.clear()
+        leaf = search(root, segments, 0, len(segments), values)
+    if leaf is None:
+        raise NotFound(path)
+    route = leaf.table.get(method, leaf.any)
+    if route is None:
+        raise MethodNotAllowed(method, path, leaf.allowed)
+    return route, route.build_params(values)
