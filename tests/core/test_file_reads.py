@@ -1,0 +1,104 @@
+"""FileResponse's reads: the same bytes whichever way a read runs (in the event loop from
+a memory file system or the page cache, or in a worker thread), whole or in ranges, in
+chunks of ``chunk_size``; a FIFO is never opened."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from qake_core import App, FileResponse
+from qake_core import _file_response as file_response
+from qake_testing import TestClient
+
+DATA = os.urandom(3 * 256 * 1024 + 1234)  # three whole chunks and a short one
+SHM = Path("/dev/shm")
+
+
+@pytest.fixture(params=["disk", "memory", "thread"])
+def source(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """The file to serve: on the test's disk (page cache: RWF_NOWAIT where the system
+    has it), on tmpfs (read in the loop), or on disk with both refused (worker thread)."""
+    if request.param == "memory":
+        if not SHM.is_dir():
+            pytest.skip("no /dev/shm here")
+        path = SHM / f"qake-test-{os.getpid()}-{id(request)}.bin"
+        path.write_bytes(DATA)
+        assert file_response.in_memory(path.stat().st_dev)
+        yield path
+        path.unlink()
+        return
+    path = tmp_path / "data.bin"
+    path.write_bytes(DATA)
+    if request.param == "thread":
+        monkeypatch.setattr(file_response, "_NOWAIT", 0)
+        monkeypatch.setattr(file_response, "in_memory", lambda device: False)
+    yield path
+
+
+def make_client(path: Path) -> TestClient:
+    app = App()
+
+    @app.get("/file")
+    async def download() -> FileResponse:
+        return FileResponse(path)
+
+    @app.get("/small-chunks")
+    async def small_chunks() -> FileResponse:
+        response = FileResponse(path)
+        response.chunk_size = 1000
+        return response
+
+    return TestClient(app)
+
+
+def test_whole_file(source: Path) -> None:
+    with make_client(source) as client:
+        r = client.get("/file")
+        assert r.status_code == 200
+        assert r.content == DATA
+        assert r.headers["content-length"] == str(len(DATA))
+        assert client.get("/small-chunks").content == DATA
+
+
+def test_ranges(source: Path) -> None:
+    with make_client(source) as client:
+        r = client.get("/file", headers={"range": "bytes=262140-524300"})
+        assert r.status_code == 206
+        assert r.content == DATA[262140:524301]
+        r = client.get("/small-chunks", headers={"range": "bytes=10-20, 300000-300999, -5"})
+        assert r.status_code == 206
+        boundary = re.search(r"boundary=(\w+)", r.headers["content-type"])
+        assert boundary is not None
+        bodies = [
+            p.split(b"\r\n\r\n", 1)[1] for p in r.content.split(b"--" + boundary[1].encode())[1:-1]
+        ]
+        assert [b.removesuffix(b"\r\n") for b in bodies] == [
+            DATA[10:21],
+            DATA[300000:301000],
+            DATA[-5:],
+        ]
+
+
+def test_a_fifo_is_404_and_never_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    os.mkfifo(fifo)
+    with make_client(fifo) as client:  # opening it would wait for a writer forever
+        r = client.get("/file")
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_a_missing_file_is_404(tmp_path: Path) -> None:
+    with make_client(tmp_path / "missing.bin") as client:
+        r = client.get("/file")
+    assert r.status_code == 404
+    assert r.json()["detail"] == "File not found."
