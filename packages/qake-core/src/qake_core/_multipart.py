@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 __all__ = ["parse_multipart"]
 
+#: Bytes of a file part gathered before they are written to its spool.
+_WRITE_BATCH = 1024 * 1024
+
 
 async def parse_multipart(request: Request, params: Mapping[str, str]) -> FormData:
     """Parse the body as it streams in (a :class:`MultipartReader`); files over the
@@ -36,8 +39,20 @@ async def parse_multipart(request: Request, params: Mapping[str, str]) -> FormDa
             # only its safe base name as filename.
             upload = UploadFile(filename=part.original_filename, headers=part.headers, size=0)
             files.append(upload)
+            # PERF: the part's chunks are written 1 MiB at a time, one worker-thread hop
+            # each once the spool is on disk (was one per network chunk, 256 KiB in S11):
+            # a 10 MiB upload through form() and a copy, in-process CPU 19.1-19.2 -> 17.7-18.1
+            # ms (S11, the machine loaded). Up to 1 MiB more held per upload.
+            pending: list[bytes] = []
+            held = 0
             async for chunk in part:
-                await upload.write(chunk)
+                pending.append(chunk)
+                held += len(chunk)
+                if held >= _WRITE_BATCH:
+                    await upload._write_chunks(pending)
+                    pending, held = [], 0
+            if pending:
+                await upload._write_chunks(pending)
             await upload.seek(0)
             items.append((part.name, upload))
     except BaseException:

@@ -85,6 +85,13 @@ class UploadFile:
             self.size += len(data)
         await self._call(self.file.write, data)
 
+    async def _write_chunks(self, chunks: list[bytes]) -> None:
+        """Append every chunk of ``chunks``, in one worker-thread hop when on disk (used
+        while parsing)."""
+        if self.size is not None:
+            self.size += sum(map(len, chunks))
+        await self._call(self.file.writelines, chunks)
+
     async def read(self, size: int = -1) -> bytes:
         """Read up to ``size`` bytes (all remaining by default)."""
         data: bytes = await self._call(self.file.read, size)
