@@ -17,6 +17,7 @@ per MiB.
     python benchmarks/transfers.py --check                      # correctness (CI), ~15 s
     python benchmarks/transfers.py                              # 3 rounds x 10 transfers
     python benchmarks/transfers.py --frameworks bare,qakeapi --rounds 5 --transfers 20
+    python benchmarks/transfers.py --only-inprocess --output /tmp/s11.md   # CPU only, ~1 min
 """
 
 from __future__ import annotations
@@ -805,6 +806,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also measure CPU time per transfer with each app awaited in process",
     )
+    parser.add_argument(
+        "--only-inprocess",
+        action="store_true",
+        help="measure only the CPU time per transfer in process (no server, no probe)",
+    )
     parser.add_argument("--probe-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--inprocess-worker", metavar="FRAMEWORK", help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write the measurements as JSON to this file")
@@ -826,9 +832,19 @@ def main(argv: list[str] | None = None) -> int:
     info = machine_info()
     if (os.cpu_count() or 1) >= 2 and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {int(CLIENT_CORE)})
+    cpu_inprocess: dict[str, dict[str, list[float]]] = {}
+    if args.only_inprocess:
+        cpu_inprocess = inprocess(args, frameworks)
+        report = f"{machine_line(info)}\n\n{render_inprocess(args, cpu_inprocess, frameworks)}"
+        print(report)
+        if args.output:
+            Path(args.output).write_text(report, encoding="utf-8")
+        if args.json:
+            only = {"machine": info, "inprocess_cpu_ms": cpu_inprocess}
+            Path(args.json).write_text(json.dumps(only, indent=2) + "\n", encoding="utf-8")
+        return 0
     results = measure(args, frameworks)
     report = render(args, results, frameworks, info)
-    cpu_inprocess: dict[str, dict[str, list[float]]] = {}
     if args.inprocess:
         cpu_inprocess = inprocess(args, frameworks)
         report += "\n" + render_inprocess(args, cpu_inprocess, frameworks)
