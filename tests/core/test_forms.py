@@ -185,16 +185,16 @@ def test_route_limits_reach_form_and_multipart_parsing_complete(
 ) -> None:
     """A route's Limits, merged over the app's (and those over the defaults), is the one
     object both form parsers read: no parser falls back to numbers of its own."""
-    from qake_core import _multipart
+    from qake_core import _multipart, _multipart_reader
 
     parsed_with: list[Limits] = []
 
-    class SpyForm(_multipart._Form):
-        def __init__(self, limits: Limits) -> None:
-            parsed_with.append(limits)
-            super().__init__(limits)
+    class SpyReader(_multipart_reader.MultipartReader):
+        def __init__(self, request: Request, boundary: bytes) -> None:
+            super().__init__(request, boundary)
+            parsed_with.append(self.limits)
 
-    monkeypatch.setattr(_multipart, "_Form", SpyForm)
+    monkeypatch.setattr(_multipart, "MultipartReader", SpyReader)
     app = App(limits=Limits(max_file_size=8))
     seen: list[Limits] = []
 
