@@ -9,7 +9,12 @@ import sys
 import atheris
 
 with atheris.instrument_imports(
-    include=["qake_core._media_type", "qake_core._multipart", "qake_core._multipart_reader", "fuzz_targets"]
+    include=[
+        "qake_core._media_type",
+        "qake_core._multipart",
+        "qake_core._multipart_reader",
+        "fuzz_targets",
+    ]
 ):
     from fuzz_targets import TARGETS
 
