@@ -20,6 +20,13 @@ imported, then:
 4. ``--requests`` more S2 requests in process on uvloop, with a prebuilt scope as
    ``inprocess.py`` sends them: **peak RSS** (``VmHWM``) and RSS at the end.
 
+Bytecode: an installed app runs from ``.pyc`` files, but this checkout's packages are
+editable installs and ``.ci/run`` sets ``PYTHONDONTWRITEBYTECODE``, so every module would
+be compiled from source in each worker (the compiler's work inflating RSS by 3-4 MiB for
+every framework, in proportion to the source it imports). The workers therefore run
+with ``PYTHONPYCACHEPREFIX`` set to a cache directory (``--pycache``) that a first, unmeasured
+worker per framework fills; ``--source`` measures the compile-from-source case instead.
+
 RSS is read from ``/proc/self/status`` (``VmRSS``, ``VmHWM``), as ``e2e.py`` reads the
 uvicorn worker's. No sockets and no server: this is a cheap, reproducible proxy for
 ``e2e.py --rss-only`` (whose worker also holds uvicorn's connection objects). The
@@ -41,8 +48,10 @@ import asyncio
 import importlib
 import importlib.util
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
@@ -233,13 +242,26 @@ def run_worker(module_name: str, extra: int, requests: int) -> int:
 # --------------------------------------------------------------------------- driver side
 
 
-def spawn(framework: str, module: str, size: str, requests: int) -> dict[str, Any]:
+def worker_env(pycache: str | None) -> dict[str, str]:
+    """The workers' environment: bytecode written to and read from ``pycache`` (``None``:
+    as inherited, e.g. compiled from source under ``PYTHONDONTWRITEBYTECODE``)."""
+    env = dict(os.environ)
+    if pycache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = pycache
+    return env
+
+
+def spawn(
+    framework: str, module: str, size: str, requests: int, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", module]
     cmd += ["--extra", str(SIZES[size]), "--requests", str(requests)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=BENCH_DIR, timeout=1800)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=BENCH_DIR, timeout=1800, env=env)
     for line in proc.stdout.splitlines():
         if line.startswith("MEMORY-RESULT "):
-            return json.loads(line.removeprefix("MEMORY-RESULT "))
+            result: dict[str, Any] = json.loads(line.removeprefix("MEMORY-RESULT "))
+            return result
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
     return {"unavailable": f"{framework} ({size}): exit {proc.returncode}: {tail[0]}"}
 
@@ -252,8 +274,16 @@ def render(results: dict[str, dict[str, dict[str, Any]]], labels: dict[str, str]
         "",
         machine_line(args.machine),
         "",
-        f"`python benchmarks/memory.py --requests {args.requests}`: a fresh interpreter per "
-        "framework and app size, after uvicorn, uvloop and httptools are imported. RSS in "
+        f"`python benchmarks/memory.py --requests {args.requests}"
+        f"{' --source' if args.source else ''}`: a fresh interpreter per "
+        "framework and app size, after uvicorn, uvloop and httptools are imported, "
+        + (
+            "every module compiled from source (no bytecode cache). "
+            if args.source
+            else "every module loaded from bytecode (`.pyc`) that a first, unmeasured worker "
+            "wrote, as an installed app's are. "
+        )
+        + "RSS in "
         "MiB (`VmRSS`, peak `VmHWM` from `/proc/self/status`); *import* is the app "
         "module's imports, *build* adds the module (route registration) and the lifespan "
         f"startup; *peak* is after {args.requests:,} in-process S2 requests. "
@@ -292,7 +322,8 @@ def render(results: dict[str, dict[str, dict[str, Any]]], labels: dict[str, str]
         if size == "2000":
             header += ["register + build, CPU ms", "register + build, wall ms"]
         header.append("first request, ms")
-        lines += [f"## {SIZE_LABELS[size]}", "", markdown_table(header, rows), ""]
+        if rows:
+            lines += [f"## {SIZE_LABELS[size]}", "", markdown_table(header, rows), ""]
     if unavailable:
         lines += ["Not measured:", ""] + [f"- {text}" for text in unavailable] + [""]
     return "\n".join(lines)
@@ -306,6 +337,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", help="also write the markdown to this file")
     parser.add_argument("--json", help="also write the results as JSON to this file")
     parser.add_argument("--no-save", action="store_true", help="do not write results/memory.md")
+    parser.add_argument(
+        "--pycache",
+        default=os.path.join(tempfile.gettempdir(), "qakeapi-bench-pycache"),
+        help="bytecode cache directory of the workers (PYTHONPYCACHEPREFIX)",
+    )
+    parser.add_argument(
+        "--source",
+        action="store_true",
+        help="compile every module from source in each worker (no bytecode cache)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--extra", type=int, default=SIZES["2000"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -319,9 +360,12 @@ def main(argv: list[str] | None = None) -> int:
     sizes = parse_list(args.sizes, list(SIZES), "sizes")
     args.machine = machine_info()
     results: dict[str, dict[str, dict[str, Any]]] = {}
+    env = worker_env(None if args.source else args.pycache)
     for key in frameworks:
+        if not args.source:  # writes the framework's bytecode: not measured
+            spawn(key, FRAMEWORKS[key].module, "small", 0, env)
         for size in sizes:
-            res = spawn(key, FRAMEWORKS[key].module, size, args.requests)
+            res = spawn(key, FRAMEWORKS[key].module, size, args.requests, env)
             results.setdefault(key, {})[size] = res
             if "unavailable" in res:
                 print(f"  {res['unavailable']}", file=sys.stderr)
@@ -341,7 +385,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.output:
         Path(args.output).write_text(markdown + "\n", encoding="utf-8")
     if args.json:
-        data = {"machine": args.machine, "requests": args.requests, "results": results}
+        data = {
+            "machine": args.machine,
+            "requests": args.requests,
+            "bytecode": "source" if args.source else "cached",
+            "results": results,
+        }
         Path(args.json).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return 0
 

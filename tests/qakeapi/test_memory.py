@@ -14,7 +14,9 @@ import textwrap
 
 import pytest
 
+import qake_core
 import qake_security
+import qakeapi
 from qake_core import App
 from qakeapi import Depends, QakeAPI, WebSocket
 from qakeapi.testing import TestClient
@@ -53,6 +55,11 @@ def test_an_http_app_served_in_a_loop_loads_no_websocket_security_or_error_page_
             "qake_ws", "qake_security._jwt", "qake_security._sessions",
             "qake_security._csrf", "qake_security._passwords", "html", "difflib",
             "anyio._backends._asyncio",  # the thread limiter's: no sync handler here
+            # qake-core's optional features, and FastAPI's status module
+            "qake_core._cache", "qake_core._stores", "qake_core._file_response",
+            "mimetypes", "qake_core._gzip", "qake_core._metrics", "qake_core._health",
+            "qake_core._staticfiles", "qake_core._templates", "qake_core._redis_store",
+            "qake_core._access_log", "qake_core._multipart_reader", "qakeapi.status",
         )}))
         """
     )
@@ -76,6 +83,85 @@ def test_the_lazy_names_are_the_same_objects_as_their_modules() -> None:
         """
     )
     assert result == {"ws": True, "state": True, "jwt": True, "cors": True}
+
+
+def test_the_lazy_names_of_qake_core_and_qakeapi_are_their_modules_objects() -> None:
+    result = run(
+        """
+        import json
+        import qakeapi, qake_core
+        from qakeapi import status
+        from qake_core._cache import cache
+        from qake_core._file_response import FileResponse
+        from qake_core._stores import MemoryStore
+
+        print(json.dumps({
+            "core": qake_core.FileResponse is FileResponse and qake_core.cache is cache,
+            "meta": qakeapi.MemoryStore is MemoryStore and qakeapi.FileResponse is FileResponse,
+            "status": qakeapi.status is status and status.HTTP_404_NOT_FOUND == 404,
+            "listed": {"FileResponse", "cache", "status"} <= set(dir(qakeapi)),
+        }))
+        """
+    )
+    assert result == {"core": True, "meta": True, "status": True, "listed": True}
+
+
+def test_unknown_names_of_qake_core_and_qakeapi_raise_attribute_error() -> None:
+    for module in (qake_core, qakeapi):
+        with pytest.raises(AttributeError, match="no attribute 'NoSuchThing'"):
+            _ = module.NoSuchThing
+
+
+def test_cache_decorator_and_option_still_cache_without_the_module_loaded_first() -> None:
+    result = run(
+        """
+        import json, sys
+        from qakeapi import QakeAPI
+        from qakeapi.testing import TestClient
+
+        app = QakeAPI()
+        calls = []
+
+        @app.get("/plain")
+        async def plain() -> dict[str, int]:
+            calls.append("plain")
+            return {"n": len(calls)}
+
+        loaded_before = "qake_core._cache" in sys.modules
+
+        @app.get("/cached", cache=60)
+        async def cached() -> dict[str, int]:
+            calls.append("cached")
+            return {"n": len(calls)}
+
+        with TestClient(app) as client:
+            first = client.get("/cached").json()
+            second = client.get("/cached").json()
+        print(json.dumps({"before": loaded_before, "same": first == second}))
+        """
+    )
+    assert result == {"before": False, "same": True}
+
+
+def test_unmarked_parameters_share_their_implied_marker_and_field_info() -> None:
+    app = QakeAPI()
+
+    @app.get("/a/{x}")
+    async def a(x: str, q: int = 0) -> dict[str, str]:
+        return {"x": x}
+
+    @app.get("/b/{y}")
+    async def b(y: str, r: int = 0) -> dict[str, str]:
+        return {"y": y}
+
+    first, second = (r.spec for r in app.routes if r.path in ("/a/{x}", "/b/{y}"))
+    assert first.params[0].marker is second.params[0].marker  # Path()
+    assert first.params[1].marker is second.params[1].marker  # Query()
+    assert first.params[0].field_info is second.params[1].field_info
+    assert first.response is second.response  # dict[str, str], 200: one frozen spec
+    with TestClient(app) as client:
+        assert client.get("/a/1?q=2").json() == {"x": "1"}
+        assert client.get("/b/1?r=x").status_code == 422
 
 
 def test_every_public_name_of_qake_security_resolves_and_is_listed() -> None:

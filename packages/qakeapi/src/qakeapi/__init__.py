@@ -9,15 +9,16 @@ counterparts: ``qakeapi.status``, ``qakeapi.encoders``, ``qakeapi.responses``,
 ``qakeapi.concurrency`` and ``qakeapi.exception_handlers``.
 """
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from qake_core import *  # noqa: F403
+import qake_core
 from qake_core import Router as APIRouter
 from qake_core import __all__ as _core_all
-from qakeapi import status
 from qakeapi._app import QakeAPI
 
 if TYPE_CHECKING:
+    from qake_core import *  # noqa: F403
     from qake_core.settings import Settings, SettingsConfigDict, SettingsError
     from qake_ws import (
         WebSocket,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
         WebSocketException,
         WebSocketState,
     )
+    from qakeapi import status
 
 __all__ = [
     "APIRouter",
@@ -41,6 +43,13 @@ __all__ = [
     "status",
 ]
 __all__ += _core_all
+
+#: PERF: qake-core's names as qake_core holds them: the ones it loaded are copied here,
+#: its optional features' (gzip, metrics, templates...) load with their first read (the
+#: ``__getattr__`` below), as in ``qake_core`` itself; a ``from qake_core import *``
+#: would load them all.
+globals().update({name: vars(qake_core)[name] for name in _core_all if name in vars(qake_core)})
+_CORE_NAMES = frozenset(_core_all)
 
 #: Typed settings (qake_core.settings) load pydantic-settings when first used, so that
 #: ``import qakeapi`` stays cheap.
@@ -60,6 +69,14 @@ _WS_NAMES = frozenset(
 
 
 def __getattr__(name: str) -> Any:
+    if name == "status":  # PERF: FastAPI's status codes module, loaded when first read
+        value = import_module("qakeapi.status")
+        globals()[name] = value
+        return value
+    if name in _CORE_NAMES:
+        value = getattr(qake_core, name)
+        globals()[name] = value
+        return value
     if name in _SETTINGS_NAMES:
         from qake_core import settings
 
@@ -71,3 +88,7 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module 'qakeapi' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
