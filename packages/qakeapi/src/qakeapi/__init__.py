@@ -49,7 +49,8 @@ __all__ += _core_all
 #: ``__getattr__`` below), as in ``qake_core`` itself; a ``from qake_core import *``
 #: would load them all.
 globals().update({name: vars(qake_core)[name] for name in _core_all if name in vars(qake_core)})
-_CORE_NAMES = frozenset(_core_all)
+#: The ones not loaded yet (a name copied above, once deleted, stays deleted).
+_CORE_LAZY = frozenset(_core_all).difference(globals())
 
 #: Typed settings (qake_core.settings) load pydantic-settings when first used, so that
 #: ``import qakeapi`` stays cheap.
@@ -73,7 +74,7 @@ def __getattr__(name: str) -> Any:
         value = import_module("qakeapi.status")
         globals()[name] = value
         return value
-    if name in _CORE_NAMES:
+    if name in _CORE_LAZY:
         value = getattr(qake_core, name)
         globals()[name] = value
         return value
