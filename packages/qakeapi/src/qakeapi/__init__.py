@@ -9,7 +9,7 @@ counterparts: ``qakeapi.status``, ``qakeapi.encoders``, ``qakeapi.responses``,
 ``qakeapi.concurrency`` and ``qakeapi.exception_handlers``.
 """
 
-from importlib import import_module
+from importlib import import_module as _import_module
 from typing import TYPE_CHECKING, Any
 
 import qake_core
@@ -71,7 +71,7 @@ _WS_NAMES = frozenset(
 
 def __getattr__(name: str) -> Any:
     if name == "status":  # PERF: FastAPI's status codes module, loaded when first read
-        value = import_module("qakeapi.status")
+        value = _import_module("qakeapi.status")
         globals()[name] = value
         return value
     if name in _CORE_LAZY:
