@@ -134,12 +134,13 @@ def compile_route(route: APIRoute, app: App) -> CompiledRoute:
     planner = RoutePlanner(app, route)
     where = planner.where
     fastapi = route_compat(route.meta, app.compat)
+    dump = build_dumper(spec.response, route.response_class, where)
     build = _Build(
         spec,
         planner,
         spec.handler,
-        build_serializer(spec.response, route.response_class, where, str_as_json=fastapi),
-        build_dumper(spec.response, route.response_class, where),
+        build_serializer(spec.response, route.response_class, where, dump, str_as_json=fastapi),
+        dump,
         fastapi,
     )
     handler = spec.handler
