@@ -60,6 +60,8 @@ def test_an_http_app_served_in_a_loop_loads_no_websocket_security_or_error_page_
             "mimetypes", "qake_core._gzip", "qake_core._metrics", "qake_core._health",
             "qake_core._staticfiles", "qake_core._templates", "qake_core._redis_store",
             "qake_core._access_log", "qake_core._multipart_reader", "qakeapi.status",
+            # the OpenAPI generator: with the first document built
+            "qake_docs._openapi", "qake_docs._schemas", "qake_docs._get_openapi",
         )}))
         """
     )
@@ -232,3 +234,48 @@ def test_routes_share_their_verb_set_and_their_routers_limits() -> None:
     assert first.methods is second.methods == frozenset({"GET"})
     assert first.limits == app.limits
     assert second.limits is first.limits
+
+
+def test_the_openapi_generator_loads_with_the_first_document_and_its_names() -> None:
+    result = run(
+        """
+        import json, sys
+
+        from qakeapi import QakeAPI
+        from qakeapi.testing import TestClient
+
+        app = QakeAPI()
+
+        @app.get("/json")
+        async def hello() -> dict[str, str]:
+            return {"message": "hi"}
+
+        with TestClient(app) as client:
+            served = client.get("/json").status_code
+            before = "qake_docs._openapi" in sys.modules
+            document = client.get("/openapi.json").json()
+        import qake_docs
+
+        names = [qake_docs.get_openapi, qake_docs.openapi_document,
+                 qake_docs.SchemaRegistry, qake_docs.SecuritySchemes]
+        print(json.dumps({
+            "served": served, "before": before, "paths": sorted(document["paths"]),
+            "after": "qake_docs._openapi" in sys.modules,
+            "named": [n.__module__ for n in names],
+            "listed": all(n in dir(qake_docs) for n in qake_docs.__all__),
+        }))
+        """
+    )
+    assert result == {
+        "served": 200,
+        "before": False,
+        "paths": ["/json"],
+        "after": True,
+        "named": [
+            "qake_docs._get_openapi",
+            "qake_docs._openapi",
+            "qake_docs._schemas",
+            "qake_docs._security",
+        ],
+        "listed": True,
+    }

@@ -10,7 +10,6 @@ import orjson
 
 from qake_core import HTMLResponse, Request, Response
 from qake_docs._assets import add_docs_assets
-from qake_docs._openapi import openapi_document
 from qake_docs._pages import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -50,6 +49,9 @@ class Docs:
     def openapi(self) -> dict[str, Any]:
         """The document (generated on first use, then cached)."""
         if self._document is None:
+            # NOTE: imported here: the generator loads with the first document built.
+            from qake_docs._openapi import openapi_document
+
             app = self.app
             self._document = openapi_document(
                 app,
