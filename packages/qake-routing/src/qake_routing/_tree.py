@@ -33,6 +33,11 @@ def _is_compiled() -> bool:
 COMPILED: Final = _is_compiled()
 
 
+#: Each verb set leaves were built with, kept once (bounded by the distinct method sets
+#: of the routes an app declares).
+_ALLOWED: dict[frozenset[str], frozenset[str]] = {}
+
+
 class Leaf:
     """The routes of one path shape, by method. Built by ``Node.compile``."""
 
@@ -50,7 +55,10 @@ class Leaf:
         if auto_head and "GET" in table and "HEAD" not in table:
             table["HEAD"] = table["GET"]
         self.table = table
-        self.allowed = frozenset(m for m in table if m is not None)
+        allowed = frozenset(m for m in table if m is not None)
+        # PERF: one set per verb set, shared by the leaves that allow the same methods
+        # (a handful per app: ~0.4 MiB fewer for the benchmarks' 2,000-route app).
+        self.allowed = _ALLOWED.setdefault(allowed, allowed)
 
 
 class StaticLeaf:
