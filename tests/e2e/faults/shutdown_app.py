@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from qake_core import BackgroundTasks, Depends, Health
+from qake_core import BackgroundTasks, Depends, EventSourceResponse, Health, ServerSentEvent
 from qakeapi import QakeAPI
 
 MARKERS = Path(os.environ.get("FAULT_MARKERS", "."))
@@ -48,6 +48,20 @@ health.install(app)
 @app.get("/ping")
 async def ping() -> dict[str, str]:
     return {"pong": "yes"}
+
+
+@app.get("/events")
+async def events() -> EventSourceResponse:
+    """An event stream that never ends by itself (a tick a second)."""
+
+    async def ticks() -> AsyncIterator[ServerSentEvent]:
+        n = 0
+        while True:
+            yield ServerSentEvent(data={"tick": n}, id=str(n))
+            n += 1
+            await asyncio.sleep(1)
+
+    return EventSourceResponse(ticks())
 
 
 @app.get("/in-flight")

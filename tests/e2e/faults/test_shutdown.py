@@ -180,3 +180,30 @@ def test_a_second_signal_ends_the_drain_period(tmp_path: Path) -> None:
     print(f"second signal: exit status {status} after {took:.2f} s")
     assert status == 0
     assert took < 10
+
+
+@pytest.mark.parametrize("launcher", list(LAUNCHERS))
+def test_open_event_streams_end_cleanly_at_shutdown(tmp_path: Path, launcher: str) -> None:
+    """An event stream never ends by itself: at SIGTERM the server ends it (its client's
+    EventSource reconnects, elsewhere) instead of waiting its graceful timeout (30 s
+    here) and cancelling it with an ERROR."""
+    env = {"FAULT_MARKERS": str(tmp_path)}
+    with launched(LAUNCHERS[launcher], tmp_path / "server.log", env) as server:
+        with httpx.stream("GET", server.base + "/events", timeout=30) as stream:
+            lines = stream.iter_lines()
+            assert [next(lines), next(lines)] == ["id: 0", 'data: {"tick":0}']
+            sent = time.monotonic()
+            server.proc.send_signal(signal.SIGTERM)
+            rest = list(lines)  # to the end of the response, which must come
+            ended = time.monotonic() - sent
+        status = server.wait_exit(30)
+        took = time.monotonic() - sent
+        output = server.output()
+    print(f"{launcher}: stream ended after {ended:.2f} s, exit {status} after {took:.2f} s")
+    assert ended < 5, output
+    assert took < 10, output
+    assert "ended 1 event stream(s)" in output
+    assert "ERROR" not in output, output
+    assert "Traceback" not in output, output
+    assert status == 0, output
+    assert all(line == "" or line.startswith(("id:", "data:")) for line in rest), rest

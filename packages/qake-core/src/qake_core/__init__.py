@@ -84,7 +84,7 @@ if _typing.TYPE_CHECKING:
     from qake_core._request_id import RequestIDFilter, RequestIDMiddleware, request_id_var
     from qake_core._scope import matched_route, route_path, route_template
     from qake_core._server_errors import ServerErrorMiddleware
-    from qake_core._sse import EventSourceResponse, ServerSentEvent
+    from qake_core._sse import EventSourceResponse, ServerSentEvent, end_event_streams
     from qake_core._staticfiles import StaticFiles
     from qake_core._stores import GCRAResult, MemoryStore, Store
     from qake_core._templates import Jinja2Templates
@@ -121,6 +121,7 @@ _LAZY: dict[str, str] = {
     "ServerErrorMiddleware": "qake_core._server_errors",
     "EventSourceResponse": "qake_core._sse",
     "ServerSentEvent": "qake_core._sse",
+    "end_event_streams": "qake_core._sse",
     "StaticFiles": "qake_core._staticfiles",
     "GCRAResult": "qake_core._stores",
     "MemoryStore": "qake_core._stores",
@@ -218,6 +219,7 @@ __all__ = [
     "cache",
     "default_headers_of",
     "deny_websocket",
+    "end_event_streams",
     "format_set_cookie",
     "is_document",
     "is_safe_redirect",

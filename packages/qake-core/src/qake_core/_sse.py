@@ -13,7 +13,7 @@ from qake_core._background import BackgroundTasks
 from qake_core._responses import StreamingResponse
 from qake_core.types import Send
 
-__all__ = ["EventSourceResponse", "ServerSentEvent"]
+__all__ = ["EventSourceResponse", "ServerSentEvent", "end_event_streams"]
 
 
 def _line_safe(value: str, what: str) -> str:
@@ -90,16 +90,46 @@ class EventSourceResponse(StreamingResponse):
                 async for item in self.body_iterator:
                     await send_stream.send(_encode(item))
 
-        async with anyio.create_task_group() as tg, receive_stream:
-            tg.start_soon(produce)
-            while True:
-                data = b""
-                with anyio.move_on_after(self.ping_interval) as scope:
-                    try:
-                        data = await receive_stream.receive()
-                    except anyio.EndOfStream:
-                        break
-                if scope.cancelled_caught:
-                    data = b": ping\n\n"
-                await send({"type": "http.response.body", "body": data, "more_body": True})
+        stop = anyio.Event()
+
+        async def end_when_stopped(scope: anyio.CancelScope) -> None:
+            await stop.wait()
+            scope.cancel()
+
+        _OPEN.add(stop)
+        try:
+            async with anyio.create_task_group() as tg, receive_stream:
+                tg.start_soon(produce)
+                tg.start_soon(end_when_stopped, tg.cancel_scope)
+                while True:
+                    data = b""
+                    with anyio.move_on_after(self.ping_interval) as scope:
+                        try:
+                            data = await receive_stream.receive()
+                        except anyio.EndOfStream:
+                            break
+                    if scope.cancelled_caught:
+                        data = b": ping\n\n"
+                    await send({"type": "http.response.body", "body": data, "more_body": True})
+                tg.cancel_scope.cancel()  # the events ended: so does the stop watch
+        finally:
+            _OPEN.discard(stop)
         await send({"type": "http.response.body", "body": b""})
+
+
+#: The stop signal of each event stream being sent (see :func:`end_event_streams`).
+_OPEN: set[anyio.Event] = set()
+
+
+def end_event_streams() -> int:
+    """End every event stream this process is sending, as their iterators would: each
+    finishes its response, so that the server's graceful shutdown need not wait for
+    them (an event stream never ends by itself) and each client's ``EventSource``
+    reconnects, to another instance. How many were ended.
+
+    ``qake run`` calls it when the server starts its shutdown (after the drain period).
+    Call it from the event loop that serves the streams."""
+    open_streams = list(_OPEN)
+    for stop in open_streams:
+        stop.set()
+    return len(open_streams)

@@ -31,7 +31,7 @@ from typing import Any
 import uvicorn
 from uvicorn.config import Config
 
-from qake_core import begin_draining
+from qake_core import begin_draining, end_event_streams
 from qakeapi._head_deadline import ServingConfig
 
 __all__ = ["SHUTDOWN_FAILURE", "STARTUP_FAILURE", "DrainingServer", "serve", "supervise"]
@@ -95,6 +95,12 @@ class DrainingServer(uvicorn.Server):
         return await super().on_tick(counter)
 
     async def shutdown(self, sockets: Any = None) -> None:
+        # Event streams never end by themselves: uvicorn would wait for them until its
+        # graceful timeout, then cancel them (an ERROR each). End them first, cleanly:
+        # their clients reconnect, to another instance.
+        ended = end_event_streams()
+        if ended:
+            logger.info("shutdown: ended %d event stream(s)", ended)
         apps = _wrapped_apps(self.config)
         # The lifespan shutdown turns readiness false too; say so first when no drain ran.
         for app in apps:

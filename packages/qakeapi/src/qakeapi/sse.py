@@ -5,6 +5,6 @@ a ``data:`` event (validated and serialised by the declared item type); a
 ``ServerSentEvent`` item sets ``event``, ``id``, ``retry`` or a comment itself.
 """
 
-from qake_core import EventSourceResponse, ServerSentEvent
+from qake_core import EventSourceResponse, ServerSentEvent, end_event_streams
 
-__all__ = ["EventSourceResponse", "ServerSentEvent"]
+__all__ = ["EventSourceResponse", "ServerSentEvent", "end_event_streams"]
