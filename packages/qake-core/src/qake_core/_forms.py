@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 from qake_core._datastructures import MultiDict
 from qake_core._exceptions import HTTPException
-from qake_core._media_type import MediaTypeError, parse_media_type
+from qake_core._media_type import body_media_type
 
 if TYPE_CHECKING:
     from qake_core._requests import Request
@@ -42,15 +42,10 @@ async def parse_form(request: Request) -> FormData:
     media type (RFC 9110 §8.3.1: a stray character, an unterminated quoted string, a
     repeated parameter) answers 400, as does a multipart boundary outside RFC 2046.
     """
-    content_type = request.headers.get("content-type")
-    if content_type is None:
+    parsed = body_media_type(request.headers.get("content-type"))
+    if parsed is None:
         raise _unsupported()
-    try:
-        media, params = parse_media_type(content_type)
-    except MediaTypeError as exc:
-        # NOTE: a Content-Type that breaks RFC 9110's syntax is a bad request (400), not
-        # an unsupported type: its parameters (the multipart boundary) cannot be trusted.
-        raise HTTPException(400, f"Malformed Content-Type header: {exc}.") from None
+    media, params = parsed
     if media == "application/x-www-form-urlencoded":
         body = await request.body()
         max_fields = request.limits.max_form_fields

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MediaTypeError", "parse_media_type"]
+from qake_core._exceptions import HTTPException
+
+__all__ = ["MediaTypeError", "body_media_type", "parse_media_type"]
 
 #: A media type with more parameters than this is refused: real ones carry two or three
 #: (``charset``, ``boundary``), and the cap bounds the per-parameter work.
@@ -87,3 +89,16 @@ def parse_media_type(value: str) -> tuple[str, dict[str, str]]:
         else:
             params[name] = quoted
     return media_type, params
+
+
+def body_media_type(content_type: str | None) -> tuple[str, dict[str, str]] | None:
+    """A request body's media type and parameters from its ``Content-Type`` header;
+    ``None`` without one. A value that breaks RFC 9110's syntax (a stray character, an
+    unterminated quoted string, a repeated parameter) is a bad request: 400, not an
+    unsupported type, since its parameters (a multipart boundary) cannot be trusted."""
+    if content_type is None:
+        return None
+    try:
+        return parse_media_type(content_type)
+    except MediaTypeError as exc:
+        raise HTTPException(400, f"Malformed Content-Type header: {exc}.") from None

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from qake_core._datastructures import Headers
 from qake_core._exceptions import HTTPException
 from qake_core._limits import Limits
-from qake_core._media_type import MediaTypeError, parse_media_type
+from qake_core._media_type import body_media_type
 from qake_core._requests import _CONSUMED_KEY as CONSUMED_KEY
 from qake_core._upload import safe_filename
 
@@ -367,15 +367,10 @@ def open_reader(request: Request) -> MultipartReader:
             "request.multipart(): the request body was already read by stream(), form() "
             "or an earlier multipart(); read a request's body one way only"
         )
-    content_type = request.headers.get("content-type")
-    if content_type is None:
+    parsed = body_media_type(request.headers.get("content-type"))
+    if parsed is None or parsed[0] != "multipart/form-data":
         raise _not_multipart()
-    try:
-        media, params = parse_media_type(content_type)
-    except MediaTypeError as exc:
-        raise HTTPException(400, f"Malformed Content-Type header: {exc}.") from None
-    if media != "multipart/form-data":
-        raise _not_multipart()
+    params = parsed[1]
     reader = MultipartReader(request, boundary_of(params))
     scope[_READER_KEY] = True
     return reader
