@@ -314,12 +314,17 @@ async def worker_main(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def run_worker(args: argparse.Namespace) -> int:
+def run_worker(
+    args: argparse.Namespace,
+    main: Callable[[argparse.Namespace], Awaitable[dict[str, Any]]] | None = None,
+) -> int:
+    """Run ``main`` (this driver's ``worker_main`` unless given: workloads.py passes its
+    own) on uvloop and print its result, or the error that stopped it, as one line."""
     import uvloop
 
     try:
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            result = runner.run(worker_main(args))
+            result = runner.run((main or worker_main)(args))
     except Exception as exc:
         result = {
             "framework": args.worker,

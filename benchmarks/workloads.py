@@ -67,7 +67,7 @@ from benchlib import (
 
 setup_import_path()
 
-from inprocess import RESULT_PREFIX, report_problem, spawn  # noqa: E402
+from inprocess import report_problem, run_worker, spawn  # noqa: E402
 from workload_apps import common  # noqa: E402
 
 Verify = Callable[[bytes], "str | None"]
@@ -309,22 +309,6 @@ def run_profile(args: argparse.Namespace) -> int:
     print(f"{FRAMEWORKS[key].label} {scenario}: {us:.0f} CPU µs/request unprofiled; {n:,} profiled")
     print(profiler.output_text(unicode=True, color=False))
     return 0
-
-
-def run_worker(args: argparse.Namespace) -> int:
-    import uvloop
-
-    try:
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            result = runner.run(worker_main(args))
-    except Exception as exc:
-        result = {
-            "framework": args.worker,
-            "error": f"{type(exc).__name__}: {exc}",
-            "traceback": traceback.format_exc(),
-        }
-    print(RESULT_PREFIX + json.dumps(result), flush=True)
-    return 0 if not (result.get("failures") or "error" in result or "unavailable" in result) else 2
 
 
 # --------------------------------------------------------------------------- parent side
@@ -585,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=["check", "time"], default="time", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        return run_worker(args)
+        return run_worker(args, worker_main)
     if args.profile:
         problem = prepare_database()
         if problem:
