@@ -336,8 +336,8 @@ def test_routes_without_the_options_pay_nothing() -> None:
     assert "lifecycle" not in routes["/flagged"].meta
     assert "lifecycle" in routes["/dated"].meta
     for path in ("/plain", "/flagged"):
-        assert routes[path].handle.__qualname__ == "direct_runner.<locals>.handle"
-    assert routes["/dated"].handle.__qualname__ != "direct_runner.<locals>.handle"
+        assert routes[path].handle.__qualname__ == "DirectRunner.handle"
+    assert routes["/dated"].handle.__qualname__ != "DirectRunner.handle"
 
 
 def test_the_header_values_are_formatted_once() -> None:

@@ -283,3 +283,25 @@ def test_lookup_is_match_as_a_plain_pair() -> None:
         router.lookup("POST", "/users/7/posts/x")
     with pytest.raises(NotFound):
         router.lookup("GET", "/users/x/posts/y/z")
+
+
+def test_routers_do_not_share_their_nodes_children() -> None:
+    # Nodes start with shared empty containers (memory); each router's inserts must give
+    # a node its own before writing, so one router's routes never show in another's.
+    first = Router()
+    first.add("/a/{n:int}", "typed")
+    first.add("/a/{rest:path}", "catch")
+    first.add("/a/b", "static")
+    first.add("/c", "leaf")
+    second = Router()
+    second.add("/other", "other")
+    for path in ("/a/1", "/a/x/y", "/a/b", "/c"):
+        with pytest.raises(NotFound):
+            second.match("GET", path)
+    assert first.match("GET", "/a/1").handler == "typed"
+    assert first.match("GET", "/a/x/y").handler == "catch"
+    assert first.match("GET", "/a/b").handler == "static"
+    assert second.match("GET", "/other").handler == "other"
+    fresh = Router()
+    with pytest.raises(NotFound):
+        fresh.match("GET", "/c")

@@ -20,7 +20,7 @@ from qake_core.types import Receive, Scope, Send
 if TYPE_CHECKING:
     from qake_core._typed._endpoint import DirectCall
 
-__all__ = ["RouteHandle", "direct_runner", "request_runner"]
+__all__ = ["DirectRunner", "RouteHandle", "direct_runner", "request_runner"]
 
 #: ``handle(scope, receive, send, path_params)``: what the app awaits for a route.
 RouteHandle = Callable[[Scope, Receive, Send, dict[str, Any]], Awaitable[None]]
@@ -102,42 +102,82 @@ def direct_runner(
     ``own`` are the app's default headers: the ones its ``__call__`` puts in the
     scope; without them, those of an app that mounts this one may be there.
     """
-    func, read, with_params, serialize, dump, status = direct
-    handle_error, respond = boundary.bound
-    # PERF: a declared model's JSON always gets the same defaults: merged once, here.
-    json_tail = _json_tail(own)
+    return DirectRunner(direct, limits, boundary, own).handle
 
-    async def handle(scope: Scope, receive: Receive, send: Send, params: dict[str, Any]) -> None:
+
+class DirectRunner:
+    """The state of one :func:`direct_runner` route; its bound ``handle`` is the route's
+    coroutine function.
+
+    PERF: a slotted object and its bound method, not a closure over eleven cells:
+    -1,049 KiB (tracemalloc, 1,409 -> 360 KiB) for the benchmarks' 2,000-route app, for
+    at most +0.4 % instructions per request in process (callgrind, PYTHONHASHSEED=0:
+    S1 35,352 -> 35,390, S2 33,908 -> 34,041, S3 65,991 -> 66,004)."""
+
+    __slots__ = (
+        "dump",
+        "func",
+        "handle_error",
+        "json_tail",
+        "limits",
+        "own",
+        "read",
+        "respond",
+        "serialize",
+        "status",
+        "with_params",
+    )
+
+    def __init__(
+        self,
+        direct: DirectCall,
+        limits: Limits,
+        boundary: ErrorBoundary,
+        own: DefaultHeaders | None,
+    ) -> None:
+        self.func, self.read, self.with_params, self.serialize, self.dump, self.status = direct
+        self.handle_error, self.respond = boundary.bound
+        self.limits = limits
+        self.own = own
+        # PERF: a declared model's JSON always gets the same defaults: merged once, here.
+        self.json_tail = _json_tail(own)
+
+    async def handle(
+        self, scope: Scope, receive: Receive, send: Send, params: dict[str, Any]
+    ) -> None:
         body = b""
         response: Response | None = None
         try:
+            read = self.read
             if read is not None:
-                value = await func(**read(scope, params))
-            elif with_params:
-                value = await func(**params)
+                value = await self.func(**read(scope, params))
+            elif self.with_params:
+                value = await self.func(**params)
             else:
-                value = await func()
+                value = await self.func()
             if isinstance(value, Response):
                 response = value
-            elif dump is None:
-                response = serialize(value)
             else:
-                body = dump(value)
+                dump = self.dump
+                if dump is None:
+                    response = self.serialize(value)
+                else:
+                    body = dump(value)
         except Exception as exc:
-            request = Request(scope, receive, send, params, limits)
-            await handle_error(request, exc)
+            request = Request(scope, receive, send, params, self.limits)
+            await self.handle_error(request, exc)
             return
         # PERF: Response.__call__ inline (one coroutine fewer), or no Response at all.
         # The messages are response_messages' like every response's: its call (~800
         # instructions with the tuple, 0.4-0.6% of a request) buys one place for the
         # HEAD and default-header rules.
         if response is None:
-            code = status
+            code = self.status
             # The scope's defaults, as for any response: edge middleware may have changed
             # them (``set_user`` adds ``Cache-Control: no-store`` for a signed-in user).
             defaults = scope.get(DEFAULT_HEADERS_KEY)
-            if defaults is own:  # the app's own: merged once, in json_tail
-                headers = [CONTENT_LENGTH_LINES[len(body)], *json_tail]
+            if defaults is self.own:  # the app's own: merged once, in json_tail
+                headers = [CONTENT_LENGTH_LINES[len(body)], *self.json_tail]
                 defaults = None
             else:  # a mounting app's, or changed on the way
                 headers = [CONTENT_LENGTH_LINES[len(body)], JSON_CONTENT_TYPE]
@@ -145,7 +185,7 @@ def direct_runner(
             code, body, headers = response.status_code, response.body, response.raw_headers
             defaults = scope.get(DEFAULT_HEADERS_KEY)
         else:
-            await respond(response, scope, receive, send)
+            await self.respond(response, scope, receive, send)
             return
         start, end = response_messages(code, headers, body, scope["method"], defaults)
         try:
@@ -154,5 +194,3 @@ def direct_runner(
         except Exception as exc:
             sending_failed(scope, exc)
             raise
-
-    return handle
