@@ -15,6 +15,7 @@ from qake_core import (
     Depends,
     HandlerSignatureError,
     JSONResponse,
+    PlainTextResponse,
     ParamSpec,
     Path,
     Query,
@@ -288,3 +289,30 @@ def test_aliases_nested_anywhere_in_the_model_are_honoured() -> None:
         "w": {"items": [{"id": 2, "name": None, "secretAlias": "s"}]}
     }
     assert client.get("/plain").json() == {"n": [1, 2]}
+
+
+def test_routes_without_a_model_keep_their_own_status_and_class() -> None:
+    # Routes without a response model share one serialiser per (status, response class):
+    # each still answers with its own status and class.
+    app = App()
+
+    async def value() -> Any:
+        return {"a": 1}
+
+    async def text() -> Any:
+        return "hi"
+
+    app.get("/created", status_code=201)(value)
+    app.get("/default")(value)
+    app.get("/text", response_class=PlainTextResponse, status_code=202)(text)
+    app.get("/default-again")(value)
+    client = TestClient(app)
+    created, default, text, again = (
+        client.get(path) for path in ("/created", "/default", "/text", "/default-again")
+    )
+    assert (created.status_code, created.json()) == (201, {"a": 1})
+    assert (default.status_code, default.json()) == (200, {"a": 1})
+    assert (again.status_code, again.json()) == (200, {"a": 1})
+    assert text.status_code == 202
+    assert text.headers["content-type"].startswith("text/plain")
+    assert text.text == "hi"
