@@ -71,3 +71,23 @@ def test_app_dependencies_added_after_registration_are_honoured() -> None:
         assert client.get("/r/1").status_code == 200
     assert app.routes[0].spec is not registered
     assert calls == ["audit"]
+
+
+def test_routes_sharing_a_handler_and_converters_share_its_call_spec() -> None:
+    app = App()
+    for i in range(3):
+        app.get(f"/s{i}/{{x}}")(item)
+    app.get("/typed/{x:int}")(item)  # another converter: analysed on its own
+    app.get("/unhashable/{x}")(Unhashable())
+    app.get("/unhashable2/{x}")(Unhashable())
+    app.build()
+    handlers = [route.spec.handler for route in app.routes]
+    assert handlers[0] is handlers[1] is handlers[2]
+    assert handlers[3] is not handlers[0]
+    assert [p.name for p in handlers[3].params] == ["x", "q"]
+    assert handlers[4] is not handlers[5]  # an unhashable callable is analysed each time
+    with TestClient(app) as client:
+        assert client.get("/s1/7?q=a").json() == {"x": 7, "q": "a"}
+        assert client.get("/typed/8").json() == {"x": 8, "q": ""}
+        assert client.get("/typed/x").status_code == 404
+        assert client.get("/unhashable2/x?token=b").json() == "B"
