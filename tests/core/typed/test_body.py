@@ -185,3 +185,27 @@ def test_file_uploads() -> None:
     assert [e["loc"] for e in r.json()["errors"]] == [["body", "file"], ["body", "raw"]]
     r = client.post("/upload", files=[("x", ("x", b"x"))], data={"file": "not a file", "raw": "r"})
     assert r.json()["errors"][0]["loc"] == ["body", "file"]
+
+
+def test_content_type_verdicts_are_remembered_within_a_bound() -> None:
+    from qake_core._typed import _body
+
+    client = TestClient(_app())
+    payload = b'{"name":"a","price":1}'
+    for _ in range(2):  # the second time, from the remembered verdict
+        assert (
+            client.post(
+                "/items", content=payload, headers={"content-type": "text/plain"}
+            ).status_code
+            == 415
+        )
+        ok = client.post("/items", content=payload, headers={"content-type": "application/json"})
+        assert ok.status_code == 201
+    for i in range(300):  # values from the network: the memory of them stays bounded
+        r = client.post("/items", content=payload, headers={"content-type": f"application/x-{i}"})
+        assert r.status_code == 415
+    assert len(_body._JSON_BY_VALUE) <= 256
+    late = client.post(
+        "/items", content=payload, headers={"content-type": "Application/Problem+JSON"}
+    )
+    assert late.status_code == 201  # judged without being remembered

@@ -37,13 +37,31 @@ def is_form_body(body: BodySpec) -> bool:
 
 
 def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the Content-Type names JSON (``application/json`` or ``...+json``).
+
+    PERF: the names' lengths compared first (an int comparison is specialised, a bytes
+    one is not) and the verdict remembered per value (bounded, as ``_default_headers``'
+    document types): S4 in process (callgrind, PYTHONHASHSEED=0) 62,784 -> 62,350
+    instructions."""
     for k, v in headers:
-        if k == b"content-type":
-            media = v.partition(b";")[0].strip().lower()
-            return media == b"application/json" or (
-                media.startswith(b"application/") and media.endswith(b"+json")
-            )
+        if len(k) == 12 and k == b"content-type":
+            known = _JSON_BY_VALUE.get(v)
+            return _json_media(v) if known is None else known
     return False
+
+
+#: Content-Type value -> whether it names JSON (the first 256 values seen).
+_JSON_BY_VALUE: dict[bytes, bool] = {}
+
+
+def _json_media(content_type: bytes) -> bool:
+    media = content_type.partition(b";")[0].strip().lower()
+    json = media == b"application/json" or (
+        media.startswith(b"application/") and media.endswith(b"+json")
+    )
+    if len(_JSON_BY_VALUE) < 256:
+        _JSON_BY_VALUE[content_type] = json
+    return json
 
 
 def _is_form(headers: list[tuple[bytes, bytes]]) -> bool:
