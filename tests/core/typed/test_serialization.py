@@ -316,3 +316,45 @@ def test_routes_without_a_model_keep_their_own_status_and_class() -> None:
     assert text.status_code == 202
     assert text.headers["content-type"].startswith("text/plain")
     assert text.text == "hi"
+
+
+class Row:
+    """An object with attributes, as an ORM returns (not a dict, not a model)."""
+
+    def __init__(self, id: int, name: str) -> None:
+        self.id = id
+        self.name = name
+
+
+def test_objects_with_attributes_validate_wherever_a_model_is_declared() -> None:
+    # Plain response types skip from_attributes (pydantic-core parses the keyword on
+    # every call); any type with a model in it still reads attributes.
+    app = App()
+
+    @app.get("/plain")
+    async def plain() -> dict[str, list[int | None]]:
+        return {"a": [1, None]}
+
+    @app.get("/plain-bad")
+    async def plain_bad() -> dict[str, int]:
+        return {"a": "x"}  # type: ignore[dict-item]
+
+    @app.get("/rows")
+    async def rows() -> list[Out]:
+        return [Row(1, "a"), Row(2, "b")]  # type: ignore[list-item]
+
+    @app.get("/by-key")
+    async def by_key() -> dict[str, Out | None]:
+        return {"one": Row(1, "a"), "none": None}  # type: ignore[dict-item]
+
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.get("/plain").json() == {"a": [1, None]}
+    assert client.get("/plain-bad").status_code == 500
+    assert client.get("/rows").json() == [
+        {"id": 1, "name": "a", "secretAlias": "s"},
+        {"id": 2, "name": "b", "secretAlias": "s"},
+    ]
+    assert client.get("/by-key").json() == {
+        "one": {"id": 1, "name": "a", "secretAlias": "s"},
+        "none": None,
+    }

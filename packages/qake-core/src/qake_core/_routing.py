@@ -241,6 +241,9 @@ class Router:
         # several paths): the first route of a name is the one url_path_for finds (each
         # tree keeps its first; this says whether the very first was a WebSocket route).
         self._names: dict[str, bool] = {}
+        #: (handler, its path converters) -> its ``CallSpec``: the routes declared here
+        #: with the same handler share one analysis (``_typed._analysis``).
+        self._handler_specs: dict[Any, Any] = {}
 
     # -- registration -----------------------------------------------------------------
 

@@ -502,8 +502,13 @@ def _response_spec(
     return spec
 
 
-def analyse_route(route: APIRoute, app_dependencies: Sequence[Any] = ()) -> RouteSpec:
-    """The ``RouteSpec`` of an ``APIRoute`` (raises ``HandlerSignatureError``).
+def analyse_route(
+    route: APIRoute,
+    app_dependencies: Sequence[Any] = (),
+    handler_specs: dict[Any, CallSpec] | None = None,
+) -> RouteSpec:
+    """The ``RouteSpec`` of an ``APIRoute`` (raises ``HandlerSignatureError``);
+    ``handler_specs``: the analysed handlers of the router declaring it, to share.
 
     ``app_dependencies`` run first, unless the route opts out of them
     (``use_app_dependencies=False``: the framework's own routes, like the OpenAPI
@@ -514,7 +519,7 @@ def analyse_route(route: APIRoute, app_dependencies: Sequence[Any] = ()) -> Rout
     func = route.endpoint
     where = route_label(route)
     converters = route.routing.params
-    handler = _handler_spec(func, where, converters)
+    handler = _handler_spec(func, where, converters, handler_specs)
     top = top_dependencies((*app_dependencies, *route.dependencies), where, converters)
     every = flatten_dependencies([*top, *handler.dependencies])
     params, body_fields = split_params(every, handler)
@@ -565,29 +570,29 @@ def analyse_route(route: APIRoute, app_dependencies: Sequence[Any] = ()) -> Rout
     )
 
 
-#: (handler, its path parameters' converters) -> its ``CallSpec``: routes that share a
-#: handler share its spec (bounded: the first 1,024 pairs are kept).
-_HANDLER_SPECS: dict[tuple[Any, tuple[tuple[str, Any], ...]], CallSpec] = {}
-
-
-def _handler_spec(func: Callable[..., Any], where: str, converters: Converters) -> CallSpec:
-    """``analyse_call`` of a route's handler, shared by the routes with the same handler
-    and path converters (a ``CallSpec`` is immutable and names no route).
+def _handler_spec(
+    func: Callable[..., Any],
+    where: str,
+    converters: Converters,
+    known: dict[Any, CallSpec] | None,
+) -> CallSpec:
+    """``analyse_call`` of a route's handler, shared by the routes of one router (or app)
+    with the same handler and path converters: ``known`` is the router's record of them
+    (a ``CallSpec`` is immutable and names no route).
 
     PERF: the benchmarks' 2,000-route app (two handlers, 1,000 routes each): -450 KiB
     (tracemalloc, 7,029 -> 6,579 KiB), -0.5 MiB RSS, and its registration and build
     99-103 -> 85-86 ms CPU (memory.py, two runs each)."""
+    if known is None:
+        return analyse_call(func, where, converters)
     key = (func, tuple(converters.items()))
     try:
-        found = _HANDLER_SPECS.get(key)
+        found = known.get(key)
     except TypeError:  # an unhashable callable or converter: analysed each time
         return analyse_call(func, where, converters)
-    if found is not None:
-        return found
-    spec = analyse_call(func, where, converters)
-    if len(_HANDLER_SPECS) < 1024:
-        _HANDLER_SPECS[key] = spec
-    return spec
+    if found is None:
+        found = known[key] = analyse_call(func, where, converters)
+    return found
 
 
 def route_spec(route: APIRoute, app: Router | None = None) -> RouteSpec:
@@ -602,7 +607,7 @@ def route_spec(route: APIRoute, app: Router | None = None) -> RouteSpec:
     if route.spec is not None and route.spec_key == key:
         spec: RouteSpec = route.spec
         return spec
-    spec = analyse_route(route, app_dependencies)
+    spec = analyse_route(route, app_dependencies, getattr(app, "_handler_specs", None))
     route.spec = spec
     route.spec_key = key
     return spec
