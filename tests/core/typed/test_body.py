@@ -205,6 +205,10 @@ def test_content_type_verdicts_are_remembered_within_a_bound() -> None:
         r = client.post("/items", content=payload, headers={"content-type": f"application/x-{i}"})
         assert r.status_code == 415
     assert len(_body._JSON_BY_VALUE) <= 256
+    long = "application/json; " + "x" * 100  # judged each time, never kept
+    r = client.post("/items", content=payload, headers={"content-type": long})
+    assert r.status_code == 201
+    assert long.encode() not in _body._JSON_BY_VALUE
     late = client.post(
         "/items", content=payload, headers={"content-type": "Application/Problem+JSON"}
     )

@@ -50,7 +50,8 @@ def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
     return False
 
 
-#: Content-Type value -> whether it names JSON (the first 256 values seen).
+#: Content-Type value -> whether it names JSON: the first 256 values of at most 64 bytes
+#: seen (they come from the network: at most 16 KiB kept, whatever clients send).
 _JSON_BY_VALUE: dict[bytes, bool] = {}
 
 
@@ -59,7 +60,7 @@ def _json_media(content_type: bytes) -> bool:
     json = media == b"application/json" or (
         media.startswith(b"application/") and media.endswith(b"+json")
     )
-    if len(_JSON_BY_VALUE) < 256:
+    if len(content_type) <= 64 and len(_JSON_BY_VALUE) < 256:
         _JSON_BY_VALUE[content_type] = json
     return json
 
