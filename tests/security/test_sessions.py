@@ -325,12 +325,35 @@ def test_memory_store_sessions() -> None:
     check_store_sessions(MemoryStore())
 
 
-def test_store_session_expiry() -> None:
+class _Clock:
+    """``time`` for ``qake_core._stores``: the real clocks, ``monotonic`` moved on by
+    ``ahead`` seconds (the store's expiry without a sleep)."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.ahead
+
+    def monotonic_ns(self) -> int:
+        return time.monotonic_ns() + int(self.ahead * 1e9)
+
+
+def test_store_session_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The store's clock moves, not the client's: the cookie (Max-Age=60) stays in the
+    # client's jar, so only the server-side expiry can empty the session. (With
+    # max_age=1 and a real sleep, the jar's whole-second clock could drop the cookie
+    # between the write and the first read.)
+    from qake_core import _stores
+
+    clock = _Clock()
+    monkeypatch.setattr(_stores, "time", clock)
     store = MemoryStore()
-    with client_for(make_app(store=store, max_age=1)) as client:
+    with client_for(make_app(store=store, max_age=60)) as client:
         client.post("/write", json={"a": 1})
+        clock.ahead = 30.0
         assert client.get("/read").json() == {"a": 1}
-        time.sleep(1.1)
+        clock.ahead = 61.0
         assert client.get("/read").json() == {}
 
 
