@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Callable, Iterator
+from functools import lru_cache, partial
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -135,7 +135,8 @@ class _JSONSerializer:
 
 class _PlainSerializer:
     """``build_serializer``'s function for a route without a response model: one per
-    status and response class (the first 64 pairs), shared by their routes."""
+    status and response class (``_plain_serializer``: the last 64 pairs used), shared
+    by their routes."""
 
     __slots__ = ("response_class", "status")
 
@@ -149,17 +150,9 @@ class _PlainSerializer:
         return to_response(value, self.status, self.response_class)
 
 
-_PLAIN: dict[tuple[int | None, type | None], Callable[[Any], Response]] = {}
-
-
+@lru_cache(maxsize=64)
 def _plain_serializer(status: int | None, response_class: type | None) -> Callable[[Any], Response]:
-    key = (status, response_class)
-    found = _PLAIN.get(key)
-    if found is None:
-        found = _PlainSerializer(status, response_class).plain
-        if len(_PLAIN) < 64:
-            _PLAIN[key] = found
-    return found
+    return _PlainSerializer(status, response_class).plain
 
 
 #: The core schema types whose validation never reads an object's attributes: a response
@@ -210,17 +203,23 @@ def _validator(adapter: Any) -> Callable[[Any], Any]:
 def _plain_schema(schema: Any) -> bool:
     """Whether every node of a core schema is one of ``_PLAIN_SCHEMA_TYPES`` (with no
     validator functions of its own)."""
+    return all(
+        not isinstance(kind := node.get("type"), str) or kind in _PLAIN_SCHEMA_TYPES
+        for node in _schema_nodes(schema)
+    )
+
+
+def _schema_nodes(schema: Any) -> Iterator[dict[str, Any]]:
+    """Every dict of a pydantic core schema, nested ones included (fields, items,
+    definitions, serialization schemas, metadata)."""
     stack = [schema]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
-            kind = node.get("type")
-            if isinstance(kind, str) and kind not in _PLAIN_SCHEMA_TYPES:
-                return False
+            yield node
             stack.extend(node.values())
         elif isinstance(node, list | tuple):
             stack.extend(node)
-    return True
 
 
 def _with_options(to_json: Callable[..., bytes], options: dict[str, Any]) -> Callable[[Any], bytes]:
@@ -253,16 +252,7 @@ def _options(spec: ResponseSpec) -> dict[str, Any]:
 
 def _has_alias(schema: Any) -> bool:
     """Whether a pydantic core schema declares an alias anywhere (fields, definitions)."""
-    stack = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if "serialization_alias" in node or "alias" in node:
-                return True
-            stack.extend(node.values())
-        elif isinstance(node, list | tuple):
-            stack.extend(node)
-    return False
+    return any("serialization_alias" in node or "alias" in node for node in _schema_nodes(schema))
 
 
 def _invalid_response(exc: ValidationError, where: str) -> ResponseValidationError:
