@@ -447,12 +447,10 @@ class App(Router):
                             and raw is not None
                             and not scope.get("root_path")
                         ):
-                            table = dispatcher.static.get(raw)
-                            if table is not None:
-                                entry = table.get(scope["method"])
-                                if entry is not None:
-                                    await entry[0](scope, receive, send, entry[1])
-                                    return
+                            entry = dispatcher.static.get(raw)
+                            if entry is not None and scope["method"] in entry[2]:
+                                await entry[0](scope, receive, send, entry[1])
+                                return
                             try:
                                 route, params = dispatcher.tree.lookup(
                                     scope["method"], raw.decode("latin-1")
