@@ -98,3 +98,34 @@ def test_template_parse_and_parse_prefix() -> None:
         Template.parse_prefix("/x/{p:path}")
     with pytest.raises(InvalidTemplate, match="empty segment"):
         Template.parse_prefix("/a//b")
+
+
+def test_templates_share_equal_parameters_and_keep_their_own_converters() -> None:
+    # Equal path parameters are kept once (memory): sharing must never mix converters
+    # registered under one name, and the shared mapping stays read-only.
+    a = Template.parse("/a/{item_id:int}")
+    b = Template.parse("/b/{item_id:int}/c")
+    assert a.params is b.params
+    assert a.segments[1] is b.segments[1]
+    with pytest.raises(TypeError):
+        a.params["other"] = a.params["item_id"]  # type: ignore[index]
+
+    class Upper(Converter):
+        regex = "[A-Z]+"
+
+    upper = Upper()
+    c = Template.parse("/c/{item_id:int}", {"int": upper})
+    assert c.params["item_id"] is upper
+    assert a.params["item_id"] is not upper
+    assert Template.parse("/d/{item_id}").params is not a.params
+
+
+def test_routes_share_an_empty_meta_that_an_include_never_writes() -> None:
+    inner = Router()
+    plain = inner.add("/plain", "plain")
+    outer = Router()
+    (copy,) = outer.include(inner, prefix="/api", auth="token")
+    assert copy.meta == {"auth": "token"}
+    assert plain.meta == {}
+    assert Router().add("/other", "other").meta == {}
+    assert inner.add("/p/{n:int}", "p").param_names == ("n",)

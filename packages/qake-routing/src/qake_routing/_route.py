@@ -7,6 +7,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from ._converters import Converter
+from ._kept import kept
 from ._template import Template
 
 __all__ = [
@@ -42,15 +43,10 @@ def normalize_methods(methods: Methods) -> frozenset[str] | None:
     if not result:
         raise ValueError("methods is empty; pass None to accept any method")
     frozen = frozenset(result)
-    # PERF: one frozenset per distinct method set, shared by the routes that have it
-    # (bounded: a set beyond the first 64 is not kept): -210 KiB (tracemalloc) for
-    # the benchmarks' 2,000-route app, a 1-method frozenset being 216 bytes.
-    shared = _METHOD_SETS.get(frozen)
-    if shared is not None:
-        return shared
-    if len(_METHOD_SETS) < _METHOD_SETS_MAX:
-        _METHOD_SETS[frozen] = frozen
-    return frozen
+    # PERF: one frozenset per distinct method set, shared by the routes that have it:
+    # -210 KiB (tracemalloc) for the benchmarks' 2,000-route app, a 1-method frozenset
+    # being 216 bytes.
+    return kept(_METHOD_SETS, frozen, frozen, _METHOD_SETS_MAX)
 
 
 #: The method sets ``normalize_methods`` hands out, each once (see there).
@@ -58,8 +54,17 @@ _METHOD_SETS: dict[frozenset[str], frozenset[str]] = {}
 _METHOD_SETS_MAX = 64
 
 
+#: The ``meta`` of every route registered without any (never written).
+_NO_META: dict[str, Any] = {}
+
+
 def merge_meta(parent: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
-    """Child keys win, except lists (and tuples), which concatenate parent first."""
+    """Child keys win, except lists (and tuples), which concatenate parent first.
+
+    PERF: without either, the one shared empty dict (routes are read-only by
+    convention): -126 KiB (tracemalloc) for the benchmarks' 2,000-route app."""
+    if not parent and not child:
+        return _NO_META
     merged = dict(parent)
     for key, value in child.items():
         inherited = merged.get(key)
@@ -72,20 +77,21 @@ def merge_meta(parent: Mapping[str, Any], child: Mapping[str, Any]) -> dict[str,
     return merged
 
 
-def _params_builder(names: tuple[str, ...]) -> Callable[[list[Any]], dict[str, Any]]:
-    """A function turning matched values (in template order) into the params dict;
-    the one already made for the same names (PERF: a closure is ~100 bytes and most
-    routes share their names, ``{id}`` or none: -195 KiB (tracemalloc) for the
-    benchmarks' 2,000-route app; bounded, as ``_METHOD_SETS``)."""
-    builder = _BUILDERS.get(names)
-    if builder is None:
-        builder = _new_params_builder(names)
-        if len(_BUILDERS) < _BUILDERS_MAX:
-            _BUILDERS[names] = builder
-    return builder
+def _params_builder(
+    names: tuple[str, ...],
+) -> tuple[tuple[str, ...], Callable[[list[Any]], dict[str, Any]]]:
+    """The parameter names (an equal tuple kept once) and a function turning matched
+    values (in template order) into the params dict, the ones already made for the
+    same names (PERF: a closure is ~100 bytes and most routes share their names,
+    ``{id}`` or none: -195 KiB (tracemalloc) for the benchmarks' 2,000-route app, and
+    the names tuple -47 KiB)."""
+    found = _BUILDERS.get(names)
+    if found is not None:
+        return found
+    return kept(_BUILDERS, names, (names, _new_params_builder(names)), _BUILDERS_MAX)
 
 
-_BUILDERS: dict[tuple[str, ...], Callable[[list[Any]], dict[str, Any]]] = {}
+_BUILDERS: dict[tuple[str, ...], tuple[tuple[str, ...], Callable[[list[Any]], dict[str, Any]]]] = {}
 _BUILDERS_MAX = 256
 
 
@@ -121,8 +127,7 @@ class Route:
         self.methods = methods
         self.name = name
         self.meta = meta
-        self.param_names = tuple(template.params)
-        self.build_params = _params_builder(self.param_names)
+        self.param_names, self.build_params = _params_builder(tuple(template.params))
 
     @property
     def path(self) -> str:
