@@ -305,3 +305,30 @@ def test_routers_do_not_share_their_nodes_children() -> None:
     fresh = Router()
     with pytest.raises(NotFound):
         fresh.match("GET", "/c")
+
+
+@pytest.mark.parametrize("path", ["/one/{n:int}", "/one"])
+def test_a_path_of_one_route_answers_its_methods_and_405s_the_rest(path: str) -> None:
+    # A leaf of one route keeps it alone (memory), with the methods it answers.
+    router = Router()
+    router.add(path, "one", ["GET"])
+    router.add("/many/{n:int}", "get", ["GET"])
+    router.add("/many/{n:int}", "post", ["POST"])
+    router.add("/any/{n:int}", "any", None)
+    concrete = path.replace("{n:int}", "7")
+    assert router.match("GET", concrete).handler == "one"
+    assert router.match("HEAD", concrete).handler == "one"  # implied by GET
+    for method in ("POST", None):
+        with pytest.raises(MethodNotAllowed) as info:
+            router.match(method, concrete)
+        assert info.value.allowed == frozenset({"GET", "HEAD"})
+    assert router.match("POST", "/many/7").handler == "post"
+    assert router.match("HEAD", "/many/7").handler == "get"
+    with pytest.raises(MethodNotAllowed):
+        router.match("PUT", "/many/7")
+    assert router.match("PUT", "/any/7").handler == "any"
+    assert router.match(None, "/any/7").handler == "any"
+    if "{" not in path:
+        table = router.static_matches()[path]
+        assert set(table) == {"GET", "HEAD"}
+        assert table["GET"] is table["HEAD"] is router.match("GET", path)

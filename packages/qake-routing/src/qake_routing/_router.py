@@ -241,10 +241,7 @@ class Router(RouteDecorators):
             compiled = self._build()
         tables: dict[str, dict[str | None, Match]] = {}
         for path, leaf in compiled.static.items():
-            table: dict[str | None, Match] = dict(leaf.table)
-            if leaf.any is not None:
-                table[None] = leaf.any
-            tables[path] = table
+            tables[path] = leaf.by_method()
         return tables
 
     def match(self, method: str | None, path: str, *, decoded: bool = False) -> Match:
