@@ -132,14 +132,13 @@ def compile_route(route: APIRoute, app: App) -> CompiledRoute:
     call when it has one."""
     spec = route_spec(route, app)
     planner = RoutePlanner(app, route)
-    where = planner.where
     fastapi = route_compat(route.meta, app.compat)
-    dump = build_dumper(spec.response, route.response_class, where)
+    dump = build_dumper(spec.response, route.response_class, route)
     build = _Build(
         spec,
         planner,
         spec.handler,
-        build_serializer(spec.response, route.response_class, where, dump, str_as_json=fastapi),
+        build_serializer(spec.response, route.response_class, route, dump, str_as_json=fastapi),
         dump,
         fastapi,
     )

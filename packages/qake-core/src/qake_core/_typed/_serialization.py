@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import lru_cache, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from qake_core._exceptions import ResponseValidationError
 from qake_core._messages import BODYLESS_STATUSES, CONTENT_LENGTH_LINES, JSON_CONTENT_TYPE
 from qake_core._responses import JSONResponse, PlainTextResponse, Response, finished_response
+from qake_core._typed._analysis import route_label
 from qake_core._typed._specs import ResponseSpec
+
+if TYPE_CHECKING:
+    from qake_core._routing import APIRoute
 
 __all__ = [
     "ResponseValidationError",
@@ -63,15 +67,15 @@ def to_response(value: Any, status_code: int | None, response_class: type | None
 
 
 def build_dumper(
-    spec: ResponseSpec, response_class: type | None, where: str
+    spec: ResponseSpec, response_class: type | None, route: APIRoute
 ) -> Callable[[Any], bytes] | None:
     """``value -> JSON bytes`` for a declared response model sent as JSON.
 
     The value is validated against the model (``ResponseValidationError`` when it does
     not fit) unless it is an instance of exactly the declared pydantic model, which was
     validated when it was built. ``None`` when the route sends something else (no
-    model, a ``response_class``, or a status without a body). ``where`` names the
-    route in the error (``route GET '/items/{item_id}' (handler ...)``).
+    model, a ``response_class``, or a status without a body). The error names
+    ``route`` (``route GET '/items/{item_id}' (handler ...)``, ``route_label``).
     """
     adapter = spec.adapter
     status = spec.status_code
@@ -90,12 +94,12 @@ def build_dumper(
         value: Any,
         validate: Callable[[Any], Any] = validate,
         dump_json: Callable[[Any], bytes] = dump_json,
-        where: str = where,
+        route: APIRoute = route,
     ) -> bytes:
         try:
             validated = validate(value)
         except ValidationError as exc:
-            raise _invalid_response(exc, where) from None
+            raise _invalid_response(exc, route) from None
         return dump_json(validated)
 
     if model_json is None:
@@ -282,9 +286,13 @@ def _has_alias(schema: Any) -> bool:
     return any("serialization_alias" in node or "alias" in node for node in _schema_nodes(schema))
 
 
-def _invalid_response(exc: ValidationError, where: str) -> ResponseValidationError:
+def _invalid_response(exc: ValidationError, route: APIRoute) -> ResponseValidationError:
+    """The error for ``route``'s value, named when it happens.
+
+    PERF: the functions that raise it keep the route, not its label: -100 KiB
+    (tracemalloc) of label strings for the benchmarks' 2,000-route app."""
     errors = exc.errors(include_url=False, include_context=False, include_input=False)
-    return ResponseValidationError(where, [dict(e) for e in errors])
+    return ResponseValidationError(route_label(route), [dict(e) for e in errors])
 
 
 def _str_as_json(status: int | None) -> Callable[[Any], Response]:
@@ -303,12 +311,12 @@ def _str_as_json(status: int | None) -> Callable[[Any], Response]:
 def build_serializer(
     spec: ResponseSpec,
     response_class: type | None,
-    where: str,
+    route: APIRoute,
     dump: Callable[[Any], bytes] | None,
     str_as_json: bool = False,
 ) -> Callable[[Any], Response]:
     """A ``value -> Response`` function specialised for the declared response
-    (``where`` names the route in a ``ResponseValidationError``). ``dump`` is the
+    (a ``ResponseValidationError`` names ``route``). ``dump`` is the
     route's :func:`build_dumper` (PERF: built once per route, shared with the route
     runners: -461 KiB tracemalloc for the benchmarks' 2,000-route app). ``str_as_json``:
     a returned ``str`` is sent as JSON, as FastAPI does (``compat="fastapi"``)."""
@@ -338,7 +346,7 @@ def build_serializer(
             try:
                 validated = validate(value, from_attributes=True)
             except ValidationError as exc:
-                raise _invalid_response(exc, where) from None
+                raise _invalid_response(exc, route) from None
         if response_class is None:
             return _JSONBytes(dump_json(validated, **options), status)
         data = dump_python(validated, mode="json", **options)
