@@ -160,7 +160,7 @@ class DirectRunner:
             else:
                 dump = self.dump
                 if dump is None:
-                    response = self.serialize(value)
+                    response = self.serialize(value)  # type: ignore[misc]  # set without dump
                 else:
                     body = dump(value)
         except Exception as exc:

@@ -65,13 +65,14 @@ class DirectCall(NamedTuple):
     ``read(scope, path_params) -> kwargs`` when the handler takes query parameters (or
     path parameters to validate); otherwise the handler gets the router's converted
     ``path_params`` (``with_params``) or nothing. ``dump`` turns the return value into
-    JSON body bytes for a declared response model (``None``: use ``serialize``).
+    JSON body bytes for a declared response model; without one, ``serialize`` turns
+    it into a ``Response`` (``None`` when there is a ``dump``).
     """
 
     func: Callable[..., Any]
     read: ScopeReader | None
     with_params: bool
-    serialize: Callable[[Any], Response]
+    serialize: Callable[[Any], Response] | None
     dump: Callable[[Any], bytes] | None
     status: int
 
@@ -124,7 +125,10 @@ class _Build:
 
     def direct(self, read: ScopeReader | None, with_params: bool) -> DirectCall:
         func, status = self.handler.call, self.spec.response.status_code
-        return DirectCall(func, read, with_params, self.serialize, self.dump, status)
+        # PERF: with a dump, the runner never serialises: the route keeps no serializer
+        # (-110 KiB tracemalloc for the benchmarks' 2,000-route app).
+        serialize = self.serialize if self.dump is None else None
+        return DirectCall(func, read, with_params, serialize, self.dump, status)
 
 
 def compile_route(route: APIRoute, app: App) -> CompiledRoute:
