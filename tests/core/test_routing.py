@@ -204,3 +204,60 @@ def test_the_app_takes_converters_and_redirects_to_the_other_spelling_only() -> 
         # "/" is not "//" without its slash: no redirect to a scheme-relative URL.
         assert client.get("/").status_code == 404
         assert client.get("/a/").json() == "a/"
+
+
+def test_a_routes_empty_containers_are_its_own_when_used() -> None:
+    # Empty containers are made on first use (memory); each route's are its own, kept,
+    # and what is put in them before the app starts counts, as for any list or dict.
+    app = App()
+
+    @app.get("/a")
+    async def a() -> dict[str, str]:
+        return {}
+
+    @app.get("/b")
+    async def b() -> dict[str, str]:
+        return {}
+
+    first, second = app.routes[-2:]
+    assert first.tags == []
+    assert first.dependencies == []
+    assert first.middleware == []
+    assert first.responses == {}
+    assert first.meta == {}
+    first.tags.append("late")
+    assert first.tags is first.tags
+    assert first.tags == ["late"]
+    assert second.tags == []
+    assert "tags=['late']" in repr(first)
+    calls: list[str] = []
+
+    async def mark(request: Any, call_next: Any) -> Any:
+        calls.append(request.url.path)
+        return await call_next(request)
+
+    second.middleware.append(mark)
+    with TestClient(app) as client:
+        assert client.get("/a").status_code == 200
+        assert client.get("/b").status_code == 200
+    assert calls == ["/b"]
+    with pytest.raises(AttributeError, match="no attribute 'tagz'"):
+        first.tagz  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_routes_without_options_start_the_app_without_making_their_containers() -> None:
+    from qake_core._route_containers import CONTAINERS
+
+    app = App()
+    for index in range(3):
+
+        @app.get(f"/r{index}/{{x}}")
+        async def echo(x: str) -> dict[str, str]:
+            return {"x": x}
+
+    with TestClient(app) as client:
+        assert client.get("/r2/y").json() == {"x": "y"}
+    for route in app.routes:
+        for name in CONTAINERS:
+            with pytest.raises(AttributeError):
+                object.__getattribute__(route, name)

@@ -28,6 +28,7 @@ from qake_core._middleware import HookMiddleware, Middleware, build_hook_chain
 from qake_core._options import keywords, reject_unknown_options
 from qake_core._proxy_headers import ProxyHeadersMiddleware
 from qake_core._request_head import KNOWN_HOSTS
+from qake_core._route_containers import route_meta, route_middleware
 from qake_core._route_options import route_option_hooks
 from qake_core._routing import APIRoute, Router, WebSocketRoute
 from qake_core._runners import RouteHandle, direct_runner, request_runner
@@ -216,7 +217,7 @@ class App(Router):
     def _boundary_of(self, route: APIRoute) -> ErrorBoundary:
         """The error boundary answering ``route``'s errors: the app's, or the one of the
         compat mode its router chose (``_compat``), made once per mode."""
-        mode = route_mode(route.meta, self.compat)
+        mode = route_mode(route_meta(route), self.compat)
         boundary = self._boundaries.get(mode)
         if boundary is None:
             boundary = self._errors.restyled(self._error_style(mode))
@@ -370,7 +371,7 @@ class App(Router):
 
         compiled = compile_route(route, self)
         errors = self._boundary_of(route)
-        hooks = [*self.hooks, *route.middleware, *route_option_hooks(route)]
+        hooks = [*self.hooks, *route_middleware(route), *route_option_hooks(route)]
         # The route's default headers: the app's, or merged once with its Deprecation,
         # Sunset and Link (``_deprecation``); the runner is then wrapped to use them.
         app_defaults = self._default_headers

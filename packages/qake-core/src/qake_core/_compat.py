@@ -13,6 +13,7 @@ This module owns the FastAPI side of each difference: the error bodies
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from qake_core._exceptions import HTTPException, RequestValidationError
@@ -49,12 +50,12 @@ def check_compat(value: object, where: str) -> Compat:
     )
 
 
-def route_mode(meta: dict[str, Any], app_compat: Compat) -> Literal["fastapi", "qakeapi"]:
+def route_mode(meta: Mapping[str, Any], app_compat: Compat) -> Literal["fastapi", "qakeapi"]:
     """How a route answers: its router's choice, else the app's, else ``"qakeapi"``."""
     return "fastapi" if (meta.get("compat") or app_compat) == "fastapi" else "qakeapi"
 
 
-def route_compat(meta: dict[str, Any], app_compat: Compat) -> bool:
+def route_compat(meta: Mapping[str, Any], app_compat: Compat) -> bool:
     """Whether a route answers as FastAPI (:func:`route_mode`)."""
     return route_mode(meta, app_compat) == "fastapi"
 

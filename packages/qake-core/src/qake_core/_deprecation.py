@@ -28,6 +28,7 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
 from qake_core._default_headers import DEFAULT_HEADERS_KEY, DefaultHeaders
+from qake_core._route_containers import route_meta
 
 if TYPE_CHECKING:
     from qake_core._routing import APIRoute
@@ -212,7 +213,7 @@ def combine(
 
 def route_headers(route: APIRoute) -> list[tuple[bytes, bytes]]:
     """The headers every response of ``route`` carries (none for most routes)."""
-    lifecycle = route.meta.get("lifecycle")
+    lifecycle = route_meta(route).get("lifecycle")
     if lifecycle is None:
         return []
     from qake_core._typed._analysis import route_label

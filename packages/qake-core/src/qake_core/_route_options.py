@@ -6,6 +6,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from qake_core._negotiation import produces_hook
+from qake_core._route_containers import route_meta
 
 if TYPE_CHECKING:
     from qake_core._middleware import HookMiddleware
@@ -22,10 +23,11 @@ def route_option_hooks(route: APIRoute) -> list[HookMiddleware]:
     ``produces`` comes first so that a 406 is decided before the cache is consulted.
     """
     hooks: list[HookMiddleware] = []
-    produces = route.meta.get("produces")
+    meta = route_meta(route)
+    produces = meta.get("produces")
     if produces:
         hooks.append(produces_hook(list(produces)))
-    option = route.meta.get("cache")
+    option = meta.get("cache")
     # PERF: response caching loads with its first use: a ``cache=`` option, or the
     # ``@cache`` decorator (which is in _cache: a handler can only carry its options once
     # that module is loaded). An app that caches nothing does not load _cache and

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import qake_routing
@@ -23,6 +23,15 @@ from qake_core._deprecation import combine, lifecycle_of
 from qake_core._limits import Limits
 from qake_core._middleware import HookMiddleware
 from qake_core._options import keywords, reject_unknown_options
+from qake_core._route_containers import (
+    CONTAINERS,
+    route_dependencies,
+    route_meta,
+    route_middleware,
+    route_responses,
+    route_tags,
+    unset_empty_containers,
+)
 from qake_core._streaming import is_streaming, stream_info, streaming_endpoint
 from qake_core.types import ASGIApp
 
@@ -84,6 +93,23 @@ class APIRoute:
     #: ``routing.params`` (name → converter, with its ``python_type`` and
     #: ``json_schema``), ``routing.path_format``. Set when the route is registered.
     routing: qake_routing.Route = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # PERF: empty containers are made when first read (``_route_containers``).
+        unset_empty_containers(self)
+
+    if not TYPE_CHECKING:  # mypy keeps checking attribute names
+
+        def __getattr__(self, name: str) -> Any:
+            # Only reached for an unset slot: an empty container is made now and kept.
+            make = CONTAINERS.get(name)
+            if make is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            value = make()
+            object.__setattr__(self, name, value)
+            return value
 
     @property
     def has_response_model(self) -> bool:
@@ -152,7 +178,7 @@ def _callback_list(callbacks: Sequence[Any] | Mapping[str, Any] | None) -> list[
     return list(callbacks)
 
 
-def _merged_meta(outer: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+def _merged_meta(outer: dict[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
     """An included route's ``meta``: its own options over the including router's
     (callbacks: the outer ones first)."""
     meta = {**outer, **own}
@@ -601,17 +627,18 @@ class Router:
             api_route = replace(
                 route,
                 path=copy.path,
-                dependencies=[*outer_deps, *route.dependencies],
-                middleware=[*outer_mw, *route.middleware],
-                tags=[*outer_tags, *(t for t in route.tags if t not in outer_tags)],
-                responses={**self.responses, **(responses or {}), **route.responses},
+                # The included route's own containers read without being made.
+                dependencies=[*outer_deps, *route_dependencies(route)],
+                middleware=[*outer_mw, *route_middleware(route)],
+                tags=[*outer_tags, *(t for t in route_tags(route) if t not in outer_tags)],
+                responses={**self.responses, **(responses or {}), **route_responses(route)},
                 deprecated=route.deprecated or bool(deprecated) or bool(self.deprecated),
                 include_in_schema=route.include_in_schema and include_in_schema,
                 limits=route.limits.merged_over(self.limits),
                 response_class=route.response_class or response_class,
-                meta=_merged_meta(outer_meta, route.meta),
+                meta=_merged_meta(outer_meta, route_meta(route)),
             )
-            lifecycle = combine(route.meta.get("lifecycle"), outer_lifecycle)
+            lifecycle = combine(route_meta(route).get("lifecycle"), outer_lifecycle)
             if lifecycle is not None:
                 api_route.meta["lifecycle"] = lifecycle
             api_route.routing = copy

@@ -19,6 +19,7 @@ from qake_core._depends import Depends
 from qake_core._exceptions import HandlerSignatureError
 from qake_core._params import REQUIRED, Body, File, Header, Location, Param, Path, Query
 from qake_core._responses import Response, default_status_code
+from qake_core._route_containers import route_dependencies, route_responses, route_tags
 from qake_core._typed._specs import (
     BodySpec,
     CallSpec,
@@ -520,7 +521,7 @@ def analyse_route(
     where = route_label(route)
     converters = route.routing.params
     handler = _handler_spec(func, where, converters, handler_specs)
-    top = top_dependencies((*app_dependencies, *route.dependencies), where, converters)
+    top = top_dependencies((*app_dependencies, *route_dependencies(route)), where, converters)
     every = flatten_dependencies([*top, *handler.dependencies])
     params, body_fields = split_params(every, handler)
     body = _body_spec(body_fields, where)
@@ -564,7 +565,7 @@ def analyse_route(
         response=response,
         dependencies=(*top, *handler.dependencies),
         all_dependencies=tuple(every),
-        tags=tuple(route.tags),
+        tags=tuple(route_tags(route)),
         summary=route.summary,
         description=route.description,
         deprecated=route.deprecated,
@@ -572,7 +573,7 @@ def analyse_route(
         include_in_schema=route.include_in_schema,
         # PERF: the route's own dict (one per route already, read only here and in
         # qake-docs), not a copy: -126 KiB (tracemalloc) for the 2,000-route app.
-        responses=route.responses,
+        responses=route_responses(route),
     )
 
 

@@ -24,6 +24,7 @@ from qake_core._exceptions import RequestValidationError
 from qake_core._middleware import CallNext
 from qake_core._requests import Request, body_value
 from qake_core._responses import Response
+from qake_core._route_containers import route_meta
 from qake_core._typed._analysis import HandlerSignatureError, route_spec
 from qake_core._typed._body import form_reader, is_form_body, json_parser
 from qake_core._typed._dependencies import (
@@ -136,7 +137,7 @@ def compile_route(route: APIRoute, app: App) -> CompiledRoute:
     call when it has one."""
     spec = route_spec(route, app)
     planner = RoutePlanner(app, route)
-    fastapi = route_compat(route.meta, app.compat)
+    fastapi = route_compat(route_meta(route), app.compat)
     dump = build_dumper(spec.response, route.response_class, route)
     build = _Build(
         spec,
