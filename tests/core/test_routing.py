@@ -246,7 +246,7 @@ def test_a_routes_empty_containers_are_its_own_when_used() -> None:
 
 
 def test_routes_without_options_start_the_app_without_making_their_containers() -> None:
-    from qake_core._route_containers import CONTAINERS
+    from qake_core._route_containers import _SLOTS
 
     app = App()
     for index in range(3):
@@ -258,6 +258,6 @@ def test_routes_without_options_start_the_app_without_making_their_containers() 
     with TestClient(app) as client:
         assert client.get("/r2/y").json() == {"x": "y"}
     for route in app.routes:
-        for name in CONTAINERS:
+        for slot in _SLOTS.values():
             with pytest.raises(AttributeError):
-                object.__getattribute__(route, name)
+                slot.__get__(route)  # the slot itself: unset

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import qake_routing
@@ -24,7 +24,7 @@ from qake_core._limits import Limits
 from qake_core._middleware import HookMiddleware
 from qake_core._options import keywords, reject_unknown_options
 from qake_core._route_containers import (
-    CONTAINERS,
+    make_containers_on_use,
     route_dependencies,
     route_meta,
     route_middleware,
@@ -98,23 +98,13 @@ class APIRoute:
         # PERF: empty containers are made when first read (``_route_containers``).
         unset_empty_containers(self)
 
-    if not TYPE_CHECKING:  # mypy keeps checking attribute names
-
-        def __getattr__(self, name: str) -> Any:
-            # Only reached for an unset slot: an empty container is made now and kept.
-            make = CONTAINERS.get(name)
-            if make is None:
-                raise AttributeError(
-                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
-                )
-            value = make()
-            object.__setattr__(self, name, value)
-            return value
-
     @property
     def has_response_model(self) -> bool:
         """Whether ``response_model=`` was given explicitly (``None`` disables it)."""
         return self.response_model is not _UNSET
+
+
+make_containers_on_use(APIRoute)
 
 
 @dataclass(eq=False, slots=True)
