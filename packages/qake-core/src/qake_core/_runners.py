@@ -123,6 +123,7 @@ class DirectRunner:
         "own",
         "read",
         "respond",
+        "route",
         "serialize",
         "status",
         "with_params",
@@ -135,7 +136,8 @@ class DirectRunner:
         boundary: ErrorBoundary,
         own: DefaultHeaders | None,
     ) -> None:
-        self.func, self.read, self.with_params, self.serialize, self.dump, self.status = direct
+        self.func, self.read, self.with_params, self.serialize, self.dump, self.status = direct[:6]
+        self.route = direct.route
         self.handle_error, self.respond = boundary.bound
         self.limits = limits
         self.own = own
@@ -162,7 +164,7 @@ class DirectRunner:
                 if dump is None:
                     response = self.serialize(value)  # type: ignore[misc]  # set without dump
                 else:
-                    body = dump(value)
+                    body = dump(value, self.route)
         except Exception as exc:
             request = Request(scope, receive, send, params, self.limits)
             await self.handle_error(request, exc)

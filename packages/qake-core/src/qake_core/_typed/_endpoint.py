@@ -44,7 +44,7 @@ from qake_core._typed._extraction import (
     unique_errors,
 )
 from qake_core._typed._flat import BodyReader, FlatPlan, flatten, merge_injected
-from qake_core._typed._serialization import build_dumper, build_serializer
+from qake_core._typed._serialization import Dump, build_dumper, build_serializer
 from qake_core._typed._specs import CallSpec, RouteSpec
 
 if TYPE_CHECKING:
@@ -74,8 +74,10 @@ class DirectCall(NamedTuple):
     read: ScopeReader | None
     with_params: bool
     serialize: Callable[[Any], Response] | None
-    dump: Callable[[Any], bytes] | None
+    dump: Dump | None
     status: int
+    #: The route, passed to ``dump`` (named if the value does not fit).
+    route: APIRoute
 
 
 class BodyPlan(NamedTuple):
@@ -94,8 +96,9 @@ class FlatCall(NamedTuple):
     plan: FlatPlan | BodyPlan
     general: CallNext
     serialize: Callable[[Any], Response]
-    dump: Callable[[Any], bytes] | None
+    dump: Dump | None
     status: int
+    route: APIRoute
 
 
 class CompiledRoute(NamedTuple):
@@ -120,16 +123,17 @@ class _Build:
     planner: RoutePlanner
     handler: CallSpec
     serialize: Callable[[Any], Response]
-    dump: Callable[[Any], bytes] | None
+    dump: Dump | None
     #: ``compat="fastapi"`` (``_compat``): FastAPI's answers for this route's body.
     fastapi: bool
+    route: APIRoute
 
     def direct(self, read: ScopeReader | None, with_params: bool) -> DirectCall:
         func, status = self.handler.call, self.spec.response.status_code
         # PERF: with a dump, the runner never serialises: the route keeps no serializer
         # (-110 KiB tracemalloc for the benchmarks' 2,000-route app).
         serialize = self.serialize if self.dump is None else None
-        return DirectCall(func, read, with_params, serialize, self.dump, status)
+        return DirectCall(func, read, with_params, serialize, self.dump, status, self.route)
 
 
 def compile_route(route: APIRoute, app: App) -> CompiledRoute:
@@ -138,7 +142,7 @@ def compile_route(route: APIRoute, app: App) -> CompiledRoute:
     spec = route_spec(route, app)
     planner = RoutePlanner(app, route)
     fastapi = route_compat(route_meta(route), app.compat)
-    dump = build_dumper(spec.response, route.response_class, route)
+    dump = build_dumper(spec.response, route.response_class)
     build = _Build(
         spec,
         planner,
@@ -146,6 +150,7 @@ def compile_route(route: APIRoute, app: App) -> CompiledRoute:
         build_serializer(spec.response, route.response_class, route, dump, str_as_json=fastapi),
         dump,
         fastapi,
+        route,
     )
     handler = spec.handler
     if not spec.dependencies and not handler.injected:
@@ -168,6 +173,7 @@ def compile_route(route: APIRoute, app: App) -> CompiledRoute:
                 build.serialize,
                 build.dump,
                 spec.response.status_code,
+                route,
             )
             return CompiledRoute(endpoint, flat=body_call)
     route_deps = spec.dependencies[: len(spec.dependencies) - len(handler.dependencies)]
@@ -281,7 +287,9 @@ def _flat_call(
     )
     if flat is None:
         return None
-    return FlatCall(flat, general, build.serialize, build.dump, spec.response.status_code)
+    return FlatCall(
+        flat, general, build.serialize, build.dump, spec.response.status_code, build.route
+    )
 
 
 def _flat_endpoint(flat: FlatCall, app: App) -> CallNext:

@@ -40,7 +40,13 @@ def flat_runner(
     ``request_runner`` answers the general endpoint's response, the declared model's
     bytes sent as ``direct_runner`` sends them. ``own`` are the app's default headers
     (what its ``__call__`` puts in the scope), merged once with the JSON lines."""
-    plan, serialize, dump, status = flat.plan, flat.serialize, flat.dump, flat.status
+    plan, serialize, dump, status, route = (
+        flat.plan,
+        flat.serialize,
+        flat.dump,
+        flat.status,
+        flat.route,
+    )
     run, needs_request = plan.run, plan.needs_request
     handle_error, respond = boundary.answer, boundary.respond
     json_tail = [JSON_CONTENT_TYPE]
@@ -67,7 +73,7 @@ def flat_runner(
             elif dump is None:
                 response = serialize(value)
             else:
-                body = dump(value)
+                body = dump(value, route)
         except Exception as exc:
             if request is None:
                 request = Request(scope, receive, send, params, limits)

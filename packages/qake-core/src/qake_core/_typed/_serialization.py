@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from qake_core._routing import APIRoute
 
 __all__ = [
+    "Dump",
     "ResponseValidationError",
     "build_dumper",
     "build_serializer",
@@ -66,16 +67,27 @@ def to_response(value: Any, status_code: int | None, response_class: type | None
     return JSONResponse(value, status_code=status)
 
 
-def build_dumper(
-    spec: ResponseSpec, response_class: type | None, route: APIRoute
-) -> Callable[[Any], bytes] | None:
-    """``value -> JSON bytes`` for a declared response model sent as JSON.
+#: ``(value, route) -> JSON bytes``: a declared response model's dumper, shared by the
+#: routes with the same response (``route`` is named if the value does not fit).
+Dump = Callable[[Any, "APIRoute"], bytes]
 
-    The value is validated against the model (``ResponseValidationError`` when it does
-    not fit) unless it is an instance of exactly the declared pydantic model, which was
-    validated when it was built. ``None`` when the route sends something else (no
-    model, a ``response_class``, or a status without a body). The error names
-    ``route`` (``route GET '/items/{item_id}' (handler ...)``, ``route_label``).
+
+@lru_cache(maxsize=256)
+def build_dumper(spec: ResponseSpec, response_class: type | None) -> Dump | None:
+    """``(value, route) -> JSON bytes`` for a declared response model sent as JSON.
+
+    The value is validated against the model (``ResponseValidationError`` naming
+    ``route``, as ``route_label`` does, when it does not fit) unless it is an instance
+    of exactly the declared pydantic model, which was validated when it was built.
+    ``None`` when the route sends something else (no model, a ``response_class``, or a
+    status without a body).
+
+    PERF: one per response spec and class (the routes with the same response share
+    their spec, ``_analysis._response_spec``), not one per route: -212 KiB
+    (tracemalloc) for the benchmarks' 2,000-route app, and one walk of the core schema
+    (``_validator``) per spec. The runner passes its route: +70-110 instructions per
+    request in process (callgrind, PYTHONHASHSEED=0: S2 33,570 -> 33,642, S4 62,138 ->
+    62,247, S5 43,874 -> 43,970).
     """
     adapter = spec.adapter
     status = spec.status_code
@@ -83,37 +95,33 @@ def build_dumper(
         return None
     if status in BODYLESS_STATUSES:
         return None
-    validate, dump_json, model_json = _spec_functions(spec)
+    model = spec.model
+    options = _options(spec)
+    # PERF: pydantic-core's validator and serializer directly, without TypeAdapter's
+    # Python wrappers (half the cost per call).
+    # PERF: a call with ``**{}`` still builds a keyword dict: options are bound only
+    # when there are some.
+    validate = _validator(adapter)
+    dump_json = _with_options(adapter.serializer.to_json, options)
 
-    # PERF: on the request path of S2, S3 and S5: what the function reads comes in as
-    # defaults (one tuple), not as closure cells (a tuple and a cell each): -118 KiB
-    # (tracemalloc) for the benchmarks' 2,000-route app, at +30-45 instructions per
-    # request in process (callgrind: S2 33,537 -> 33,582, S3 65,675 -> 65,705), within
-    # the count's noise. A slotted object's bound method cost +0.6 % per request.
-    def dump(
-        value: Any,
-        validate: Callable[[Any], Any] = validate,
-        dump_json: Callable[[Any], bytes] = dump_json,
-        route: APIRoute = route,
-    ) -> bytes:
+    # NOTE: a closure (on the request path of S2, S3, S5): a slotted object's bound
+    # method instead cost +0.6 % instructions per request.
+    def dump(value: Any, route: APIRoute) -> bytes:
         try:
             validated = validate(value)
         except ValidationError as exc:
             raise _invalid_response(exc, route) from None
         return dump_json(validated)
 
-    if model_json is None:
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
         return dump
+    exact = model
+    model_json = _with_options(model.__pydantic_serializer__.to_json, options)
 
-    def dump_model(
-        value: Any,
-        exact: type = spec.model,
-        model_json: Callable[[Any], bytes] = model_json,
-        dump: Callable[[Any], bytes] = dump,
-    ) -> bytes:
+    def dump_model(value: Any, route: APIRoute) -> bytes:
         if type(value) is exact:
             return model_json(value)
-        return dump(value)
+        return dump(value, route)
 
     return dump_model
 
@@ -126,17 +134,18 @@ class _JSONSerializer:
     status and response class): -455 KiB (tracemalloc, 7,484 -> 7,029 KiB in all) for
     the benchmarks' 2,000-route app; neither runs on the direct runners' path."""
 
-    __slots__ = ("dump", "status")
+    __slots__ = ("dump", "route", "status")
 
-    def __init__(self, dump: Callable[[Any], bytes], status: int) -> None:
+    def __init__(self, dump: Dump, status: int, route: APIRoute) -> None:
         self.dump = dump
         self.status = status
+        self.route = route
 
     def serialize_json(self, value: Any) -> Response:
         if isinstance(value, Response):
             return value
         # PERF: json_bytes_response inline (``status`` has a body: a dumper exists).
-        body = self.dump(value)
+        body = self.dump(value, self.route)
         lines = [CONTENT_LENGTH_LINES[len(body)], JSON_CONTENT_TYPE]
         return finished_response(_JSONBytes, self.status, lines, body)
 
@@ -192,29 +201,6 @@ _PLAIN_SCHEMA_TYPES = frozenset(
         "union",
     }
 )
-
-
-@lru_cache(maxsize=256)
-def _spec_functions(
-    spec: ResponseSpec,
-) -> tuple[Callable[[Any], Any], Callable[[Any], bytes], Callable[[Any], bytes] | None]:
-    """A response spec's validator, its serializer and, for a pydantic model, the
-    model's own serializer (for an instance of exactly that model).
-
-    PERF: pydantic-core's validator and serializer directly, without TypeAdapter's
-    Python wrappers (half the cost per call); a call with ``**{}`` still builds a
-    keyword dict, so options are bound only when there are some. Kept per spec (the
-    routes with the same response share one, ``_analysis._response_spec``): -141 KiB
-    (tracemalloc) for the benchmarks' 2,000-route app, and one walk of the core schema
-    (``_validator``) per spec, not per route."""
-    adapter = spec.adapter
-    assert adapter is not None  # build_dumper returns before without one
-    model = spec.model
-    options = _options(spec)
-    model_json = None
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        model_json = _with_options(model.__pydantic_serializer__.to_json, options)
-    return _validator(adapter), _with_options(adapter.serializer.to_json, options), model_json
 
 
 def _validator(adapter: Any) -> Callable[[Any], Any]:
@@ -312,13 +298,12 @@ def build_serializer(
     spec: ResponseSpec,
     response_class: type | None,
     route: APIRoute,
-    dump: Callable[[Any], bytes] | None,
+    dump: Dump | None,
     str_as_json: bool = False,
 ) -> Callable[[Any], Response]:
     """A ``value -> Response`` function specialised for the declared response
-    (a ``ResponseValidationError`` names ``route``). ``dump`` is the
-    route's :func:`build_dumper` (PERF: built once per route, shared with the route
-    runners: -461 KiB tracemalloc for the benchmarks' 2,000-route app). ``str_as_json``:
+    (a ``ResponseValidationError`` names ``route``). ``dump`` is the route's
+    :func:`build_dumper` (PERF: shared with the route runners). ``str_as_json``:
     a returned ``str`` is sent as JSON, as FastAPI does (``compat="fastapi"``)."""
     status = spec.status_code
     adapter = spec.adapter
@@ -327,7 +312,7 @@ def build_serializer(
     if spec.model is None or adapter is None:
         return _plain_serializer(status, response_class)
     if dump is not None:
-        return _JSONSerializer(dump, status).serialize_json
+        return _JSONSerializer(dump, status, route).serialize_json
     model = spec.model
     exact = model if isinstance(model, type) and issubclass(model, BaseModel) else None
     options = _options(spec)
