@@ -44,8 +44,8 @@ _SLOTS: dict[str, Any] = {}
 
 
 class _MadeOnUse:
-    """A container field's descriptor: an unset slot reads as a new empty container,
-    kept in it.
+    """A container field's descriptor: a slot holding ``None`` (left so when empty)
+    reads as a new empty container, kept in it.
 
     NOTE: a descriptor per field, not ``__getattr__`` on the class: that would keep
     CPython from specialising every attribute read of a route (``route.handle`` is
@@ -60,12 +60,11 @@ class _MadeOnUse:
     def __get__(self, route: Any, owner: Any = None) -> Any:
         if route is None:
             return self
-        try:
-            return self.slot.__get__(route, owner)
-        except AttributeError:
+        value = self.slot.__get__(route, owner)
+        if value is None:
             value = self.make()
             self.slot.__set__(route, value)
-            return value
+        return value
 
     def __set__(self, route: Any, value: Any) -> None:
         self.slot.__set__(route, value)
@@ -83,18 +82,16 @@ def make_containers_on_use(cls: type) -> None:
 
 
 def unset_empty_containers(route: APIRoute) -> None:
-    """Leave ``route``'s empty containers unset (its ``__post_init__``)."""
+    """Leave ``None`` in ``route``'s empty containers' slots (its ``__post_init__``)."""
     for slot in _SLOTS.values():
         if not slot.__get__(route):
-            slot.__delete__(route)
+            slot.__set__(route, None)
 
 
 def _declared(route: APIRoute, name: str, empty: Any) -> Any:
-    # The slot itself: an unset container is not made by reading it here.
-    try:
-        return _SLOTS[name].__get__(route)
-    except AttributeError:
-        return empty
+    # The slot itself: a container not made yet is not made by reading it here.
+    value = _SLOTS[name].__get__(route)
+    return empty if value is None else value
 
 
 def route_dependencies(route: APIRoute) -> Sequence[Any]:
