@@ -171,8 +171,8 @@ class Dispatcher:
                     self.last_host = headers[0][1]  # valid: head_problem checked it
             try:
                 if raw is not None and not scope.get("root_path"):
-                    # PERF: static paths: two dict lookups; the router for the rest
-                    # (parameters, 404, 405).
+                    # PERF: static paths: one dict lookup (``static_table``); the router
+                    # for the rest (parameters, 404, 405).
                     entry = self.static.get(raw)
                     if entry is not None and scope["method"] in entry[2]:
                         return entry[0](scope, receive, send, entry[1])  # type: ignore[no-any-return]

@@ -136,8 +136,8 @@ class DirectRunner:
         boundary: ErrorBoundary,
         own: DefaultHeaders | None,
     ) -> None:
-        self.func, self.read, self.with_params, self.serialize, self.dump, self.status = direct[:6]
-        self.route = direct.route
+        self.func, self.read, self.with_params, self.serialize, self.dump = direct[:5]
+        self.status, self.route = direct.status, direct.route
         self.handle_error, self.respond = boundary.bound
         self.limits = limits
         self.own = own
