@@ -458,6 +458,14 @@ def render(
             "",
             f"## Memory: one uvicorn worker serving S2, at least {args.rss_requests:,} requests",
             "",
+        ]
+        if not shown:  # --rss-only: the machine line the throughput section gives
+            parts += [
+                f"{machine_line(info)}. uvicorn --http httptools --loop uvloop --workers 1, "
+                "one worker per framework serving the benchmark app (its 2,000 extra routes).",
+                "",
+            ]
+        parts += [
             markdown_table(
                 ["framework", "RSS after startup (MiB)", "peak RSS, VmHWM (MiB)"],
                 [
