@@ -325,12 +325,12 @@ def throughput(
             for key_s in scenarios:
                 scenario = SCENARIOS[key_s]
                 for key in order:
-                    server = servers.get((key, scenario.app_attr))
-                    if server is None:
+                    measured = servers.get((key, scenario.app_attr))
+                    if measured is None:
                         continue
                     if args.warmup and round_no == 0:
-                        run_wrk(server, scenario, f"{args.warmup}s", args.connections)
-                    res = run_wrk(server, scenario, f"{args.duration}s", args.connections)
+                        run_wrk(measured, scenario, f"{args.warmup}s", args.connections)
+                    res = run_wrk(measured, scenario, f"{args.duration}s", args.connections)
                     results.setdefault(key, {}).setdefault(scenario.key, []).append(res.rps)
                     cpu.setdefault(key, {}).setdefault(scenario.key, []).append(res.cpu_us)
                     note = f" socket errors: {res.socket_errors}" if res.socket_errors else ""
