@@ -74,12 +74,6 @@ class Leaf:
             self.single = routes[0]
             self.table = _NO_ROUTES
 
-    def by_method(self) -> dict[str | None, Route]:
-        """Method → route, as ``table`` holds it for a leaf of several routes."""
-        if self.single is not None:
-            return dict.fromkeys(self.allowed, self.single)
-        return dict(self.table)
-
 
 class StaticLeaf:
     """A fully static path's routes with their ``Match`` objects built once; as in

@@ -83,7 +83,7 @@ def build_dumper(spec: ResponseSpec, response_class: type | None) -> Dump | None
     status without a body).
 
     PERF: one per response spec and class (the routes with the same response share
-    their spec, ``_analysis._response_spec``), not one per route: -212 KiB
+    their spec, ``_analysis._response_spec``), not one per route: -196 KiB
     (tracemalloc) for the benchmarks' 2,000-route app, and one walk of the core schema
     (``_validator``) per spec. The runner passes its route: +70-110 instructions per
     request in process (callgrind, PYTHONHASHSEED=0: S2 33,570 -> 33,642, S4 62,138 ->
