@@ -20,13 +20,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONTAINERS",
+    "defer_empty_containers",
     "make_containers_on_use",
     "route_dependencies",
     "route_meta",
     "route_middleware",
     "route_responses",
     "route_tags",
-    "unset_empty_containers",
 ]
 
 #: The containers, by field name, and how an empty one is made.
@@ -81,7 +81,7 @@ def make_containers_on_use(cls: type) -> None:
         setattr(cls, name, _MadeOnUse(slot, make))
 
 
-def unset_empty_containers(route: APIRoute) -> None:
+def defer_empty_containers(route: APIRoute) -> None:
     """Leave ``None`` in ``route``'s empty containers' slots (its ``__post_init__``)."""
     for slot in _SLOTS.values():
         if not slot.__get__(route):

@@ -24,13 +24,13 @@ from qake_core._limits import Limits
 from qake_core._middleware import HookMiddleware
 from qake_core._options import keywords, reject_unknown_options
 from qake_core._route_containers import (
+    defer_empty_containers,
     make_containers_on_use,
     route_dependencies,
     route_meta,
     route_middleware,
     route_responses,
     route_tags,
-    unset_empty_containers,
 )
 from qake_core._streaming import is_streaming, stream_info, streaming_endpoint
 from qake_core.types import ASGIApp
@@ -96,7 +96,7 @@ class APIRoute:
 
     def __post_init__(self) -> None:
         # PERF: empty containers are made when first read (``_route_containers``).
-        unset_empty_containers(self)
+        defer_empty_containers(self)
 
     @property
     def has_response_model(self) -> bool:

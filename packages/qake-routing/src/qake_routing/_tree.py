@@ -13,6 +13,7 @@ from typing import Any, Final, Protocol
 
 from ._converters import NO_MATCH, Converter, IntConverter, StrConverter
 from ._errors import MethodNotAllowed, NotFound, RouteConflict
+from ._kept import kept
 from ._paths import split_path
 from ._route import Match, Route
 from ._template import Param
@@ -33,9 +34,9 @@ def _is_compiled() -> bool:
 COMPILED: Final = _is_compiled()
 
 
-#: Each verb set leaves were built with, kept once (bounded by the distinct method sets
-#: of the routes an app declares).
+#: Each verb set leaves were built with, kept once (``kept``).
 _ALLOWED: dict[frozenset[str], frozenset[str]] = {}
+_ALLOWED_MAX = 64
 
 
 #: The ``table`` of a leaf with one route (``Leaf.single``): shared, never written.
@@ -67,7 +68,7 @@ class Leaf:
         allowed = frozenset(m for m in table if m is not None)
         # PERF: one set per verb set, shared by the leaves that allow the same methods
         # (a handful per app: ~0.4 MiB fewer for the benchmarks' 2,000-route app).
-        self.allowed = _ALLOWED.setdefault(allowed, allowed)
+        self.allowed = kept(_ALLOWED, allowed, allowed, _ALLOWED_MAX)
         self.single: Route | None = None
         self.table = table
         if self.any is None and len(routes) == 1:
@@ -102,9 +103,11 @@ class StaticLeaf:
 
     def by_method(self) -> dict[str | None, Match]:
         """Method → match, the route for any other method under ``None``."""
-        table: dict[str | None, Match] = dict(self.table)
+        table: dict[str | None, Match]
         if self.single is not None:
             table = dict.fromkeys(self.allowed, self.single)
+        else:
+            table = dict(self.table)
         if self.any is not None:
             table[None] = self.any
         return table
