@@ -6,7 +6,13 @@ Without edge middleware ``App.__call__`` routes inline; under edge middleware
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import sys
+
 import pytest
+import uvicorn
+from asgiref.compatibility import guarantee_single_callable
 from core_asgi import PassThrough
 
 from qake_core import App, Limits, PlainTextResponse, Response
@@ -103,3 +109,18 @@ def test_routes_cannot_be_added_once_the_app_has_started() -> None:
             @app.get("/late")
             async def late() -> dict[str, str]:
                 return {}
+
+
+def test_servers_and_adapters_take_the_app_for_asgi_3(edge: bool) -> None:
+    """``App.__call__`` returns the route's coroutine from a plain function: uvicorn,
+    asyncio and asgiref (OpenTelemetry's adapter) must still see an ASGI 3 app."""
+    app = make_app(edge)
+    config = uvicorn.Config(app, lifespan="off")
+    config.load()
+    assert config.interface == "asgi3"
+    assert asyncio.iscoroutinefunction(app.__call__)
+    if sys.version_info >= (3, 12):
+        assert inspect.iscoroutinefunction(app.__call__)
+    assert guarantee_single_callable(app) is app
+    with TestClient(app) as c:  # and awaiting what it returns answers the request
+        assert c.get("/ping").json() == {"pong": "yes"}

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from qake_core._asgi3 import asgi3
 from qake_core._errors import ErrorBoundary
 from qake_core._exceptions import HTTPException
 from qake_core._limits import Limits
@@ -128,6 +129,7 @@ class Dispatcher:
         #: (head_problem checked it), and likely the next request's.
         self.last_host: bytes | None = None
 
+    @asgi3
     def dispatch(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         """The coroutine answering ``scope``: for HTTP its route's, or a 404/405, or a
         400/431 refusing its head (a bad Host, headers over the limits).
@@ -189,10 +191,6 @@ class Dispatcher:
         if kind == "lifespan":
             return self.lifespan(scope, receive, send)
         raise RuntimeError(f"unsupported ASGI scope type {kind!r}")
-
-    # A plain function is an ASGI 2 app to asgiref's guarantee_single_callable, which
-    # middleware such as OpenTelemetry's call on the app they wrap: say it is ASGI 3.
-    dispatch._asgi_single_callable = True  # type: ignore[attr-defined]
 
     def judge(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> tuple[int, str] | None:
         """The head's refusal (``head_problem``, then the request-target's length), or
