@@ -62,6 +62,13 @@ FRAMEWORKS: dict[str, Framework] = {
             peer=False,
         ),
         Framework(
+            "qakeapi-untyped",
+            "qakeapi, no return types",
+            "apps.qakeapi_untyped",
+            "qakeapi",
+            peer=False,
+        ),
+        Framework(
             "qakeapi-nocache",
             "qakeapi, JWTAuth(cache_size=0)",
             "apps.qakeapi_nocache",

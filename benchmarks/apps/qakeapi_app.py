@@ -13,7 +13,7 @@ and the drivers report S7 as unavailable for qakeapi.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, TypeVar
 
 from apps.common import (
     CORS_ORIGIN,
@@ -44,14 +44,31 @@ class PassThrough:
         await self.app(scope, receive, send)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def declared(func: F) -> F:
+    return func
+
+
+def undeclared(func: F) -> F:
+    """``func`` without its return annotation."""
+    func.__annotations__.pop("return", None)
+    return func
+
+
 def build(
     middleware: bool = False,
     extra: int = N_EXTRA,
     auth: bool = False,
     jwt_options: dict[str, Any] | None = None,
+    return_types: bool = True,
     **app_options: Any,
 ) -> QakeAPI:
+    """``return_types=False``: the handlers declare no return type, as FastAPI's
+    tutorial writes them (``qakeapi_untyped.py``)."""
     app = QakeAPI(**app_options)
+    returns = declared if return_types else undeclared
 
     @app.get("/plaintext")
     async def plaintext() -> PlainTextResponse:
@@ -65,25 +82,30 @@ def build(
         jwt_auth = JWTAuth(key=JWT_KEY, algorithms=[JWT_ALGORITHM], **(jwt_options or {}))
 
         @app.get("/json")
+        @returns
         async def json_auth(user: Any = Depends(jwt_auth)) -> dict[str, str]:
             return {"message": PLAINTEXT, "user": user.identity}
 
     else:
 
         @app.get("/json")
+        @returns
         async def json_() -> dict[str, str]:
             return {"message": PLAINTEXT}
 
     @app.get("/users/{user_id:int}/items/{item_id:int}")
+    @returns
     async def user_item(
         user_id: int, item_id: int, limit: int = 10, q: str = ""
     ) -> dict[str, object]:
         return {"user_id": user_id, "item_id": item_id, "limit": limit, "q": q}
 
     @app.post("/items", status_code=201)
+    @returns
     async def create_item(item: Item) -> Item:
         return item
 
+    @returns
     async def echo_x(x: str) -> dict[str, str]:
         return {"x": x}
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["JSON_OPTIONS", "json_default", "pydantic_json"]
+__all__ = ["JSON_OPTIONS", "json_bytes", "json_default", "pydantic_json"]
 
 #: ``OPT_UTC_Z``: a UTC datetime ends in ``Z``, as pydantic writes it.
 JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z
@@ -43,3 +43,13 @@ def pydantic_json(content: Any, refused: Exception) -> bytes:
         return _pydantic_json_mode()[1](content)
     except ValueError as exc:  # pydantic-core's PydanticSerializationError
         raise TypeError(f"cannot serialise the response to JSON: {exc}") from refused
+
+
+def json_bytes(content: Any) -> bytes:
+    """``content`` as JSON the way pydantic writes it: orjson with :data:`JSON_OPTIONS`
+    and :func:`json_default`, pydantic-core for what orjson refuses (what
+    ``JSONResponse`` sends, and a route without a response model for a dict or list)."""
+    try:
+        return orjson.dumps(content, default=json_default, option=JSON_OPTIONS)
+    except orjson.JSONEncodeError as refused:
+        return pydantic_json(content, refused)

@@ -7,14 +7,13 @@ from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import Any, Literal, TypeVar
 
 import anyio
-import orjson
 
 from qake_core._background import BackgroundTasks
 from qake_core._concurrency import iterate_in_threadpool
 from qake_core._cookies import format_set_cookie
 from qake_core._datastructures import MutableHeaders
 from qake_core._default_headers import CONTENT_TYPE, DEFAULT_HEADERS_KEY
-from qake_core._json_fallback import JSON_OPTIONS, json_default, pydantic_json
+from qake_core._json_fallback import json_bytes
 from qake_core._messages import (
     BODYLESS_STATUSES,
     CONTENT_LENGTH_LINES,
@@ -272,10 +271,7 @@ class JSONResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        try:
-            return orjson.dumps(content, default=json_default, option=JSON_OPTIONS)
-        except orjson.JSONEncodeError as refused:
-            return pydantic_json(content, refused)
+        return json_bytes(content)
 
 
 class RedirectResponse(Response):

@@ -20,7 +20,7 @@ from qake_core.types import Receive, Scope, Send
 if TYPE_CHECKING:
     from qake_core._typed._endpoint import DirectCall
 
-__all__ = ["DirectRunner", "RouteHandle", "direct_runner", "request_runner"]
+__all__ = ["DirectRunner", "RouteHandle", "direct_runner", "json_tail_of", "request_runner"]
 
 #: ``handle(scope, receive, send, path_params)``: what the app awaits for a route.
 RouteHandle = Callable[[Scope, Receive, Send, dict[str, Any]], Awaitable[None]]
@@ -73,7 +73,7 @@ def request_runner(chain: CallNext, limits: Limits, boundary: ErrorBoundary) -> 
 _JSON_TAILS: dict[int, tuple[DefaultHeaders, list[tuple[bytes, bytes]]]] = {}
 
 
-def _json_tail(own: DefaultHeaders | None) -> list[tuple[bytes, bytes]]:
+def json_tail_of(own: DefaultHeaders | None) -> list[tuple[bytes, bytes]]:
     """Content-Type: application/json and the defaults ``own`` adds to it (read only).
 
     PERF: one list per set of defaults, not per route: -157 KiB (tracemalloc) for the
@@ -121,6 +121,7 @@ class DirectRunner:
         "json_tail",
         "limits",
         "own",
+        "plain_json",
         "read",
         "respond",
         "route",
@@ -137,12 +138,12 @@ class DirectRunner:
         own: DefaultHeaders | None,
     ) -> None:
         self.func, self.read, self.with_params, self.serialize, self.dump = direct[:5]
-        self.status, self.route = direct.status, direct.route
+        self.status, self.route, self.plain_json = direct.status, direct.route, direct.plain_json
         self.handle_error, self.respond = boundary.bound
         self.limits = limits
         self.own = own
         # PERF: a declared model's JSON always gets the same defaults: merged once, here.
-        self.json_tail = _json_tail(own)
+        self.json_tail = json_tail_of(own)
 
     async def handle(
         self, scope: Scope, receive: Receive, send: Send, params: dict[str, Any]
@@ -161,10 +162,18 @@ class DirectRunner:
                 response = value
             else:
                 dump = self.dump
-                if dump is None:
-                    response = self.serialize(value)  # type: ignore[misc]  # set without dump
-                else:
+                if dump is not None:
                     body = dump(value, self.route)
+                else:
+                    # PERF: a route without a response model: the body of a dict, list
+                    # or model as to_response would send it, without making its Response
+                    # (sends_plain_json).
+                    plain = self.plain_json
+                    written = None if plain is None else plain(value)
+                    if written is None:
+                        response = self.serialize(value)  # type: ignore[misc]  # no dump
+                    else:
+                        body = written
         except Exception as exc:
             request = Request(scope, receive, send, params, self.limits)
             await self.handle_error(request, exc)

@@ -44,7 +44,12 @@ from qake_core._typed._extraction import (
     unique_errors,
 )
 from qake_core._typed._flat import BodyReader, FlatPlan, flatten, merge_injected
-from qake_core._typed._serialization import Dump, build_dumper, build_serializer
+from qake_core._typed._serialization import (
+    Dump,
+    build_dumper,
+    build_serializer,
+    sends_plain_json,
+)
 from qake_core._typed._specs import CallSpec, RouteSpec
 
 if TYPE_CHECKING:
@@ -78,6 +83,9 @@ class DirectCall(NamedTuple):
     status: int
     #: The route, passed to ``dump`` (named if the value does not fit).
     route: APIRoute
+    #: Without a ``dump``: ``value -> JSON body`` of a returned ``dict``, ``list`` or
+    #: model, ``None`` for other values, which go to ``serialize`` (``sends_plain_json``).
+    plain_json: Callable[[Any], bytes | None] | None = None
 
 
 class BodyPlan(NamedTuple):
@@ -99,6 +107,7 @@ class FlatCall(NamedTuple):
     dump: Dump | None
     status: int
     route: APIRoute
+    plain_json: Callable[[Any], bytes | None] | None = None
 
 
 class CompiledRoute(NamedTuple):
@@ -127,13 +136,17 @@ class _Build:
     #: ``compat="fastapi"`` (``_compat``): FastAPI's answers for this route's body.
     fastapi: bool
     route: APIRoute
+    #: ``sends_plain_json``: a dict, list or model value sent by the runner itself.
+    plain_json: Callable[[Any], bytes | None] | None
 
     def direct(self, read: ScopeReader | None, with_params: bool) -> DirectCall:
         func, status = self.handler.call, self.spec.response.status_code
         # PERF: with a dump, the runner never serialises: the route keeps no serializer
         # (-110 KiB tracemalloc for the benchmarks' 2,000-route app).
         serialize = self.serialize if self.dump is None else None
-        return DirectCall(func, read, with_params, serialize, self.dump, status, self.route)
+        return DirectCall(
+            func, read, with_params, serialize, self.dump, status, self.route, self.plain_json
+        )
 
 
 def compile_route(route: APIRoute, app: App) -> CompiledRoute:
@@ -151,6 +164,7 @@ def compile_route(route: APIRoute, app: App) -> CompiledRoute:
         dump,
         fastapi,
         route,
+        sends_plain_json(spec.response, route.response_class),
     )
     handler = spec.handler
     if not spec.dependencies and not handler.injected:
@@ -174,6 +188,7 @@ def compile_route(route: APIRoute, app: App) -> CompiledRoute:
                 build.dump,
                 spec.response.status_code,
                 route,
+                build.plain_json,
             )
             return CompiledRoute(endpoint, flat=body_call)
     route_deps = spec.dependencies[: len(spec.dependencies) - len(handler.dependencies)]
@@ -288,7 +303,13 @@ def _flat_call(
     if flat is None:
         return None
     return FlatCall(
-        flat, general, build.serialize, build.dump, spec.response.status_code, build.route
+        flat,
+        general,
+        build.serialize,
+        build.dump,
+        spec.response.status_code,
+        build.route,
+        build.plain_json,
     )
 
 

@@ -14,7 +14,7 @@ from qake_core._limits import Limits
 from qake_core._messages import CONTENT_LENGTH_LINES, JSON_CONTENT_TYPE, response_messages
 from qake_core._requests import Request
 from qake_core._responses import Response
-from qake_core._runners import RouteHandle
+from qake_core._runners import RouteHandle, json_tail_of
 from qake_core._typed._dependencies import unwind
 from qake_core.types import Receive, Scope, Send
 
@@ -40,18 +40,17 @@ def flat_runner(
     ``request_runner`` answers the general endpoint's response, the declared model's
     bytes sent as ``direct_runner`` sends them. ``own`` are the app's default headers
     (what its ``__call__`` puts in the scope), merged once with the JSON lines."""
-    plan, serialize, dump, status, route = (
+    plan, serialize, dump, status, route, plain_json = (
         flat.plan,
         flat.serialize,
         flat.dump,
         flat.status,
         flat.route,
+        flat.plain_json or _no_plain_body,
     )
     run, needs_request = plan.run, plan.needs_request
     handle_error, respond = boundary.answer, boundary.respond
-    json_tail = [JSON_CONTENT_TYPE]
-    if own is not None:
-        json_tail = merge_default_headers(own, json_tail)
+    json_tail = json_tail_of(own)
     #: the last defaults other than ``own`` seen in a scope (``set_user``'s variant with
     #: ``Cache-Control: no-store``), and their merged tail.
     other: list[Any] = [_NOT_SEEN, json_tail]
@@ -70,10 +69,14 @@ def flat_runner(
             value = await run(request)
             if isinstance(value, Response):
                 response = value
-            elif dump is None:
-                response = serialize(value)
-            else:
+            elif dump is not None:
                 body = dump(value, route)
+            else:  # PERF: as direct_runner, no Response made for a route without a model
+                written = plain_json(value)
+                if written is None:
+                    response = serialize(value)
+                else:
+                    body = written
         except Exception as exc:
             if request is None:
                 request = Request(scope, receive, send, params, limits)
@@ -115,6 +118,10 @@ def flat_runner(
                     await request.close(None)
 
     return handle
+
+
+def _no_plain_body(value: Any) -> None:
+    """A route with a response model or class: its runner writes no body itself."""
 
 
 async def _answer_error(request: Request, exc: Exception, handle_error: Any) -> None:
