@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import sys
 
 import pytest
 import uvicorn
@@ -119,8 +118,34 @@ def test_servers_and_adapters_take_the_app_for_asgi_3(edge: bool) -> None:
     config.load()
     assert config.interface == "asgi3"
     assert asyncio.iscoroutinefunction(app.__call__)
-    if sys.version_info >= (3, 12):
-        assert inspect.iscoroutinefunction(app.__call__)
+    assert inspect.iscoroutinefunction(app.__call__)  # Hypercorn's question, any Python
     assert guarantee_single_callable(app) is app
     with TestClient(app) as c:  # and awaiting what it returns answers the request
         assert c.get("/ping").json() == {"pong": "yes"}
+
+
+@pytest.mark.anyio
+async def test_the_inspected_call_attribute_answers_too() -> None:
+    """A caller that calls the ``__call__`` it read (not ``app(...)``) is answered."""
+    app = make_app(edge=False)
+    app.build()
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/ping",
+        "raw_path": b"/ping",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+        "root_path": "",
+    }
+    await app.__call__(scope, receive, send)
+    assert sent[0]["status"] == 200
+    assert sent[1]["body"] == b'{"pong":"yes"}'

@@ -53,6 +53,13 @@ def qake_run(
         command = [sys.executable, "-c", code]
     else:
         command = [sys.executable, "-m", "qakeapi", *cli]
+    with serving(command, port, log=log, ready=ready) as server:
+        yield server
+
+
+@contextmanager
+def serving(command: list[str], port: int, *, log: Path, ready: str = "/") -> Iterator[Server]:
+    """Any server ``command`` listening on ``port`` of 127.0.0.1, its output in ``log``."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with log.open("wb") as out:
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -65,7 +72,7 @@ def qake_run(
                 break
             except httpx.TransportError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"qake run did not start:\n{log.read_text()}")
+                    pytest.fail(f"{command[:4]} did not start:\n{log.read_text()}")
                 time.sleep(0.1)
         yield Server(base, port, log)
     finally:

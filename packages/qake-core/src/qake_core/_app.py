@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
-from qake_core._asgi3 import asgi3
+from qake_core._asgi3 import asgi3, introspect_as_async
 from qake_core._compat import Compat, route_mode
 from qake_core._datastructures import State
 from qake_core._default_headers import DEFAULT_HEADERS_KEY, DefaultHeaders, default_headers_of
@@ -89,6 +89,8 @@ class App(Router):
             where = f"{type(self).__name__}(...)"
             supported = keywords(type(self).__init__, App.__init__)
             reject_unknown_options("app", where, unknown, supported)
+        # Servers inspect ``app.__call__``: a coroutine function to all of them.
+        introspect_as_async(self)
         super().__init__(
             limits=(limits or Limits()).merged_over(DEFAULT_LIMITS),
             default_response_class=default_response_class,
