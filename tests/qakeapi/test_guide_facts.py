@@ -378,7 +378,7 @@ def test_the_quoted_figures_are_in_the_benchmark_files() -> None:
         for figure in figures:
             assert figure in source, (name, figure)
     for figure in (
-        "re-run for issue 20 at commit `30c1bb2`, 2026-12-01",
+        "re-run for issue 20 at commit `aa51c98`, 2026-12-01",
         "(2026-11-30, commit `9f2ce26`",
         "qakeapi 12.1 µs against Falcon 86.3, BlackSheep 112, Starlette 125, Litestar 182 and "
         "FastAPI 704; the bare floor, which verifies the token with PyJWT on every request, 54.6",
