@@ -1,8 +1,8 @@
 """Reference, not a peer: qakeapi's scenario apps with handlers that declare no return
 type, as FastAPI's tutorial writes them (``async def read_item(item_id: int):``).
 
-Such a route has no response model: the runner sends a returned ``dict`` or ``list``
-as JSON itself (``sends_plain_json``), unvalidated, as FastAPI and Starlette do.
+Such a route has no response model: the runner sends a returned ``dict``, ``list`` or
+model as JSON itself (``sends_plain_json``), unvalidated, as FastAPI and Starlette do.
 Measured only when named (``--frameworks qakeapi,qakeapi-untyped``).
 """
 

@@ -121,7 +121,8 @@ def flat_runner(
 
 
 def _no_plain_body(value: Any) -> None:
-    """A route with a response model or class: its runner writes no body itself."""
+    """A route with a response model or class, or a status without a body: its runner
+    writes no body itself (``sends_plain_json``)."""
 
 
 async def _answer_error(request: Request, exc: Exception, handle_error: Any) -> None:
