@@ -168,8 +168,7 @@ class DirectRunner:
                     # PERF: a route without a response model: the body of a dict, list
                     # or model as to_response would send it, without making its Response
                     # (sends_plain_json).
-                    plain = self.plain_json
-                    written = None if plain is None else plain(value)
+                    written = self.plain_json(value)
                     if written is None:
                         response = self.serialize(value)  # type: ignore[misc]  # no dump
                     else:

@@ -85,7 +85,7 @@ class DirectCall(NamedTuple):
     route: APIRoute
     #: Without a ``dump``: ``value -> JSON body`` of a returned ``dict``, ``list`` or
     #: model, ``None`` for other values, which go to ``serialize`` (``sends_plain_json``).
-    plain_json: Callable[[Any], bytes | None] | None = None
+    plain_json: Callable[[Any], bytes | None]
 
 
 class BodyPlan(NamedTuple):
@@ -107,7 +107,7 @@ class FlatCall(NamedTuple):
     dump: Dump | None
     status: int
     route: APIRoute
-    plain_json: Callable[[Any], bytes | None] | None = None
+    plain_json: Callable[[Any], bytes | None]
 
 
 class CompiledRoute(NamedTuple):
@@ -137,7 +137,7 @@ class _Build:
     fastapi: bool
     route: APIRoute
     #: ``sends_plain_json``: a dict, list or model value sent by the runner itself.
-    plain_json: Callable[[Any], bytes | None] | None
+    plain_json: Callable[[Any], bytes | None]
 
     def direct(self, read: ScopeReader | None, with_params: bool) -> DirectCall:
         func, status = self.handler.call, self.spec.response.status_code

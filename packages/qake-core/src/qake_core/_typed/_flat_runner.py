@@ -46,7 +46,7 @@ def flat_runner(
         flat.dump,
         flat.status,
         flat.route,
-        flat.plain_json or _no_plain_body,
+        flat.plain_json,
     )
     run, needs_request = plan.run, plan.needs_request
     handle_error, respond = boundary.answer, boundary.respond
@@ -118,11 +118,6 @@ def flat_runner(
                     await request.close(None)
 
     return handle
-
-
-def _no_plain_body(value: Any) -> None:
-    """A route with a response model or class, or a status without a body: its runner
-    writes no body itself (``sends_plain_json``)."""
 
 
 async def _answer_error(request: Request, exc: Exception, handle_error: Any) -> None:
