@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
+import anyio.lowlevel
 import pytest
 
 from qake_core import App, FileResponse
@@ -102,3 +104,65 @@ def test_a_missing_file_is_404(tmp_path: Path) -> None:
         r = client.get("/file")
     assert r.status_code == 404
     assert r.json()["detail"] == "File not found."
+
+
+@pytest.fixture
+def anyio_backend(every_backend: str) -> str:
+    return every_backend
+
+
+@pytest.mark.parametrize("where", ["disk", "memory"])
+@pytest.mark.anyio
+async def test_reads_in_the_loop_leave_it_a_turn_every_mib(
+    anyio_backend: str, where: str, tmp_path: Path
+) -> None:
+    """A file read in the event loop (tmpfs, or the page cache) to a client that never
+    makes ``send`` wait must not hold the loop for the whole file: other tasks get a
+    turn at least once per ``IN_LOOP_BYTES`` sent."""
+    if where == "memory":
+        if not SHM.is_dir():
+            pytest.skip("no /dev/shm here")
+        path = SHM / f"qake-test-turns-{os.getpid()}-{anyio_backend}.bin"
+    else:
+        path = tmp_path / "big.bin"
+    size = 6 * file_response.IN_LOOP_BYTES + 1000
+    path.write_bytes(os.urandom(size))
+    path.read_bytes()  # in the page cache: the disk file is read in the loop too
+    turns = 0
+    turns_at_sends: list[int] = []
+    done = False
+
+    async def other_task() -> None:
+        nonlocal turns
+        while not done:
+            turns += 1
+            await anyio.lowlevel.checkpoint()
+
+    async def receive() -> dict[str, object]:
+        await anyio.sleep_forever()
+        raise AssertionError  # pragma: no cover
+
+    async def send(message: dict[str, object]) -> None:  # never waits, like a fast client
+        if message["type"] == "http.response.body":
+            turns_at_sends.append(turns)
+
+    scope = {"type": "http", "method": "GET", "headers": [], "path": "/"}
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(other_task)
+            await anyio.lowlevel.checkpoint()
+            await FileResponse(path)(scope, receive, send)  # type: ignore[arg-type]
+            done = True
+    finally:
+        path.unlink()
+    chunks_per_turn = file_response.IN_LOOP_BYTES // file_response.CHUNK_SIZE
+    # Between the first body message and the last the other task ran at least once
+    # per IN_LOOP_BYTES; no more than two turns' worth of chunks went out in a row
+    # without it running (trio orders the tasks of one scheduling batch at random, so
+    # the response may run last in one batch and first in the next).
+    assert turns_at_sends[-1] - turns_at_sends[0] >= size // file_response.IN_LOOP_BYTES - 1
+    stretch = longest = 0
+    for before, after in zip(turns_at_sends, turns_at_sends[1:], strict=False):
+        stretch = stretch + 1 if after == before else 0
+        longest = max(longest, stretch)
+    assert longest < 2 * chunks_per_turn
