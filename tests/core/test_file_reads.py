@@ -4,6 +4,7 @@ chunks of ``chunk_size``; a FIFO is never opened."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Iterator
@@ -162,7 +163,7 @@ async def test_reads_in_the_loop_leave_it_a_turn_every_mib(
     # the response may run last in one batch and first in the next).
     assert turns_at_sends[-1] - turns_at_sends[0] >= size // file_response.IN_LOOP_BYTES - 1
     stretch = longest = 0
-    for before, after in zip(turns_at_sends, turns_at_sends[1:], strict=False):
+    for before, after in itertools.pairwise(turns_at_sends):
         stretch = stretch + 1 if after == before else 0
         longest = max(longest, stretch)
     assert longest < 2 * chunks_per_turn
