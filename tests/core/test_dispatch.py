@@ -7,6 +7,7 @@ Without edge middleware ``App.__call__`` routes inline; under edge middleware
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 
 import pytest
@@ -124,6 +125,18 @@ def test_servers_and_adapters_take_the_app_for_asgi_3(edge: bool) -> None:
     assert compatibility.guarantee_single_callable(app) is app
     with TestClient(app) as c:  # and awaiting what it returns answers the request
         assert c.get("/ping").json() == {"pong": "yes"}
+
+
+def test_a_copy_of_the_app_is_inspected_as_itself() -> None:
+    """The inspected ``__call__`` attribute is bound to its own app: a copy's is the
+    copy's, not the original's."""
+    app = make_app(edge=False)
+    for copied in (copy.copy(app),):
+        assert copied.__call__.__self__ is copied
+        assert inspect.iscoroutinefunction(copied.__call__)
+        with TestClient(copied) as c:
+            assert c.get("/ping").json() == {"pong": "yes"}
+    assert app.__call__.__self__ is app
 
 
 @pytest.mark.anyio

@@ -405,6 +405,17 @@ class App(Router):
     # -- ASGI ---------------------------------------------------------------------------
 
     @asgi3
+    def __getstate__(self) -> dict[str, Any]:
+        # The inspected ``__call__`` attribute is bound to this instance: a copy (or an
+        # unpickled app) gets its own in __setstate__, not this one's.
+        state = dict(vars(self))
+        state.pop("__call__", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        vars(self).update(state)
+        introspect_as_async(self)
+
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         scope["app"] = self
         if self._default_headers is not None:
