@@ -31,8 +31,9 @@ class Launched:
         return self.proc.wait(timeout=timeout)
 
 
-def qake_run_command(port: int, target: str = TARGET) -> list[str]:
-    return [sys.executable, "-m", "qakeapi", "run", target, "--port", str(port)]
+def qake_run_command(port: int, target: str = TARGET, workers: int = 1) -> list[str]:
+    command = [sys.executable, "-m", "qakeapi", "run", target, "--port", str(port)]
+    return command if workers == 1 else [*command, "--workers", str(workers)]
 
 
 def drain_command(port: int, drain_seconds: float, target: str = TARGET) -> list[str]:

@@ -160,16 +160,30 @@ def serve(app: Any, *, drain_seconds: float = 0.0, **options: Any) -> int:
 def supervise(app: str, *, reload: bool, workers: int, **options: Any) -> int:
     """Serve the import string ``app`` on several worker processes or with reloading, as
     ``uvicorn.run`` does, but with a :class:`ServingConfig` (its head deadline reaches
-    every worker: uvicorn hands the config to them); the exit status is 0."""
+    every worker: uvicorn hands the config to them); the exit status: 0, or
+    :data:`STARTUP_FAILURE` when a worker failed to start (uvicorn then stops the
+    others, and would itself exit 0)."""
     from uvicorn.supervisors import ChangeReload, Multiprocess
 
     config = ServingConfig(app, reload=reload, workers=workers, **options)
     sock = config.bind_socket()
+    supervisor: Any = None
     try:
         if config.should_reload:
             ChangeReload(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
         else:
-            Multiprocess(config, sockets=[sock]).run()
+            supervisor = Multiprocess(config, sockets=[sock])
+            supervisor.run()
     except KeyboardInterrupt:  # a second Ctrl+C, as under uvicorn.run
         pass
-    return 0
+    return STARTUP_FAILURE if _a_worker_failed_to_start(supervisor) else 0
+
+
+def _a_worker_failed_to_start(supervisor: Any) -> bool:
+    """Whether one of ``Multiprocess``'s workers exited with uvicorn's startup failure
+    status (the lifespan startup, TLS or the socket failed before it served)."""
+    for worker in getattr(supervisor, "processes", None) or ():
+        process = getattr(worker, "process", None)
+        if getattr(process, "exitcode", None) == STARTUP_FAILURE:
+            return True
+    return False
