@@ -119,6 +119,9 @@ def test_servers_and_adapters_take_the_app_for_asgi_3(edge: bool) -> None:
     assert config.interface == "asgi3"
     assert asyncio.iscoroutinefunction(app.__call__)
     assert inspect.iscoroutinefunction(app.__call__)  # Hypercorn's question, any Python
+    # The class's plain function carries the marks itself (a server may look there).
+    assert asyncio.iscoroutinefunction(type(app).__call__)
+    assert getattr(type(app).__call__, "_asgi_single_callable", False) is True
     # asgiref (OpenTelemetry's adapter uses it): in the full test environment, not in
     # qake-core's own (.ci/a_la_carte.sh)
     compatibility = pytest.importorskip("asgiref.compatibility")

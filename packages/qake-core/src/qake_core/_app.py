@@ -404,7 +404,6 @@ class App(Router):
 
     # -- ASGI ---------------------------------------------------------------------------
 
-    @asgi3
     def __getstate__(self) -> dict[str, Any]:
         # The inspected ``__call__`` attribute is bound to this instance: a copy (or an
         # unpickled app) gets its own in __setstate__, not this one's.
@@ -416,6 +415,7 @@ class App(Router):
         vars(self).update(state)
         introspect_as_async(self)
 
+    @asgi3
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         scope["app"] = self
         if self._default_headers is not None:
