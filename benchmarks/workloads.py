@@ -17,6 +17,12 @@ when the server does not answer it says why and measures S10 alone.
     python benchmarks/workloads.py --e2e-only --frameworks bare,qakeapi,fastapi
     python benchmarks/workloads.py --instructions --frameworks bare,qakeapi --output ''
     python benchmarks/workloads.py --profile qakeapi:S8 --seconds 3
+    python benchmarks/workloads.py --fake-db --scenarios S8,S9   # no driver, no database
+
+``--fake-db`` gives every app ``common.FakePool``, which answers the same rows from
+memory: the framework's own cost of S8 and S9 without asyncpg's and PostgreSQL's, which
+are the same for every app and dominate their time (written to
+``results/workloads-fake-db.md``).
 
 In-process, the app is awaited directly (``inprocess.py``'s ``Target`` and ``Lifespan``)
 in a fresh subprocess per framework and round, timed by the worker thread's CPU time
@@ -72,6 +78,7 @@ from workload_apps import common  # noqa: E402
 
 Verify = Callable[[bytes], "str | None"]
 OUTPUT = RESULTS_DIR / "workloads.md"
+FAKE_DB_OUTPUT = RESULTS_DIR / "workloads-fake-db.md"
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -456,8 +463,9 @@ def render_instructions(
         "",
         "## Instructions per request in the uvicorn worker (callgrind)",
         "",
-        f"valgrind --tool=callgrind on the uvicorn worker (httptools, uvloop; every thread, "
-        f"asyncpg's protocol included, PostgreSQL not): {args.instructions_warmup} warm-up "
+        "valgrind --tool=callgrind on the uvicorn worker (httptools, uvloop; every thread, "
+        + ("the fake pool" if args.fake_db else "asyncpg's protocol included, PostgreSQL not")
+        + f"): {args.instructions_warmup} warm-up "
         f"then {args.instructions_requests} counted sequential keep-alive requests per "
         "scenario; ratios to the bare app and to qakeapi (lower is better).",
         "",
@@ -531,6 +539,24 @@ def render_tables(
 # --------------------------------------------------------------------------- main
 
 
+def choose_database(args: argparse.Namespace, scenarios: list[str]) -> tuple[str | None, list[str]]:
+    """The fake pool (``--fake-db``), or PostgreSQL made ready: why it cannot be used
+    (``None`` when it can) and the scenarios left to measure."""
+    if args.fake_db:
+        os.environ["QAKE_BENCH_FAKE_DB"] = "1"  # the workers and servers inherit it
+        if args.output == str(OUTPUT):
+            args.output = str(FAKE_DB_OUTPUT)
+        return None, scenarios
+    if not any(WORKLOADS[s].needs_db for s in scenarios):
+        return None, scenarios
+    problem = prepare_database()
+    if problem:
+        skipped = [s for s in scenarios if WORKLOADS[s].needs_db]
+        print(f"SKIP {', '.join(skipped)}: {problem}", flush=True)
+        scenarios = [s for s in scenarios if not WORKLOADS[s].needs_db]
+    return problem, scenarios
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--frameworks", help=f"comma list of: {','.join(WORKLOAD_FRAMEWORKS)}")
@@ -541,6 +567,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", type=float, default=0.3, help="seconds per timed batch")
     parser.add_argument(
         "--clock", choices=["cpu", "wall"], default="cpu", help="in-process clock (default cpu)"
+    )
+    parser.add_argument(
+        "--fake-db", action="store_true", help="the apps' pool answers from memory (no database)"
     )
     parser.add_argument("--no-e2e", action="store_true", help="in-process only")
     parser.add_argument("--e2e-only", action="store_true", help="end to end only")
@@ -578,13 +607,7 @@ def main(argv: list[str] | None = None) -> int:
 
     frameworks = parse_list(args.frameworks, WORKLOAD_FRAMEWORKS, "frameworks")
     scenarios = parse_list(args.scenarios, list(WORKLOADS), "scenarios")
-    db_problem = None
-    if any(WORKLOADS[s].needs_db for s in scenarios):
-        db_problem = prepare_database()
-        if db_problem:
-            skipped = [s for s in scenarios if WORKLOADS[s].needs_db]
-            print(f"SKIP {', '.join(skipped)}: {db_problem}", flush=True)
-            scenarios = [s for s in scenarios if not WORKLOADS[s].needs_db]
+    db_problem, scenarios = choose_database(args, scenarios)
     if not scenarios:
         return 0
     env = app_env(db_problem)
@@ -593,6 +616,12 @@ def main(argv: list[str] | None = None) -> int:
 
     info = machine_info()
     parts = [f"# Workloads S8{DASH}S10", "", f"{machine_line(info)}."]
+    if args.fake_db:
+        parts += [
+            "",
+            "**`--fake-db`**: every app's pool is `common.FakePool`, answering the tables' "
+            "rows from memory: no asyncpg, no PostgreSQL.",
+        ]
     if db_problem:
         parts += ["", f"S8 and S9 not measured: {db_problem}."]
     if args.instructions:
@@ -617,10 +646,13 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.no_e2e or args.instructions):
         e2e_frameworks = parse_list(args.e2e_frameworks, frameworks, "e2e frameworks")
         rps, cpu = run_e2e(args, e2e_frameworks, scenarios, env)
+        database = (
+            "the fake pool" if args.fake_db else f"PostgreSQL unpinned (pool of {common.POOL_SIZE})"
+        )
         setting = (
             f"uvicorn --http httptools --loop uvloop --workers 1 on core 0, wrk -t1 "
-            f"-c{args.connections} -d{args.duration}s on core 1, PostgreSQL unpinned "
-            f"(pool of {common.POOL_SIZE}); {args.e2e_rounds} rounds, A B C / C B A"
+            f"-c{args.connections} -d{args.duration}s on core 1, {database}; "
+            f"{args.e2e_rounds} rounds, A B C / C B A"
         )
         parts += render_tables(
             "End to end: requests/s",

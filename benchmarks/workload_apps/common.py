@@ -29,6 +29,10 @@ TEMPLATE_STEM = "fortunes"
 
 DSN = os.environ.get("QAKE_BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 DB_ENABLED = os.environ.get("QAKE_BENCH_NO_DB") != "1"
+#: ``QAKE_BENCH_FAKE_DB=1`` (``workloads.py --fake-db``): the pool is :class:`FakePool`,
+#: which answers from memory what the tables hold, so what is measured is the
+#: framework, the template and the models, without the driver and PostgreSQL.
+FAKE_DB = os.environ.get("QAKE_BENCH_FAKE_DB") == "1"
 #: The pool's size (min = max): enough for wrk's 64 connections to queue on, not one
 #: PostgreSQL backend per connection (the machine has 2 cores).
 POOL_SIZE = int(os.environ.get("QAKE_BENCH_POOL_SIZE", "8"))
@@ -69,8 +73,43 @@ class World(BaseModel):
     randomNumber: int
 
 
+class _FakeStatement:
+    async def fetchrow(self, world_id: int) -> tuple[int, int]:
+        return (world_id, random_number(world_id))
+
+
+class _FakeConnection:
+    async def fetch(self, sql: str) -> list[tuple[int, str]]:
+        return list(FORTUNES)
+
+    async def prepare(self, sql: str) -> _FakeStatement:
+        return _FakeStatement()
+
+
+class _Acquired:
+    async def __aenter__(self) -> _FakeConnection:
+        return _FakeConnection()
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class FakePool:
+    """What ``read_fortunes`` and ``read_worlds`` use of an asyncpg pool, answered from
+    memory with the rows the tables hold (``FORTUNES``, ``random_number``)."""
+
+    def acquire(self) -> _Acquired:
+        return _Acquired()
+
+    async def close(self) -> None:
+        return None
+
+
 async def open_pool() -> Any:
-    """The app's asyncpg pool, or None when the database is disabled."""
+    """The app's asyncpg pool, a :class:`FakePool` with ``QAKE_BENCH_FAKE_DB=1``, or None
+    when the database is disabled."""
+    if FAKE_DB:
+        return FakePool()
     if not DB_ENABLED:
         return None
     import asyncpg
