@@ -600,9 +600,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         return run_worker(args, worker_main)
     if args.profile:
-        problem = prepare_database()
-        if problem:
-            print(f"note: {problem}", file=sys.stderr)
+        if args.fake_db:
+            common.FAKE_DB = True  # the profile runs in this process: common is imported
+        else:
+            problem = prepare_database()
+            if problem:
+                print(f"note: {problem}", file=sys.stderr)
         return run_profile(args)
 
     frameworks = parse_list(args.frameworks, WORKLOAD_FRAMEWORKS, "frameworks")
